@@ -1,0 +1,1 @@
+"""``radsarc extract`` (filled in by the extraction work)."""
