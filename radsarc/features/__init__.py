@@ -1,0 +1,11 @@
+"""Stage 2: radiomic features from images and masks.
+
+pyradiomics does the computing, behind one module of radsarc
+(:mod:`radsarc.features._pyradiomics`); this stage adds validated settings,
+parallel and cached extraction over a cohort, and per-case error records.
+"""
+
+from radsarc.features._extract import ExtractionResult, extract_features
+from radsarc.features._settings import ExtractionSettings
+
+__all__ = ["ExtractionResult", "ExtractionSettings", "extract_features"]

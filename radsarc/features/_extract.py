@@ -1,0 +1,293 @@
+"""Feature extraction over a cohort: parallel, cached, and never losing a case."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from radsarc.features._cache import ResultCache
+from radsarc.features._settings import ExtractionSettings
+from radsarc.images import Cohort
+from radsarc.images._cohort import check_case
+from radsarc.images._io import file_digest, read_image
+
+__all__ = ["ExtractionResult", "extract_features"]
+
+logger = logging.getLogger(__name__)
+
+ERROR_COLUMNS = ["case_id", "sequence", "stage", "file", "message"]
+
+
+@dataclass
+class ExtractionResult:
+    """Everything an extraction run produced.
+
+    Attributes
+    ----------
+    features : DataFrame
+        One row per case whose every sequence succeeded, indexed by ``case_id``;
+        pyradiomics feature names as columns (prefixed ``<SEQ>_`` for named
+        sequences).
+    diagnostics : DataFrame
+        pyradiomics' ``diagnostics_*`` entries, laid out like ``features``.
+    errors : DataFrame
+        One row per failed case and sequence: ``case_id, sequence, stage, file,
+        message``. A failed case has no row in ``features``.
+    n_computed, n_cached, n_failed : int
+        Cases computed in this run, taken whole from the cache, and failed.
+    elapsed : float
+        Wall time in seconds.
+    """
+
+    features: pd.DataFrame
+    diagnostics: pd.DataFrame
+    errors: pd.DataFrame
+    n_computed: int = 0
+    n_cached: int = 0
+    n_failed: int = 0
+    elapsed: float = 0.0
+    settings: ExtractionSettings = field(default_factory=ExtractionSettings)
+
+    @property
+    def summary(self) -> str:
+        """One line: ``extracted: <n> computed, <m> from cache, <k> failed``."""
+        return (
+            f"extracted: {self.n_computed} computed, {self.n_cached} from cache, "
+            f"{self.n_failed} failed"
+        )
+
+
+@dataclass(frozen=True)
+class _Task:
+    case_id: str
+    sequence: str
+    image: Path
+    mask: Path
+
+
+# One engine per worker process and settings digest (building a pyradiomics
+# extractor validates its parameters, which is not free).
+_ENGINES: dict[str, object] = {}
+
+
+def _engine(settings: ExtractionSettings):
+    from radsarc.features._pyradiomics import Engine
+
+    digest = settings.digest
+    if digest not in _ENGINES:
+        _ENGINES[digest] = Engine(settings.to_dict())
+    return _ENGINES[digest]
+
+
+def _failure(task: _Task, stage: str, message: str, file: Path | str = "") -> dict:
+    return {
+        "case_id": task.case_id,
+        "sequence": task.sequence,
+        "stage": stage,
+        "file": str(file),
+        "message": message,
+    }
+
+
+def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None):
+    """Extract one case and sequence. Never raises for a case-level problem."""
+    cache = ResultCache(cache_root) if cache_root else None
+    try:
+        digests = [file_digest(task.image), file_digest(task.mask)]
+    except FileNotFoundError:
+        missing = task.image if not task.image.exists() else task.mask
+        kind = "image" if missing == task.image else "mask"
+        return {"error": _failure(task, "read", f"{kind} file does not exist", missing)}
+    except OSError as exc:
+        return {"error": _failure(task, "read", f"cannot read file: {exc}", task.image)}
+    key = hashlib.sha256(
+        json.dumps([task.case_id, task.sequence, *digests, settings.digest]).encode()
+    ).hexdigest()
+    if cache is not None:
+        hit = cache.load(task.case_id, task.sequence, key)
+        if hit is not None:
+            return {"features": hit["features"], "diagnostics": hit["diagnostics"],
+                    "cached": True}
+    try:
+        image = read_image(task.image)
+    except (ValueError, OSError) as exc:
+        return {"error": _failure(task, "read", str(exc), task.image)}
+    try:
+        mask = read_image(task.mask, what="mask")
+    except (ValueError, OSError) as exc:
+        return {"error": _failure(task, "read", str(exc), task.mask)}
+    case = _case_view(task)
+    problems, _ = check_case(
+        case, task.sequence, label=settings.label,
+        geometry_tolerance=settings.setting.get("geometryTolerance") or 1e-3,
+        resample_mask=bool(settings.setting.get("correctMask", False)),
+        image=image, mask=mask,
+    )
+    if problems:
+        p = problems[0]
+        message = p.message if p.check != "geometry" else (
+            p.message.replace("resample_mask=True", "setting correctMask: true")
+        )
+        return {"error": _failure(task, "validate", message, p.file)}
+    try:
+        features, diagnostics = _engine(settings).extract(image, mask, settings.label)
+    except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
+        return {"error": _failure(
+            task, "extract",
+            f"pyradiomics failed on image {task.image} with mask {task.mask}: "
+            f"{type(exc).__name__}: {exc}",
+            task.image,
+        )}
+    if cache is not None:
+        cache.store(task.case_id, task.sequence, key, {
+            "case_id": task.case_id, "sequence": task.sequence,
+            "image": str(task.image), "mask": str(task.mask),
+            "features": features, "diagnostics": diagnostics,
+        })
+    return {"features": features, "diagnostics": diagnostics, "cached": False}
+
+
+def _case_view(task: _Task):
+    from radsarc.images import Case
+
+    return Case(task.case_id, {task.sequence: task.image}, {task.sequence: task.mask})
+
+
+def extract_features(
+    cohort: Cohort | str | os.PathLike,
+    settings: ExtractionSettings | dict | str | os.PathLike | None = None,
+    *,
+    n_jobs: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+    return_result: bool = False,
+) -> pd.DataFrame | ExtractionResult:
+    """Extract radiomic features of every case and sequence of a cohort.
+
+    Parameters
+    ----------
+    cohort : Cohort or path-like
+        The cohort, or the path of its manifest CSV.
+    settings : ExtractionSettings, dict, path-like or None, default=None
+        pyradiomics parameters (a parameter file, the same as a dict, or
+        validated settings). None: pyradiomics' defaults.
+    n_jobs : int, default=1
+        Cases processed in parallel (joblib; -1 for all cores).
+    cache_dir : path-like, default=None
+        Folder of the result cache. With a cache, each finished case and sequence
+        is stored at once, so a killed run started again computes only what is
+        missing; a changed image, mask or setting is recomputed.
+    progress : bool, default=False
+        Show a progress bar (tqdm) on stderr.
+    return_result : bool, default=False
+        Return an :class:`ExtractionResult` (features, diagnostics, errors and
+        counts) instead of the feature table only.
+
+    Returns
+    -------
+    DataFrame or ExtractionResult
+        Features indexed by ``case_id``: one row per case whose every sequence
+        succeeded. A failed case is never a row of NaN: it is listed in the
+        errors table (and, without ``return_result``, in a warning).
+
+    Examples
+    --------
+    >>> from radsarc.features import extract_features
+    >>> result = extract_features("manifest.csv", "params.yaml", n_jobs=2,
+    ...                           cache_dir="cache", return_result=True)  # doctest: +SKIP
+    >>> result.features.shape, result.summary  # doctest: +SKIP
+    """
+    start = time.perf_counter()
+    if not isinstance(cohort, Cohort):
+        cohort = Cohort.from_csv(cohort)
+    settings = ExtractionSettings.coerce(settings)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}.")
+    tasks = [
+        _Task(case.case_id, seq, Path(case.images[seq]), Path(case.masks[seq]))
+        for case in cohort
+        for seq in cohort.sequences
+    ]
+    cache_root = str(cache_dir) if cache_dir is not None else None
+    # Build the engine once here: a bad parameter combination fails before any work.
+    _engine(settings)
+    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
+    jobs = (delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks))
+    outputs: list[dict | None] = [None] * len(tasks)
+    with tqdm(total=len(tasks), desc="extract", unit="case", disable=not progress,
+              leave=False) as bar:
+        for i, out in runner(jobs):
+            outputs[i] = out
+            bar.update()
+    result = _assemble(cohort, tasks, outputs, settings)
+    result.elapsed = time.perf_counter() - start
+    logger.info("%s in %.1f s", result.summary, result.elapsed)
+    if return_result:
+        return result
+    if result.n_failed:
+        failed = ", ".join(result.errors["case_id"].unique()[:10])
+        warnings.warn(
+            f"{result.n_failed} case(s) failed and are not in the feature table "
+            f"({failed}); pass return_result=True to get the errors table.",
+            stacklevel=2,
+        )
+    return result.features
+
+
+def _indexed(i, task, settings, cache_root):
+    return i, _run_task(task, settings, cache_root)
+
+
+def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
+    by_case: dict[str, dict[str, dict]] = {}
+    errors = []
+    for task, out in zip(tasks, outputs, strict=True):
+        by_case.setdefault(task.case_id, {})[task.sequence] = out
+        if "error" in out:
+            errors.append(out["error"])
+    prefix = cohort.multi_sequence
+    feat_rows, diag_rows, index = [], [], []
+    n_computed = n_cached = n_failed = 0
+    for case_id in cohort.case_ids:
+        outs = by_case[case_id]
+        if any("error" in o for o in outs.values()):
+            n_failed += 1
+            continue
+        if all(o["cached"] for o in outs.values()):
+            n_cached += 1
+        else:
+            n_computed += 1
+        feats, diags = {}, {}
+        for seq in cohort.sequences:
+            p = f"{seq}_" if prefix else ""
+            feats.update({p + k: v for k, v in outs[seq]["features"].items()})
+            diags.update({p + k: _cell(v) for k, v in outs[seq]["diagnostics"].items()})
+        feat_rows.append(feats)
+        diag_rows.append(diags)
+        index.append(case_id)
+    idx = pd.Index(index, name="case_id", dtype=object)
+    features = pd.DataFrame(feat_rows, index=idx, dtype=float)
+    diagnostics = pd.DataFrame(diag_rows, index=idx, dtype=object)
+    return ExtractionResult(
+        features=features,
+        diagnostics=diagnostics,
+        errors=pd.DataFrame(errors, columns=ERROR_COLUMNS),
+        n_computed=n_computed,
+        n_cached=n_cached,
+        n_failed=n_failed,
+        settings=settings,
+    )
+
+
+def _cell(value):
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)

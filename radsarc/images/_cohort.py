@@ -1,0 +1,622 @@
+"""Cohorts: which image and mask files belong to which case, and their labels.
+
+A cohort is read from a manifest CSV (:meth:`Cohort.from_csv`) or from a folder
+that follows radsarc's folder convention (:meth:`Cohort.from_directory`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+
+from radsarc.exceptions import CohortValidationError
+from radsarc.images._io import (
+    IMAGE_SUFFIXES,
+    geometry_mismatch,
+    read_image,
+    resample_to_reference,
+)
+
+__all__ = ["Case", "Cohort", "Problem", "ValidationReport"]
+
+#: Name of the only sequence of a single-sequence cohort (manifest column ``image``).
+SINGLE = ""
+
+_RESERVED = {"case_id", "label", "group", "image", "mask"}
+_SEQ_RE = re.compile(r"^(image|mask)_(.+)$")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case (patient or lesion) of a cohort.
+
+    Attributes
+    ----------
+    case_id : str
+        Unique identifier.
+    images : dict of str to Path
+        Image file or DICOM folder per sequence (key ``""`` for a single sequence).
+    masks : dict of str to Path
+        Mask file per sequence (the same path for every sequence when the manifest
+        has one ``mask`` column).
+    label : object or None
+        The outcome to predict, if known.
+    group : object or None
+        Centre or scanner, used for harmonisation and external validation.
+    covariates : dict
+        Any other manifest columns (clinical covariates).
+    """
+
+    case_id: str
+    images: Mapping[str, Path]
+    masks: Mapping[str, Path]
+    label: object = None
+    group: object = None
+    covariates: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating a cohort.
+
+    Attributes
+    ----------
+    case_id, sequence, file : str
+        Where the problem is (``file`` may be ``""`` for a manifest-level problem).
+    check : str
+        Which check failed: ``"exists"``, ``"readable"``, ``"dimension"``,
+        ``"geometry"``, ``"label"``, ``"finite"``, ``"unique_id"``.
+    message : str
+        What was found and what was expected.
+    """
+
+    case_id: str
+    sequence: str
+    file: str
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        seq = f" sequence {self.sequence!r}," if self.sequence else ""
+        where = f" file {self.file}:" if self.file else ""
+        return f"case {self.case_id!r},{seq}{where} {self.message}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The result of :meth:`Cohort.validate`.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found, in manifest order.
+    n_cases : int
+        Number of cases checked.
+    resampled : list of tuple
+        ``(case_id, sequence)`` whose mask was resampled onto the image grid.
+    """
+
+    problems: list[Problem]
+    n_cases: int
+    resampled: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    @property
+    def failed_case_ids(self) -> list[str]:
+        """Case ids with at least one problem, in order of first appearance."""
+        return list(dict.fromkeys(p.case_id for p in self.problems))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The problems as a table (case_id, sequence, file, check, message)."""
+        return pd.DataFrame(
+            [vars(p) for p in self.problems],
+            columns=["case_id", "sequence", "file", "check", "message"],
+        )
+
+    def raise_if_problems(self) -> None:
+        """Raise :class:`CohortValidationError` listing every problem, if any."""
+        if self.problems:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            raise CohortValidationError(
+                f"{len(self.problems)} problem(s) in {len(self.failed_case_ids)} of "
+                f"{self.n_cases} case(s):\n{lines}",
+                self.problems,
+            )
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"{self.n_cases} case(s) checked, no problems."
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        return (
+            f"{self.n_cases} case(s) checked, {len(self.problems)} problem(s) in "
+            f"{len(self.failed_case_ids)} case(s):\n{lines}"
+        )
+
+
+class Cohort:
+    """A set of cases with their image and mask files, labels and covariates.
+
+    Parameters
+    ----------
+    cases : sequence of Case
+        The cases; case ids must be unique.
+    source : str, default=""
+        Where the cohort was read from (used in messages).
+
+    Attributes
+    ----------
+    sequences : tuple of str
+        The sequences every case has (``("",)`` for a single-sequence cohort).
+
+    See Also
+    --------
+    Cohort.from_csv, Cohort.from_directory
+
+    Examples
+    --------
+    >>> from radsarc.images import Cohort
+    >>> cohort = Cohort.from_csv("manifest.csv")  # doctest: +SKIP
+    >>> report = cohort.validate(label=1)  # doctest: +SKIP
+    """
+
+    def __init__(self, cases: list[Case], *, source: str = "") -> None:
+        self.cases = list(cases)
+        self.source = source
+        ids = [c.case_id for c in self.cases]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            problems = [
+                Problem(i, "", source, "unique_id", "case id appears more than once")
+                for i in duplicated
+            ]
+            raise CohortValidationError(
+                f"Case ids must be unique{' in ' + source if source else ''}; "
+                f"duplicated: {', '.join(map(repr, duplicated))}.",
+                problems,
+            )
+        seqs = [tuple(c.images) for c in self.cases]
+        self.sequences: tuple[str, ...] = seqs[0] if seqs else ()
+        for case, s in zip(self.cases, seqs, strict=True):
+            if set(s) != set(self.sequences):
+                raise CohortValidationError(
+                    f"Case {case.case_id!r} has sequences {list(s)}; expected the "
+                    f"cohort's sequences {list(self.sequences)}."
+                )
+        self._by_id = {c.case_id: c for c in self.cases}
+
+    # -- container protocol -------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __iter__(self) -> Iterator[Case]:
+        return iter(self.cases)
+
+    def __getitem__(self, case_id: str) -> Case:
+        try:
+            return self._by_id[case_id]
+        except KeyError:
+            raise KeyError(f"No case {case_id!r} in cohort {self.source}") from None
+
+    def __repr__(self) -> str:
+        seqs = ", ".join(s or "<single>" for s in self.sequences)
+        return f"Cohort({len(self)} cases, sequences: {seqs})"
+
+    @property
+    def case_ids(self) -> list[str]:
+        """Case ids in manifest order."""
+        return [c.case_id for c in self.cases]
+
+    @property
+    def multi_sequence(self) -> bool:
+        """True when sequences are named (manifest columns ``image_<SEQ>``)."""
+        return self.sequences != (SINGLE,)
+
+    @property
+    def labels(self) -> pd.Series:
+        """The ``label`` of each case (NaN where unknown), indexed by case id."""
+        return pd.Series(
+            [c.label for c in self.cases],
+            index=pd.Index(self.case_ids, name="case_id"),
+            name="label",
+        )
+
+    @property
+    def groups(self) -> pd.Series:
+        """The ``group`` (centre, scanner) of each case, indexed by case id."""
+        return pd.Series(
+            [c.group for c in self.cases],
+            index=pd.Index(self.case_ids, name="case_id"),
+            name="group",
+        )
+
+    def clinical(self) -> pd.DataFrame:
+        """Label, group and covariates of every case, indexed by case id."""
+        rows = [
+            {"label": c.label, "group": c.group, **dict(c.covariates)}
+            for c in self.cases
+        ]
+        return pd.DataFrame(rows, index=pd.Index(self.case_ids, name="case_id"))
+
+    def subset(self, case_ids) -> Cohort:
+        """A cohort of the given case ids, in the given order."""
+        return Cohort([self[i] for i in case_ids], source=self.source)
+
+    # -- constructors -------------------------------------------------------
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike) -> Cohort:
+        """Read a cohort from a manifest CSV.
+
+        The manifest has one row per case and the columns:
+
+        - ``case_id`` (required, unique);
+        - either ``image`` and ``mask`` (one sequence), or ``image_<SEQ>`` per
+          sequence with ``mask_<SEQ>`` per sequence or a single ``mask`` column
+          that serves every sequence;
+        - optional ``label`` (the outcome) and ``group`` (centre or scanner);
+        - any other column is kept as a clinical covariate.
+
+        Paths are relative to the manifest's folder (absolute paths are kept).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The manifest CSV.
+
+        Returns
+        -------
+        Cohort
+
+        Raises
+        ------
+        FileNotFoundError
+            If the manifest does not exist.
+        CohortValidationError
+            If required columns are missing, a path cell is empty, or case ids
+            are not unique.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Manifest {path} does not exist.")
+        try:
+            table = pd.read_csv(path, dtype={"case_id": str}, keep_default_na=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise CohortValidationError(
+                f"Manifest {path} is not a readable CSV file: {e}"
+            ) from None
+        return cls.from_frame(table, root=path.absolute().parent, source=str(path))
+
+    @classmethod
+    def from_frame(
+        cls, table: pd.DataFrame, *, root: str | os.PathLike = ".", source: str = ""
+    ) -> Cohort:
+        """Build a cohort from a manifest table (see :meth:`from_csv`)."""
+        source = source or "the manifest"
+        root = Path(root)
+        columns = [str(c).strip() for c in table.columns]
+        table = table.set_axis(columns, axis=1)
+        if "case_id" not in columns:
+            raise CohortValidationError(
+                f"Manifest {source} has no 'case_id' column; expected columns "
+                "'case_id', 'image' (or 'image_<SEQ>') and 'mask' (or 'mask_<SEQ>'). "
+                f"Found: {columns}."
+            )
+        seq_images = sorted(
+            m.group(2) for c in columns if (m := _SEQ_RE.match(c)) and m.group(1) == "image"
+        )
+        seq_masks = sorted(
+            m.group(2) for c in columns if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
+        )
+        if "image" in columns and seq_images:
+            raise CohortValidationError(
+                f"Manifest {source} has both an 'image' column and per-sequence columns "
+                f"{['image_' + s for s in seq_images]}; use one or the other."
+            )
+        if "image" in columns:
+            sequences = [SINGLE]
+            image_col = {SINGLE: "image"}
+        elif seq_images:
+            sequences = seq_images
+            image_col = {s: f"image_{s}" for s in seq_images}
+        else:
+            raise CohortValidationError(
+                f"Manifest {source} has no image column; expected 'image' or one "
+                f"'image_<SEQ>' column per sequence (e.g. 'image_T1'). Found: {columns}."
+            )
+        mask_col = {}
+        for s in sequences:
+            if s and s in seq_masks:
+                mask_col[s] = f"mask_{s}"
+            elif "mask" in columns:
+                mask_col[s] = "mask"
+            else:
+                expected = "'mask'" if not s else f"'mask_{s}' or a shared 'mask'"
+                raise CohortValidationError(
+                    f"Manifest {source} has no mask column for "
+                    f"{'the image' if not s else 'sequence ' + repr(s)}; expected "
+                    f"{expected}. Found: {columns}."
+                )
+        stray = [s for s in seq_masks if s not in sequences]
+        if stray:
+            raise CohortValidationError(
+                f"Manifest {source} has mask columns {['mask_' + s for s in stray]} "
+                f"without matching image columns; sequences are {sequences}."
+            )
+        used = {"case_id", "label", "group", *image_col.values(), *mask_col.values()}
+        covariate_cols = [c for c in columns if c not in used]
+
+        problems = []
+        cases = []
+        for row_no, row in enumerate(table.itertuples(index=False), start=2):
+            values = dict(zip(columns, row, strict=True))
+            case_id = values["case_id"]
+            if _missing(case_id) or not str(case_id).strip():
+                problems.append(
+                    Problem(f"<row {row_no}>", "", source, "case_id",
+                            f"row {row_no} has an empty case_id")
+                )
+                continue
+            case_id = str(case_id).strip()
+            images, masks = {}, {}
+            for s in sequences:
+                for kind, col, out in (("image", image_col[s], images),
+                                       ("mask", mask_col[s], masks)):
+                    cell = values[col]
+                    if _missing(cell) or not str(cell).strip():
+                        problems.append(
+                            Problem(case_id, s, source, "exists",
+                                    f"column {col!r} is empty; expected a path to the "
+                                    f"{kind} file")
+                        )
+                    else:
+                        p = Path(str(cell).strip()).expanduser()
+                        out[s] = p if p.is_absolute() else root / p
+            if len(images) != len(sequences) or len(masks) != len(sequences):
+                continue
+            cases.append(
+                Case(
+                    case_id=case_id,
+                    images=images,
+                    masks=masks,
+                    label=_clean(values.get("label")),
+                    group=_clean(values.get("group")),
+                    covariates={c: _clean(values[c]) for c in covariate_cols},
+                )
+            )
+        if problems:
+            lines = "\n".join(f"  - {p}" for p in problems)
+            raise CohortValidationError(
+                f"Manifest {source} has {len(problems)} problem(s):\n{lines}", problems
+            )
+        return cls(cases, source=source)
+
+    @classmethod
+    def from_directory(
+        cls, root: str | os.PathLike, *, labels: str | os.PathLike | None = None
+    ) -> Cohort:
+        """Read a cohort from a folder that follows radsarc's folder convention.
+
+        ::
+
+            root/
+              labels.csv              optional: case_id, label, group, covariates
+              <case_id>/
+                image.nii.gz          one sequence ...
+                mask.nii.gz
+              <case_id>/
+                T1.nii.gz             ... or several: the file name is the sequence
+                T2FS/                 a DICOM series folder is a sequence too
+                mask.nii.gz           one mask for all sequences,
+                mask_T2FS.nii.gz      or one per sequence (overrides 'mask')
+
+        Every sub-folder of ``root`` is a case; its name is the case id. Image
+        files are those ending in .nii.gz, .nii, .nrrd, .mha, .mhd (and folders of
+        DICOM files); file names starting with ``mask`` are masks.
+
+        Parameters
+        ----------
+        root : str or path-like
+            The cohort folder.
+        labels : str or path-like, default=None
+            A CSV with ``case_id`` and ``label`` (and optionally ``group`` and
+            covariates); default ``root/labels.csv`` when it exists.
+
+        Returns
+        -------
+        Cohort
+        """
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"Cohort folder {root} does not exist.")
+        rows = []
+        for case_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+            row: dict[str, str] = {"case_id": case_dir.name}
+            for entry in sorted(case_dir.iterdir()):
+                name = _stem(entry)
+                if name is None:
+                    continue
+                if name == "mask" or name.startswith("mask_"):
+                    row[name] = str(entry)
+                elif name == "image":
+                    row["image"] = str(entry)
+                else:
+                    row[f"image_{name}"] = str(entry)
+            rows.append(row)
+        if not rows:
+            raise CohortValidationError(
+                f"Cohort folder {root} has no case folders; expected one folder per "
+                "case holding image and mask files."
+            )
+        table = pd.DataFrame(rows)
+        labels_path = Path(labels) if labels is not None else root / "labels.csv"
+        if labels is not None and not labels_path.is_file():
+            raise FileNotFoundError(f"Labels file {labels_path} does not exist.")
+        if labels_path.is_file():
+            clinical = pd.read_csv(labels_path, dtype={"case_id": str})
+            if "case_id" not in clinical.columns:
+                raise CohortValidationError(
+                    f"Labels file {labels_path} has no 'case_id' column."
+                )
+            table = table.merge(clinical, on="case_id", how="left")
+        return cls.from_frame(table, root=root, source=str(root))
+
+    # -- validation ---------------------------------------------------------
+    def validate(
+        self,
+        *,
+        label: int = 1,
+        geometry_tolerance: float = 1e-3,
+        resample_mask: bool = False,
+    ) -> ValidationReport:
+        """Check every case's files; report every problem at once.
+
+        Checks, per case and sequence: the image and mask exist and read; the
+        image is 3-D; mask and image share size, spacing, origin and direction
+        (within ``geometry_tolerance``); the mask holds voxels with ``label``;
+        the image has no NaN or infinite voxel inside the mask.
+
+        Parameters
+        ----------
+        label : int, default=1
+            The mask value of the region of interest.
+        geometry_tolerance : float, default=1e-3
+            Tolerance for spacing and origin (relative to the image spacing) and
+            for direction cosines (absolute).
+        resample_mask : bool, default=False
+            Resample a mask whose geometry differs onto the image grid (nearest
+            neighbour) instead of reporting a problem; the report lists them.
+
+        Returns
+        -------
+        ValidationReport
+        """
+        problems: list[Problem] = []
+        resampled: list[tuple[str, str]] = []
+        for case in self.cases:
+            for seq in self.sequences:
+                found, was_resampled = check_case(
+                    case, seq, label=label, geometry_tolerance=geometry_tolerance,
+                    resample_mask=resample_mask,
+                )
+                problems.extend(found)
+                if was_resampled:
+                    resampled.append((case.case_id, seq))
+        return ValidationReport(problems, len(self.cases), resampled)
+
+
+def check_case(
+    case: Case,
+    seq: str,
+    *,
+    label: int = 1,
+    geometry_tolerance: float = 1e-3,
+    resample_mask: bool = False,
+    image: sitk.Image | None = None,
+    mask: sitk.Image | None = None,
+) -> tuple[list[Problem], bool]:
+    """Validate one case and sequence; returns (problems, mask_was_resampled)."""
+    cid = case.case_id
+    img_path, mask_path = case.images[seq], case.masks[seq]
+    problems = []
+    for kind, p in (("image", img_path), ("mask", mask_path)):
+        if not p.exists():
+            problems.append(Problem(cid, seq, str(p), "exists",
+                                    f"{kind} file does not exist"))
+    if problems:
+        return problems, False
+    try:
+        image = image if image is not None else read_image(img_path)
+    except ValueError as exc:
+        problems.append(Problem(cid, seq, str(img_path), "readable", str(exc)))
+    try:
+        mask = mask if mask is not None else read_image(mask_path, what="mask")
+    except ValueError as exc:
+        problems.append(Problem(cid, seq, str(mask_path), "readable", str(exc)))
+    if problems:
+        return problems, False
+    if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
+        problems.append(Problem(
+            cid, seq, str(img_path), "dimension",
+            f"image is {image.GetDimension()}-D with "
+            f"{image.GetNumberOfComponentsPerPixel()} component(s) per voxel, size "
+            f"{image.GetSize()}; expected a 3-D scalar volume",
+        ))
+        return problems, False
+    if mask.GetDimension() != 3:
+        problems.append(Problem(
+            cid, seq, str(mask_path), "dimension",
+            f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
+        ))
+        return problems, False
+    resampled = False
+    mismatch = geometry_mismatch(image, mask, geometry_tolerance)
+    if mismatch and resample_mask:
+        mask = resample_to_reference(mask, image)
+        resampled = True
+    elif mismatch:
+        problems.append(Problem(
+            cid, seq, str(mask_path), "geometry",
+            "mask does not match the image grid of "
+            f"{img_path}: {'; '.join(mismatch)} (tolerance {geometry_tolerance}; "
+            "pass resample_mask=True to resample the mask onto the image)",
+        ))
+        return problems, False
+    mask_arr = sitk.GetArrayViewFromImage(mask)
+    roi = mask_arr == label
+    n_roi = int(np.count_nonzero(roi))
+    if n_roi == 0:
+        present = np.unique(mask_arr)
+        shown = ", ".join(str(v) for v in present[:10])
+        problems.append(Problem(
+            cid, seq, str(mask_path), "label",
+            f"mask has no voxels with label {label} (values present: {shown}); "
+            f"expected a non-empty region with label {label}",
+        ))
+        return problems, resampled
+    values = sitk.GetArrayViewFromImage(image)[roi]
+    if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+        n_bad = int(np.count_nonzero(~np.isfinite(values)))
+        problems.append(Problem(
+            cid, seq, str(img_path), "finite",
+            f"{n_bad} of {n_roi} voxels inside the mask are NaN or infinite; "
+            "expected finite intensities",
+        ))
+    return problems, resampled
+
+
+def _stem(entry: Path) -> str | None:
+    """The sequence/mask name of a folder entry, or None if it is not an image."""
+    if entry.name.startswith("."):
+        return None
+    if entry.is_dir():
+        return entry.name
+    lower = entry.name.lower()
+    for suffix in IMAGE_SUFFIXES:
+        if lower.endswith(suffix):
+            return entry.name[: -len(suffix)]
+    return None
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _clean(value):
+    """NaN -> None; numpy scalars -> Python scalars."""
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
