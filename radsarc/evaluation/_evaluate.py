@@ -1,0 +1,582 @@
+"""The evaluation entry point: one estimator, one validation scheme, honest numbers."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import logging
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_predict
+
+from radsarc._version import __version__
+from radsarc.evaluation._bootstrap import bootstrap_ci
+from radsarc.evaluation._corrected_ttest import corrected_resampled_ci
+from radsarc.evaluation._cv import (
+    ExternalValidation,
+    FixedSplits,
+    NestedCV,
+    RepeatedCV,
+    inner_cv,
+)
+from radsarc.evaluation._importance import (
+    permutation_importance,
+    selected_features,
+    selection_frequency,
+)
+from radsarc.evaluation._metrics import METRICS, binary_metrics
+from radsarc.evaluation._thresholds import CUTOFFS, choose_threshold
+
+__all__ = [
+    "EvaluationResult",
+    "data_hash",
+    "environment",
+    "evaluate",
+    "positive_scores",
+]
+
+logger = logging.getLogger(__name__)
+
+_DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "imbalanced-learn",
+    "joblib",
+    "matplotlib",
+)
+
+
+def environment() -> dict[str, str]:
+    """Versions of Python, radsarc and its numerical dependencies."""
+    out = {"python": platform.python_version(), "radsarc": __version__}
+    for dist in _DEPENDENCIES:
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def data_hash(X: pd.DataFrame, y: pd.Series) -> str:
+    """SHA-256 of the case ids, feature names, feature values and labels."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, X.columns)).encode())
+    h.update(pd.util.hash_pandas_object(X, index=True).to_numpy().tobytes())
+    h.update(pd.util.hash_pandas_object(y, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def positive_scores(model, X) -> np.ndarray:
+    """Score of the positive class (label 1): ``predict_proba`` if the model has
+    it, else ``decision_function``."""
+    if hasattr(model, "predict_proba"):
+        classes = list(model.classes_)
+        return np.asarray(model.predict_proba(X))[:, classes.index(1)]
+    return np.asarray(model.decision_function(X), dtype=float)
+
+
+def _oof_scores(model, X, y, cv, groups) -> np.ndarray:
+    method = "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
+    pred = cross_val_predict(model, X, y, cv=cv, groups=groups, method=method)
+    return pred[:, 1] if pred.ndim == 2 else pred
+
+
+def _fit_split(
+    estimator,
+    X: pd.DataFrame,
+    y: pd.Series,
+    train: np.ndarray,
+    test: np.ndarray,
+    *,
+    groups,
+    param_grid,
+    inner_splits: int,
+    cutoff,
+    min_sensitivity: float,
+    threshold_cv: int,
+    importance: bool,
+    random_state: int,
+    keep_model: bool,
+) -> dict:
+    """Fit on ``train`` only (tuning, cut-off and all) and score ``test``."""
+    X_train, y_train = X.iloc[train], y.iloc[train]
+    X_test, y_test = X.iloc[test], y.iloc[test]
+    g_train = None if groups is None else np.asarray(groups)[train]
+    best_params = None
+    if param_grid:
+        search = GridSearchCV(
+            clone(estimator),
+            param_grid,
+            scoring="roc_auc",
+            cv=inner_cv(inner_splits, g_train, random_state),
+            refit=True,
+            error_score="raise",
+        )
+        search.fit(X_train, y_train, groups=g_train)
+        model = search.best_estimator_
+        best_params = search.best_params_
+        unfitted = clone(estimator).set_params(**best_params)
+    else:
+        model = clone(estimator).fit(X_train, y_train)
+        unfitted = clone(estimator)
+    if cutoff is None:
+        threshold = None
+    elif isinstance(cutoff, str):
+        # The cut-off is chosen on out-of-fold predictions of the training part:
+        # never on the test part, and not on resubstitution predictions (which are
+        # over-confident for flexible models).
+        oof = _oof_scores(
+            unfitted,
+            X_train,
+            y_train,
+            inner_cv(threshold_cv, g_train, random_state),
+            g_train,
+        )
+        threshold = choose_threshold(y_train.to_numpy(), oof, cutoff, min_sensitivity)
+    else:
+        threshold = float(cutoff)
+    scores = positive_scores(model, X_test)
+    selected = selected_features(model, list(X.columns))
+    out = {
+        "n_train": int(train.size),
+        "n_test": int(test.size),
+        "threshold": threshold,
+        "metrics": binary_metrics(y_test.to_numpy(), scores, threshold),
+        "test": test,
+        "scores": scores,
+        "selected": selected,
+        "best_params": best_params,
+        "importance": None,
+        "model": model if keep_model else None,
+    }
+    if importance:
+        out["importance"] = permutation_importance(
+            model,
+            X_test,
+            y_test,
+            positive_scores,
+            features=selected,
+            random_state=random_state,
+        )
+    return out
+
+
+@dataclass
+class EvaluationResult:
+    """Everything one evaluation produced.
+
+    Attributes
+    ----------
+    name : str
+        The preset name or the estimator's class name.
+    preset : str or None
+    scheme : dict
+        The validation scheme's description (kind, sizes, seeds, split source).
+    settings : dict
+        Cut-off rule, CI settings, seeds, versions.
+    data : dict
+        Number of cases, features, positives and the SHA-256 of the data.
+    split_metrics : DataFrame
+        One row per split: ``n_train``, ``n_test``, ``threshold``, every metric,
+        ``best_params`` (nested CV).
+    predictions : DataFrame
+        One row per tested case and split: ``split``, ``case_id``, ``y_true``,
+        ``y_score``, ``threshold``.
+    summary : DataFrame
+        One row per metric: ``mean``, ``std``, ``ci_low``, ``ci_high``,
+        ``ci_method``, ``pooled`` (metric of all test predictions together),
+        ``n_splits`` (splits where the metric is defined).
+    selection_frequency : Series or None
+        Fraction of splits in which each feature was selected.
+    permutation_importance : DataFrame or None
+        ``mean`` and ``std`` over splits of the drop in test AUC per feature.
+    models : list or None
+        The fitted models, one per split, if ``keep_models=True``.
+    """
+
+    name: str
+    preset: str | None
+    scheme: dict
+    settings: dict
+    data: dict
+    split_metrics: pd.DataFrame
+    predictions: pd.DataFrame
+    summary: pd.DataFrame
+    selection_frequency: pd.Series | None = None
+    permutation_importance: pd.DataFrame | None = None
+    models: list | None = field(default=None, repr=False)
+
+    @property
+    def mean_auc(self) -> float:
+        """Mean test AUC over the splits."""
+        return float(self.summary.loc["auc", "mean"])
+
+    @property
+    def n_train(self) -> float:
+        return float(self.split_metrics["n_train"].mean())
+
+    @property
+    def n_test(self) -> float:
+        return float(self.split_metrics["n_test"].mean())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The summary as a long table (one row per metric), for ``results.csv``."""
+        table = self.summary.reset_index().rename(columns={"index": "metric"})
+        table.insert(0, "model", self.name)
+        return table
+
+
+def _resolve_estimator(estimator):
+    if isinstance(estimator, str):
+        from radsarc.presets import get_preset, make_preset
+
+        preset = get_preset(estimator)
+        return make_preset(estimator), estimator, dict(preset.param_grid)
+    if not hasattr(estimator, "fit") or not (
+        hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")
+    ):
+        raise TypeError(
+            "estimator must be a preset name or an estimator with fit and "
+            f"predict_proba (or decision_function); got {type(estimator).__name__}."
+        )
+    return estimator, None, None
+
+
+def _resolve_scheme(cv, random_state):
+    if isinstance(cv, str):
+        if cv == "repeated":
+            return RepeatedCV(random_state=random_state)
+        if cv == "nested":
+            return NestedCV(random_state=random_state)
+        raise ValueError(
+            "cv must be 'repeated', 'nested', a RepeatedCV, NestedCV, FixedSplits or "
+            f"ExternalValidation, or a list of (train_ids, test_ids); got {cv!r}."
+        )
+    if isinstance(cv, RepeatedCV | FixedSplits | ExternalValidation):
+        return cv
+    if isinstance(cv, list | tuple):
+        return FixedSplits(cv)
+    raise TypeError(
+        "cv must be 'repeated', 'nested', a RepeatedCV, NestedCV, FixedSplits or "
+        "ExternalValidation, or a list of (train_ids, test_ids); got "
+        f"{type(cv).__name__}."
+    )
+
+
+def _check_data(X, y) -> tuple[pd.DataFrame, pd.Series]:
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(f"X must be 2-D; got shape {X.shape}.")
+        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if non_numeric:
+        raise ValueError(
+            f"X has non-numeric columns {non_numeric[:10]}; encode or drop them first."
+        )
+    if isinstance(y, pd.Series):
+        if not y.index.equals(X.index):
+            if set(y.index) != set(X.index) or not y.index.is_unique:
+                raise ValueError(
+                    "y's index does not match X's index (case ids); align them first."
+                )
+            y = y.loc[X.index]
+    else:
+        y = pd.Series(np.asarray(y), index=X.index)
+    if len(y) != len(X):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels.")
+    if y.isna().any():
+        raise ValueError(
+            f"y has {int(y.isna().sum())} missing labels; drop those cases first."
+        )
+    labels = sorted(pd.unique(y).tolist())
+    if labels != [0, 1]:
+        raise ValueError(
+            f"y must hold both labels 0 and 1 and no other; got {labels!r}."
+        )
+    return X, y.astype(int)
+
+
+def _summarise(split_metrics, predictions, scheme, settings) -> pd.DataFrame:
+    names = [m for m in METRICS if m in split_metrics.columns]
+    thr = (
+        predictions["threshold"].to_numpy() if settings["cutoff"] is not None else None
+    )
+    pooled = binary_metrics(
+        predictions["y_true"].to_numpy(), predictions["y_score"].to_numpy(), thr
+    )
+    resampling = scheme["scheme"] in ("repeated", "nested", "splits")
+    n_splits = len(split_metrics)
+    cis = None
+    if not resampling or n_splits < 2:
+        # One test set (or disjoint centres): bootstrap the pooled test predictions.
+        cis = bootstrap_ci(
+            predictions["y_true"].to_numpy(),
+            predictions["y_score"].to_numpy(),
+            thr,
+            n_bootstraps=settings["n_bootstraps"],
+            confidence_level=settings["confidence_level"],
+            random_state=settings["random_state"],
+        )
+    rows = {}
+    for m in names:
+        values = split_metrics[m].to_numpy(dtype=float)
+        defined = values[~np.isnan(values)]
+        mean = float(defined.mean()) if defined.size else float("nan")
+        std = float(defined.std(ddof=1)) if defined.size > 1 else float("nan")
+        if cis is not None:
+            low, high = cis[m]
+            method = "bootstrap"
+        elif defined.size >= 2:
+            _, low, high = corrected_resampled_ci(
+                defined,
+                split_metrics["n_train"].mean(),
+                split_metrics["n_test"].mean(),
+                settings["confidence_level"],
+            )
+            method = "Nadeau-Bengio"
+        else:
+            low = high = float("nan")
+            method = "undefined"
+        rows[m] = {
+            "mean": mean,
+            "std": std,
+            "ci_low": low,
+            "ci_high": high,
+            "ci_method": method,
+            "pooled": pooled[m],
+            "n_splits": int(defined.size),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def evaluate(
+    estimator,
+    X,
+    y,
+    *,
+    cv="repeated",
+    groups=None,
+    param_grid: dict | None = None,
+    cutoff: str | float | None = "youden",
+    min_sensitivity: float = 0.9,
+    threshold_cv: int = 5,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    importance: bool = False,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    keep_models: bool = False,
+    name: str | None = None,
+    progress: Callable[[], None] | None = None,
+) -> EvaluationResult:
+    """Evaluate an estimator (or a preset) under a validation scheme, leak-free.
+
+    For every split, everything that learns from data (imputation, scaling,
+    harmonisation, feature selection, resampling, hyper-parameter tuning and
+    the cut-off) is fitted on the training part only; the test part is used
+    once, to score the fitted model.
+
+    Parameters
+    ----------
+    estimator : str or estimator
+        A preset name (see :func:`radsarc.presets.list_presets`) or an unfitted
+        estimator/pipeline with ``predict_proba`` (or ``decision_function``).
+    X : DataFrame of shape (n_cases, n_features)
+        Numeric features indexed by case id.
+    y : Series or array-like of shape (n_cases,)
+        Labels 0/1 (1 = the positive class, e.g. malignant).
+    cv : {"repeated", "nested"}, scheme or list of (train_ids, test_ids), \
+default="repeated"
+        ``"repeated"`` is :class:`RepeatedCV` (10 x 5-fold); ``"nested"`` is
+        :class:`NestedCV` (5-fold outside, 3-fold grid search inside); a list of
+        id pairs is :class:`FixedSplits`; or an :class:`ExternalValidation`.
+    groups : array-like of shape (n_cases,), default=None
+        Patient id per row when a patient has several lesions; every split,
+        inner split and cut-off split keeps a patient's lesions together.
+    param_grid : dict, default=None
+        Grid for nested CV; default the scheme's grid, then the preset's grid.
+        Given with a non-nested scheme, it tunes inside each training part too.
+    cutoff : {"youden", "specificity"}, float or None, default="youden"
+        How the cut-off is chosen on each training part (see
+        :func:`choose_threshold`); a float fixes it; None reports only the
+        cut-off-free metrics (AUC, Brier).
+    min_sensitivity : float, default=0.9
+        For ``cutoff="specificity"``: the highest-specificity cut-off whose
+        training sensitivity is at least this.
+    threshold_cv : int, default=5
+        Folds of the training part whose out-of-fold predictions choose the cut-off.
+    n_bootstraps : int, default=1000
+        Bootstrap replicates for a single test set (external validation).
+    confidence_level : float, default=0.95
+    importance : bool, default=False
+        Compute permutation importance on each test part (slow).
+    random_state : int, default=0
+        Seed of the split shuffling, inner folds, bootstrap and permutations.
+    n_jobs : int, default=None
+        Splits run in parallel with joblib.
+    keep_models : bool, default=False
+        Keep the fitted model of every split in the result.
+    name : str, default=None
+        Name in the report; default the preset name or the estimator's class.
+    progress : callable, default=None
+        Called with no argument after each finished split (e.g. ``tqdm.update``).
+
+    Returns
+    -------
+    result : EvaluationResult
+
+    Notes
+    -----
+    The cut-off is chosen on out-of-fold predictions of the training part (a
+    ``threshold_cv``-fold split of it), not on the model's predictions of its
+    own training data, which are over-confident. With nested CV the out-of-fold
+    predictions use the tuned hyper-parameters.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    >>> res = evaluate(LogisticRegression(), X, y, cv=RepeatedCV(n_repeats=2))
+    >>> res.summary.loc["auc", "ci_method"], len(res.split_metrics)
+    ('Nadeau-Bengio', 10)
+    """
+    X, y = _check_data(X, y)
+    estimator, preset, preset_grid = _resolve_estimator(estimator)
+    scheme = _resolve_scheme(cv, random_state)
+    if not (isinstance(cutoff, str | float | int) or cutoff is None) or isinstance(
+        cutoff, bool
+    ):
+        raise TypeError(
+            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
+        )
+    if isinstance(cutoff, str) and cutoff not in CUTOFFS:
+        raise ValueError(
+            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
+        )
+    if groups is not None and len(groups) != len(X):
+        raise ValueError(f"groups has {len(groups)} values but X has {len(X)} rows.")
+    grid = param_grid
+    if grid is None and scheme.tunes:
+        grid = scheme.param_grid or preset_grid
+        if not grid:
+            raise ValueError(
+                "Nested cross-validation needs a param_grid (none given and the "
+                "estimator is not a preset with a grid)."
+            )
+    inner_splits = getattr(scheme, "inner_splits", 3)
+    splits = scheme.split(X, y, groups)
+    name = name or preset or type(estimator).__name__
+    logger.info(
+        "Evaluating %s: %d splits (%s)",
+        name,
+        len(splits),
+        scheme.describe()["description"],
+    )
+
+    jobs = (
+        delayed(_fit_split)(
+            estimator,
+            X,
+            y,
+            train,
+            test,
+            groups=groups,
+            param_grid=grid,
+            inner_splits=inner_splits,
+            cutoff=cutoff,
+            min_sensitivity=min_sensitivity,
+            threshold_cv=threshold_cv,
+            importance=importance,
+            random_state=random_state + i,
+            keep_model=keep_models,
+        )
+        for i, (train, test) in enumerate(splits)
+    )
+    outputs = []
+    for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        outputs.append(out)
+        if progress is not None:
+            progress()
+
+    rows, preds = [], []
+    for i, out in enumerate(outputs):
+        rows.append(
+            {
+                "split": i,
+                "n_train": out["n_train"],
+                "n_test": out["n_test"],
+                "threshold": out["threshold"],
+                **out["metrics"],
+                "best_params": out["best_params"],
+            }
+        )
+        preds.append(
+            pd.DataFrame(
+                {
+                    "split": i,
+                    "case_id": X.index[out["test"]],
+                    "y_true": y.iloc[out["test"]].to_numpy(),
+                    "y_score": out["scores"],
+                    "threshold": np.nan
+                    if out["threshold"] is None
+                    else out["threshold"],
+                }
+            )
+        )
+    split_metrics = pd.DataFrame(rows).set_index("split")
+    if grid is None:
+        split_metrics = split_metrics.drop(columns="best_params")
+    predictions = pd.concat(preds, ignore_index=True)
+    description = scheme.describe()
+    settings = {
+        "cutoff": cutoff,
+        "min_sensitivity": min_sensitivity if cutoff == "specificity" else None,
+        "cutoff_data": f"out-of-fold predictions of a stratified {threshold_cv}-fold "
+        "split of each training part"
+        if isinstance(cutoff, str)
+        else "fixed",
+        "param_grid": grid,
+        "inner_splits": inner_splits if grid else None,
+        "n_bootstraps": n_bootstraps,
+        "confidence_level": confidence_level,
+        "random_state": random_state,
+        "group_aware": groups is not None,
+        "estimator": repr(estimator),
+        "versions": environment(),
+    }
+    summary = _summarise(split_metrics, predictions, description, settings)
+    freq = selection_frequency([o["selected"] for o in outputs], list(X.columns))
+    imp = None
+    if importance:
+        table = pd.concat([o["importance"] for o in outputs], axis=1)
+        imp = pd.DataFrame({"mean": table.mean(axis=1), "std": table.std(axis=1)})
+        imp = imp.sort_values("mean", ascending=False, kind="mergesort")
+    data = {
+        "n_cases": int(len(X)),
+        "n_features": int(X.shape[1]),
+        "n_positive": int(y.sum()),
+        "sha256": data_hash(X, y),
+    }
+    return EvaluationResult(
+        name=name,
+        preset=preset,
+        scheme=description,
+        settings=settings,
+        data=data,
+        split_metrics=split_metrics,
+        predictions=predictions,
+        summary=summary,
+        selection_frequency=freq,
+        permutation_importance=imp,
+        models=[o["model"] for o in outputs] if keep_models else None,
+    )
