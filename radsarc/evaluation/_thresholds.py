@@ -41,7 +41,9 @@ def youden_threshold(y_true, y_score) -> float:
     0.8
     """
     fpr, tpr, thr = _roc(y_true, y_score)
-    return float(thr[int(np.argmax(tpr - fpr))])
+    j = tpr - fpr
+    # Ties within rounding error (e.g. 2/3 - 0 and 1 - 1/3) go to the highest cut-off.
+    return float(thr[np.flatnonzero(j >= j.max() - 1e-12)[0]])
 
 
 def specificity_at_sensitivity_threshold(
