@@ -99,7 +99,8 @@ def test_sampler_only_resamples_training_rows():
         seen = SpySMOTE.seen[5 * i : 5 * i + 5]
         assert seen[0] == train_h  # the outer fit: exactly the training part
         for inner in seen:
-            assert inner <= train_h and not inner & test_h
+            assert inner <= train_h
+            assert not inner & test_h
         assert all(len(inner) < len(train_h) for inner in seen[1:])
 
 

@@ -46,8 +46,10 @@ def test_fixed_splits_from_worc_csv(tmp_path, data):
     ).to_csv(path)
     scheme = FixedSplits.from_csv(path)
     (tr0, te0), (tr1, te1) = scheme.split(X, y)
-    assert list(tr0) == [0, 1, 2] and list(te0) == [3, 4]
-    assert list(tr1) == [3, 4, 5, 6] and list(te1) == [0, 1, 2]
+    assert list(tr0) == [0, 1, 2]
+    assert list(te0) == [3, 4]
+    assert list(tr1) == [3, 4, 5, 6]
+    assert list(te1) == [0, 1, 2]
     assert scheme.describe()["n_splits"] == 2
 
 

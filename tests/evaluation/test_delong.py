@@ -49,7 +49,8 @@ def test_identical_models_have_p_one():
     y = [0, 0, 0, 1, 1, 1]
     s = [0.1, 0.5, 0.3, 0.4, 0.8, 0.9]
     res = delong_test(y, s, s)
-    assert res.difference == 0.0 and res.p_value == 1.0
+    assert res.difference == 0.0
+    assert res.p_value == 1.0
 
 
 def test_delong_needs_two_per_class():

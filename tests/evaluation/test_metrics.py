@@ -45,7 +45,8 @@ def test_undefined_ratio_is_nan_not_zero():
 
 def test_per_case_thresholds_and_threshold_free():
     m = binary_metrics([0, 1], [0.4, 0.6], threshold=np.array([0.3, 0.7]))
-    assert m["specificity"] == 0.0 and m["sensitivity"] == 0.0
+    assert m["specificity"] == 0.0
+    assert m["sensitivity"] == 0.0
     assert set(binary_metrics([0, 1], [0.4, 0.6], None)) == {"auc", "brier"}
 
 
