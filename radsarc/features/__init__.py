@@ -6,6 +6,13 @@ parallel and cached extraction over a cohort, and per-case error records.
 """
 
 from radsarc.features._extract import ExtractionResult, extract_features
+from radsarc.features._ibsi import ibsi_code, ibsi_table
 from radsarc.features._settings import ExtractionSettings
 
-__all__ = ["ExtractionResult", "ExtractionSettings", "extract_features"]
+__all__ = [
+    "ExtractionResult",
+    "ExtractionSettings",
+    "extract_features",
+    "ibsi_code",
+    "ibsi_table",
+]
