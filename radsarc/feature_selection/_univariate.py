@@ -78,6 +78,10 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
     max_features : int or None, default=None
         Keep at most this many features: those with the smallest p-values among
         the significant ones.
+    min_features : int, default=0
+        Keep at least this many features (those with the smallest p-values) even
+        when fewer are significant, so that a pipeline never runs out of
+        features. With the default 0, a warning is raised when none is kept.
 
     Attributes
     ----------
@@ -122,15 +126,23 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, 1, closed="right")],
         "correction": [StrOptions({"fdr_bh"}), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "min_features": [Interval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
-        self, *, test="mannwhitneyu", alpha=0.05, correction="fdr_bh", max_features=None
+        self,
+        *,
+        test="mannwhitneyu",
+        alpha=0.05,
+        correction="fdr_bh",
+        max_features=None,
+        min_features=0,
     ):
         self.test = test
         self.alpha = alpha
         self.correction = correction
         self.max_features = max_features
+        self.min_features = min_features
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -174,7 +186,15 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
         pvalues = np.asarray(result.pvalue, dtype=np.float64)
         pvalues = np.where(constant | np.isnan(pvalues), 1.0, pvalues)
         qvalues = benjamini_hochberg(pvalues) if self.correction else pvalues.copy()
+        if self.max_features is not None and self.min_features > self.max_features:
+            raise ValueError(
+                f"UnivariateSelector: min_features={self.min_features} is larger "
+                f"than max_features={self.max_features}."
+            )
         support = qvalues <= self.alpha
+        n_min = min(self.min_features, X.shape[1])
+        if support.sum() < n_min:
+            support[np.argsort(pvalues, kind="stable")[:n_min]] = True
         if self.max_features is not None and support.sum() > self.max_features:
             ranked = np.flatnonzero(support)[
                 np.argsort(pvalues[support], kind="stable")
