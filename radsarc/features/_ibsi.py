@@ -68,12 +68,20 @@ _DISCRETISED = (
 def _rows(cls: str, suffix: str, entries) -> list[_Row]:
     out = []
     for name, code, tag, status, note in entries:
-        out.append(_Row(
-            f"{cls}_{name}", code, None if tag is None else tag + suffix, status, note
-        ))
+        out.append(
+            _Row(
+                f"{cls}_{name}",
+                code,
+                None if tag is None else tag + suffix,
+                status,
+                note,
+            )
+        )
     return out
 
 
+# The rows are tabular data: kept one feature per entry, aligned by hand.
+# fmt: off
 _SHAPE = _rows("shape", "", [
     ("MeshVolume", "RNU0", "morph_volume", MATCHES, "Volume (mesh)."),
     ("VoxelVolume", "YEKZ", "morph_vol_approx", MATCHES, "Volume (voxel counting)."),
@@ -290,9 +298,17 @@ _NGTDM = _rows("ngtdm", "_3D", [
     ("Complexity", "HDEZ", "ngt_complexity", MATCHES, "Complexity."),
     ("Strength", "1X9X", "ngt_strength", MATCHES, "Strength."),
 ])
+# fmt: on
 
 _TABLE: tuple[_Row, ...] = (
-    *_SHAPE, *_SHAPE2D, *_FIRSTORDER, *_GLCM, *_GLRLM, *_GLSZM, *_GLDM, *_NGTDM,
+    *_SHAPE,
+    *_SHAPE2D,
+    *_FIRSTORDER,
+    *_GLCM,
+    *_GLRLM,
+    *_GLSZM,
+    *_GLDM,
+    *_NGTDM,
 )
 _BY_FEATURE: dict[str, _Row] = {row.feature: row for row in _TABLE}
 
@@ -342,9 +358,7 @@ def ibsi_code(column_name: str) -> str | None:
     True
     """
     if not isinstance(column_name, str):
-        raise TypeError(
-            f"column_name must be a str; got {type(column_name).__name__}."
-        )
+        raise TypeError(f"column_name must be a str; got {type(column_name).__name__}.")
     row = _BY_FEATURE.get(_base_feature(column_name))
     return None if row is None else row.ibsi_code
 
