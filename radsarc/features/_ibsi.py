@@ -392,3 +392,17 @@ def ibsi_table() -> pd.DataFrame:
     'differs'
     """
     return pd.DataFrame(list(_TABLE), columns=list(_Row._fields), dtype=object)
+
+
+def _table_markdown() -> str:
+    """:func:`ibsi_table` as the Markdown table pasted into ``docs/ibsi.md``."""
+    lines = [
+        "| feature | IBSI code | reference tag | status | note |",
+        "|---|---|---|---|---|",
+    ]
+    for row in _TABLE:
+        code = f"`{row.ibsi_code}`" if row.ibsi_code else "—"
+        tag = f"`{row.ibsi_tag}`" if row.ibsi_tag else "—"
+        note = row.note.replace("|", "\\|")
+        lines.append(f"| `{row.feature}` | {code} | {tag} | {row.status} | {note} |")
+    return "\n".join(lines) + "\n"

@@ -332,3 +332,12 @@ def test_ibsi_code_of_column_names(column, expected):
 def test_ibsi_code_rejects_non_strings():
     with pytest.raises(TypeError, match="column_name must be a str; got int"):
         ibsi_code(3)
+
+
+def test_docs_table_is_up_to_date():
+    from radsarc.features._ibsi import _table_markdown
+
+    docs = (TEST_DATA.parents[1] / "docs" / "ibsi.md").read_text(encoding="utf-8")
+    assert _table_markdown() in docs, (
+        "docs/ibsi.md is out of date; regenerate its table with _table_markdown()"
+    )
