@@ -17,5 +17,30 @@ def shared_data(*parts: str) -> Path:
     """Path below ../shared/data, skipping the test when it is not there."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"{path} is not present (../shared/data is only on dev machines/CI)")
+        pytest.skip(
+            f"{path} is not present (../shared/data is only on dev machines/CI)"
+        )
+    return path
+
+
+PYRADIOMICS_DATA = TEST_DATA / "pyradiomics"
+
+
+@pytest.fixture(scope="session")
+def small_cohort(tmp_path_factory):
+    """A 6-case synthetic two-sequence cohort on small volumes (fast to extract)."""
+    from radsarc.datasets import make_synthetic_cohort
+
+    out = tmp_path_factory.mktemp("synthetic")
+    return make_synthetic_cohort(6, out, random_state=7, shape=(10, 48, 48))
+
+
+def write_image(path, array, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)):
+    """Write a numpy array (z, y, x) as an image file; returns the path."""
+    import SimpleITK as sitk
+
+    img = sitk.GetImageFromArray(array)
+    img.SetSpacing(spacing)
+    img.SetOrigin(origin)
+    sitk.WriteImage(img, str(path))
     return path

@@ -18,16 +18,33 @@ def _sidecar(out: Path, kind: str) -> Path:
 
 @main.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--params", "params", type=click.Path(dir_okay=False, path_type=Path),
-              default=None,
-              help="pyradiomics parameter file (YAML). Default: pyradiomics defaults.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              required=True, help="Feature table to write (CSV, one row per case).")
-@click.option("--n-jobs", type=int, default=1, show_default=True,
-              help="Cases extracted in parallel (-1: all cores).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None,
-              help="Result cache; default: .radsarc-cache beside the output.")
+@click.option(
+    "--params",
+    "params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="pyradiomics parameter file (YAML). Default: pyradiomics defaults.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Feature table to write (CSV, one row per case).",
+)
+@click.option(
+    "--n-jobs",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Cases extracted in parallel (-1: all cores).",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Result cache; default: .radsarc-cache beside the output.",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @user_errors
@@ -46,9 +63,12 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
     if not no_cache and cache_dir is None:
         cache_dir = out.parent / ".radsarc-cache"
     result = extract_features(
-        cohort, settings, n_jobs=n_jobs,
+        cohort,
+        settings,
+        n_jobs=n_jobs,
         cache_dir=None if no_cache else cache_dir,
-        progress=not quiet, return_result=True,
+        progress=not quiet,
+        return_result=True,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     result.features.to_csv(out, float_format="%.17g")
@@ -58,8 +78,10 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
     for row in result.errors.itertuples(index=False):
         seq = f" [{row.sequence}]" if row.sequence else ""
         click.echo(f"failed: {row.case_id}{seq} ({row.stage}): {row.message}", err=True)
-    click.echo(f"wrote {out} ({result.features.shape[0]} cases x "
-               f"{result.features.shape[1]} features) in {result.elapsed:.1f} s")
+    click.echo(
+        f"wrote {out} ({result.features.shape[0]} cases x "
+        f"{result.features.shape[1]} features) in {result.elapsed:.1f} s"
+    )
     if result.n_failed:
         click.echo(f"errors table: {errors_path}")
     click.echo(result.summary)
@@ -67,10 +89,20 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
 
 @main.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
-@click.option("--label", type=int, default=1, show_default=True,
-              help="Mask label of the region of interest.")
-@click.option("--tolerance", type=float, default=1e-3, show_default=True,
-              help="Geometry tolerance (relative to the voxel spacing).")
+@click.option(
+    "--label",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Mask label of the region of interest.",
+)
+@click.option(
+    "--tolerance",
+    type=float,
+    default=1e-3,
+    show_default=True,
+    help="Geometry tolerance (relative to the voxel spacing).",
+)
 @user_errors
 def validate(manifest, label, tolerance):
     """Check every file of MANIFEST (a CSV or a cohort folder) before extracting.
@@ -79,8 +111,10 @@ def validate(manifest, label, tolerance):
     """
     from radsarc.images import Cohort
 
-    cohort = Cohort.from_directory(manifest) if manifest.is_dir() else (
-        Cohort.from_csv(manifest)
+    cohort = (
+        Cohort.from_directory(manifest)
+        if manifest.is_dir()
+        else (Cohort.from_csv(manifest))
     )
     report = cohort.validate(label=label, geometry_tolerance=tolerance)
     click.echo(str(report))

@@ -213,21 +213,27 @@ def make_synthetic_cohort(
         _write(t1, spacing, case_dir / "T1.nii.gz")
         _write(t2, spacing, case_dir / "T2FS.nii.gz")
         _write(mask, spacing, case_dir / "mask.nii.gz")
-        rows.append({
-            "case_id": case_id,
-            "image_T1": f"{case_id}/T1.nii.gz",
-            "image_T2FS": f"{case_id}/T2FS.nii.gz",
-            "mask": f"{case_id}/mask.nii.gz",
-            "label": int(label),
-            "group": f"centre-{'ABC'[group]}",
-            "age": int(np.clip(rng.normal(52 + 6 * effect_size * label, 12), 18, 90)),
-            "sex": "F" if rng.random() < 0.45 else "M",
-        })
-        truths.append({
-            "case_id": case_id,
-            "volume_ml": round(truth["volume_ml"], 3),
-            "necrosis_fraction": round(truth["necrosis_fraction"], 4),
-        })
+        rows.append(
+            {
+                "case_id": case_id,
+                "image_T1": f"{case_id}/T1.nii.gz",
+                "image_T2FS": f"{case_id}/T2FS.nii.gz",
+                "mask": f"{case_id}/mask.nii.gz",
+                "label": int(label),
+                "group": f"centre-{'ABC'[group]}",
+                "age": int(
+                    np.clip(rng.normal(52 + 6 * effect_size * label, 12), 18, 90)
+                ),
+                "sex": "F" if rng.random() < 0.45 else "M",
+            }
+        )
+        truths.append(
+            {
+                "case_id": case_id,
+                "volume_ml": round(truth["volume_ml"], 3),
+                "necrosis_fraction": round(truth["necrosis_fraction"], 4),
+            }
+        )
     manifest = out / "manifest.csv"
     pd.DataFrame(rows).to_csv(manifest, index=False)
     pd.DataFrame(truths).to_csv(out / "truth.csv", index=False)

@@ -39,7 +39,9 @@ class ResultCache:
 
     def path(self, case_id: str, sequence: str, key: str) -> Path:
         """Where the result with this key is stored."""
-        return self.root / _safe(case_id) / f"{_safe(sequence or 'image')}-{key[:32]}.json"
+        return (
+            self.root / _safe(case_id) / f"{_safe(sequence or 'image')}-{key[:32]}.json"
+        )
 
     def load(self, case_id: str, sequence: str, key: str) -> dict | None:
         """The stored result for ``key``, or None if absent or unreadable."""

@@ -116,8 +116,11 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
     if cache is not None:
         hit = cache.load(task.case_id, task.sequence, key)
         if hit is not None:
-            return {"features": hit["features"], "diagnostics": hit["diagnostics"],
-                    "cached": True}
+            return {
+                "features": hit["features"],
+                "diagnostics": hit["diagnostics"],
+                "cached": True,
+            }
     try:
         image = read_image(task.image)
     except (ValueError, OSError) as exc:
@@ -128,32 +131,48 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
         return {"error": _failure(task, "read", str(exc), task.mask)}
     case = _case_view(task)
     problems, _ = check_case(
-        case, task.sequence, label=settings.label,
+        case,
+        task.sequence,
+        label=settings.label,
         geometry_tolerance=settings.setting.get("geometryTolerance") or 1e-3,
         resample_mask=bool(settings.setting.get("correctMask", False)),
-        image=image, mask=mask,
+        image=image,
+        mask=mask,
     )
     if problems:
         p = problems[0]
-        message = p.message if p.check != "geometry" else (
-            p.message.replace("resample_mask=True", "setting correctMask: true")
+        message = (
+            p.message
+            if p.check != "geometry"
+            else (p.message.replace("resample_mask=True", "setting correctMask: true"))
         )
         return {"error": _failure(task, "validate", message, p.file)}
     try:
         features, diagnostics = _engine(settings).extract(image, mask, settings.label)
     except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
-        return {"error": _failure(
-            task, "extract",
-            f"pyradiomics failed on image {task.image} with mask {task.mask}: "
-            f"{type(exc).__name__}: {exc}",
-            task.image,
-        )}
+        return {
+            "error": _failure(
+                task,
+                "extract",
+                f"pyradiomics failed on image {task.image} with mask {task.mask}: "
+                f"{type(exc).__name__}: {exc}",
+                task.image,
+            )
+        }
     if cache is not None:
-        cache.store(task.case_id, task.sequence, key, {
-            "case_id": task.case_id, "sequence": task.sequence,
-            "image": str(task.image), "mask": str(task.mask),
-            "features": features, "diagnostics": diagnostics,
-        })
+        cache.store(
+            task.case_id,
+            task.sequence,
+            key,
+            {
+                "case_id": task.case_id,
+                "sequence": task.sequence,
+                "image": str(task.image),
+                "mask": str(task.mask),
+                "features": features,
+                "diagnostics": diagnostics,
+            },
+        )
     return {"features": features, "diagnostics": diagnostics, "cached": False}
 
 
@@ -204,7 +223,7 @@ def extract_features(
     --------
     >>> from radsarc.features import extract_features
     >>> result = extract_features("manifest.csv", "params.yaml", n_jobs=2,
-    ...                           cache_dir="cache", return_result=True)  # doctest: +SKIP
+    ...     cache_dir="cache", return_result=True)  # doctest: +SKIP
     >>> result.features.shape, result.summary  # doctest: +SKIP
     """
     start = time.perf_counter()
@@ -224,8 +243,9 @@ def extract_features(
     runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
     jobs = (delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks))
     outputs: list[dict | None] = [None] * len(tasks)
-    with tqdm(total=len(tasks), desc="extract", unit="case", disable=not progress,
-              leave=False) as bar:
+    with tqdm(
+        total=len(tasks), desc="extract", unit="case", disable=not progress, leave=False
+    ) as bar:
         for i, out in runner(jobs):
             outputs[i] = out
             bar.update()
@@ -290,4 +310,8 @@ def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
 
 
 def _cell(value):
-    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+    return (
+        value
+        if isinstance(value, str | int | float | bool) or value is None
+        else str(value)
+    )

@@ -24,9 +24,16 @@ from radsarc.exceptions import SettingsError
 __all__ = ["ExtractionSettings"]
 
 _INTERPOLATORS = (
-    "sitkNearestNeighbor", "sitkLinear", "sitkBSpline", "sitkGaussian",
-    "sitkLabelGaussian", "sitkHammingWindowedSinc", "sitkCosineWindowedSinc",
-    "sitkWelchWindowedSinc", "sitkLanczosWindowedSinc", "sitkBlackmanWindowedSinc",
+    "sitkNearestNeighbor",
+    "sitkLinear",
+    "sitkBSpline",
+    "sitkGaussian",
+    "sitkLabelGaussian",
+    "sitkHammingWindowedSinc",
+    "sitkCosineWindowedSinc",
+    "sitkWelchWindowedSinc",
+    "sitkLanczosWindowedSinc",
+    "sitkBlackmanWindowedSinc",
 )
 _WEIGHTING = ("euclidean", "manhattan", "infinity", "no_weighting")
 
@@ -82,8 +89,13 @@ _VOXEL_SETTINGS: dict[str, tuple] = {
 _SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting")
 #: Settings that may be None (meaning "off"), as in pyradiomics' defaults.
 _NULLABLE = {
-    "minimumROISize", "removeOutliers", "resampledPixelSpacing", "resegmentRange",
-    "interpolator", "weightingNorm", "geometryTolerance",
+    "minimumROISize",
+    "removeOutliers",
+    "resampledPixelSpacing",
+    "resegmentRange",
+    "interpolator",
+    "weightingNorm",
+    "geometryTolerance",
 }
 
 
@@ -148,7 +160,9 @@ def _check_value(where: str, key: str, value, spec: tuple):
             ok_int = isinstance(v, int) and not isinstance(v, bool)
             if kind == "ints" and not ok_int:
                 fail("a list of integers" + _describe(constraint))
-            if kind == "floats" and (isinstance(v, bool) or not isinstance(v, int | float)):
+            if kind == "floats" and (
+                isinstance(v, bool) or not isinstance(v, int | float)
+            ):
                 fail("a list of numbers" + _describe(constraint))
             _check_constraint(where, key, v, constraint, value)
             items.append(float(v) if kind == "floats" else int(v))
@@ -157,10 +171,15 @@ def _check_value(where: str, key: str, value, spec: tuple):
         if isinstance(value, str):
             if value not in _INTERPOLATORS:
                 raise SettingsError(
-                    f"Setting {where}'interpolator' must be one of {list(_INTERPOLATORS)};"
+                    f"Setting {where}'interpolator' must be one of "
+                    f"{list(_INTERPOLATORS)};"
                     f" got {value!r} instead.{_suggest(value, _INTERPOLATORS)}"
                 )
-        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= 10
+        ):
             fail(f"one of {list(_INTERPOLATORS)} (or an integer 1-10)")
         return value
     elif kind == "weighting":
@@ -196,7 +215,8 @@ def _check_constraint(where, key, v, constraint, shown) -> None:
     )
     if bad:
         raise SettingsError(
-            f"Setting {where}{key!r} must be{_describe(constraint)}; got {shown!r} instead."
+            f"Setting {where}{key!r} must be{_describe(constraint)}; "
+            f"got {shown!r} instead."
         )
 
 
@@ -256,6 +276,14 @@ class ExtractionSettings:
     source: str = ""
 
     def __post_init__(self) -> None:
+        try:
+            self._validate()
+        except SettingsError as exc:
+            if self.source and self.source not in str(exc):
+                raise SettingsError(f"In settings file {self.source}: {exc}") from None
+            raise
+
+    def _validate(self) -> None:
         from radsarc.features import _pyradiomics as engine
 
         where = f"in {self.source}: " if self.source else ""
@@ -263,7 +291,8 @@ class ExtractionSettings:
         voxel = _check_settings("voxelSetting.", self.voxel_setting, _VOXEL_SETTINGS)
         if "binWidth" in setting and "binCount" in setting:
             raise SettingsError(
-                f"{where}Settings 'binWidth' and 'binCount' are both given; expected one "
+                f"{where}Settings 'binWidth' and 'binCount' are both given; "
+                "expected one "
                 "discretisation: a fixed bin width or a fixed bin count."
             )
         image_types = {}
@@ -341,7 +370,9 @@ class ExtractionSettings:
         try:
             params = yaml.safe_load(path.read_text())
         except yaml.YAMLError as exc:
-            raise SettingsError(f"Settings file {path} is not valid YAML: {exc}") from None
+            raise SettingsError(
+                f"Settings file {path} is not valid YAML: {exc}"
+            ) from None
         return cls.from_dict(params or {}, source=str(path))
 
     @classmethod

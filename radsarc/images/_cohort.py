@@ -289,8 +289,14 @@ class Cohort:
         if not path.is_file():
             raise FileNotFoundError(f"Manifest {path} does not exist.")
         try:
-            table = pd.read_csv(path, dtype={"case_id": str}, keep_default_na=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            # Everything as text first: a case id such as "NA" or "nan" must stay a
+            # case id; other columns get their types in from_frame.
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (
+            pd.errors.ParserError,
+            pd.errors.EmptyDataError,
+            UnicodeDecodeError,
+        ) as e:
             raise CohortValidationError(
                 f"Manifest {path} is not a readable CSV file: {e}"
             ) from None
@@ -312,14 +318,19 @@ class Cohort:
                 f"Found: {columns}."
             )
         seq_images = sorted(
-            m.group(2) for c in columns if (m := _SEQ_RE.match(c)) and m.group(1) == "image"
+            m.group(2)
+            for c in columns
+            if (m := _SEQ_RE.match(c)) and m.group(1) == "image"
         )
         seq_masks = sorted(
-            m.group(2) for c in columns if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
+            m.group(2)
+            for c in columns
+            if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
         )
         if "image" in columns and seq_images:
             raise CohortValidationError(
-                f"Manifest {source} has both an 'image' column and per-sequence columns "
+                f"Manifest {source} has both an 'image' column and per-sequence "
+                "columns "
                 f"{['image_' + s for s in seq_images]}; use one or the other."
             )
         if "image" in columns:
@@ -331,7 +342,8 @@ class Cohort:
         else:
             raise CohortValidationError(
                 f"Manifest {source} has no image column; expected 'image' or one "
-                f"'image_<SEQ>' column per sequence (e.g. 'image_T1'). Found: {columns}."
+                "'image_<SEQ>' column per sequence (e.g. 'image_T1'). "
+                f"Found: {columns}."
             )
         mask_col = {}
         for s in sequences:
@@ -354,29 +366,46 @@ class Cohort:
             )
         used = {"case_id", "label", "group", *image_col.values(), *mask_col.values()}
         covariate_cols = [c for c in columns if c not in used]
+        for col in ("label", "group", *covariate_cols):
+            if col in table.columns:
+                table[col] = _typed(table[col])
 
         problems = []
         cases = []
         for row_no, row in enumerate(table.itertuples(index=False), start=2):
             values = dict(zip(columns, row, strict=True))
             case_id = values["case_id"]
-            if _missing(case_id) or not str(case_id).strip():
+            if _missing_text(case_id):
                 problems.append(
-                    Problem(f"<row {row_no}>", "", source, "case_id",
-                            f"row {row_no} has an empty case_id")
+                    Problem(
+                        f"<row {row_no}>",
+                        "",
+                        source,
+                        "case_id",
+                        f"row {row_no} has an empty case_id",
+                    )
                 )
                 continue
             case_id = str(case_id).strip()
             images, masks = {}, {}
             for s in sequences:
-                for kind, col, out in (("image", image_col[s], images),
-                                       ("mask", mask_col[s], masks)):
+                for kind, col, out in (
+                    ("image", image_col[s], images),
+                    ("mask", mask_col[s], masks),
+                ):
                     cell = values[col]
-                    if _missing(cell) or not str(cell).strip():
+                    if kind == "mask" and _missing_text(cell) and "mask" in values:
+                        cell = values["mask"]  # a case without its own mask_<SEQ>
+                    if _missing_text(cell):
                         problems.append(
-                            Problem(case_id, s, source, "exists",
-                                    f"column {col!r} is empty; expected a path to the "
-                                    f"{kind} file")
+                            Problem(
+                                case_id,
+                                s,
+                                source,
+                                "exists",
+                                f"column {col!r} is empty; expected a path to the "
+                                f"{kind} file",
+                            )
                         )
                     else:
                         p = Path(str(cell).strip()).expanduser()
@@ -505,7 +534,10 @@ class Cohort:
         for case in self.cases:
             for seq in self.sequences:
                 found, was_resampled = check_case(
-                    case, seq, label=label, geometry_tolerance=geometry_tolerance,
+                    case,
+                    seq,
+                    label=label,
+                    geometry_tolerance=geometry_tolerance,
                     resample_mask=resample_mask,
                 )
                 problems.extend(found)
@@ -530,8 +562,9 @@ def check_case(
     problems = []
     for kind, p in (("image", img_path), ("mask", mask_path)):
         if not p.exists():
-            problems.append(Problem(cid, seq, str(p), "exists",
-                                    f"{kind} file does not exist"))
+            problems.append(
+                Problem(cid, seq, str(p), "exists", f"{kind} file does not exist")
+            )
     if problems:
         return problems, False
     try:
@@ -545,18 +578,28 @@ def check_case(
     if problems:
         return problems, False
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
-        problems.append(Problem(
-            cid, seq, str(img_path), "dimension",
-            f"image is {image.GetDimension()}-D with "
-            f"{image.GetNumberOfComponentsPerPixel()} component(s) per voxel, size "
-            f"{image.GetSize()}; expected a 3-D scalar volume",
-        ))
+        problems.append(
+            Problem(
+                cid,
+                seq,
+                str(img_path),
+                "dimension",
+                f"image is {image.GetDimension()}-D with "
+                f"{image.GetNumberOfComponentsPerPixel()} component(s) per voxel, size "
+                f"{image.GetSize()}; expected a 3-D scalar volume",
+            )
+        )
         return problems, False
     if mask.GetDimension() != 3:
-        problems.append(Problem(
-            cid, seq, str(mask_path), "dimension",
-            f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
-        ))
+        problems.append(
+            Problem(
+                cid,
+                seq,
+                str(mask_path),
+                "dimension",
+                f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
+            )
+        )
         return problems, False
     resampled = False
     mismatch = geometry_mismatch(image, mask, geometry_tolerance)
@@ -564,12 +607,17 @@ def check_case(
         mask = resample_to_reference(mask, image)
         resampled = True
     elif mismatch:
-        problems.append(Problem(
-            cid, seq, str(mask_path), "geometry",
-            "mask does not match the image grid of "
-            f"{img_path}: {'; '.join(mismatch)} (tolerance {geometry_tolerance}; "
-            "pass resample_mask=True to resample the mask onto the image)",
-        ))
+        problems.append(
+            Problem(
+                cid,
+                seq,
+                str(mask_path),
+                "geometry",
+                "mask does not match the image grid of "
+                f"{img_path}: {'; '.join(mismatch)} (tolerance {geometry_tolerance}; "
+                "pass resample_mask=True to resample the mask onto the image)",
+            )
+        )
         return problems, False
     mask_arr = sitk.GetArrayViewFromImage(mask)
     roi = mask_arr == label
@@ -577,20 +625,30 @@ def check_case(
     if n_roi == 0:
         present = np.unique(mask_arr)
         shown = ", ".join(str(v) for v in present[:10])
-        problems.append(Problem(
-            cid, seq, str(mask_path), "label",
-            f"mask has no voxels with label {label} (values present: {shown}); "
-            f"expected a non-empty region with label {label}",
-        ))
+        problems.append(
+            Problem(
+                cid,
+                seq,
+                str(mask_path),
+                "label",
+                f"mask has no voxels with label {label} (values present: {shown}); "
+                f"expected a non-empty region with label {label}",
+            )
+        )
         return problems, resampled
     values = sitk.GetArrayViewFromImage(image)[roi]
     if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
         n_bad = int(np.count_nonzero(~np.isfinite(values)))
-        problems.append(Problem(
-            cid, seq, str(img_path), "finite",
-            f"{n_bad} of {n_roi} voxels inside the mask are NaN or infinite; "
-            "expected finite intensities",
-        ))
+        problems.append(
+            Problem(
+                cid,
+                seq,
+                str(img_path),
+                "finite",
+                f"{n_bad} of {n_roi} voxels inside the mask are NaN or infinite; "
+                "expected finite intensities",
+            )
+        )
     return problems, resampled
 
 
@@ -605,6 +663,36 @@ def _stem(entry: Path) -> str | None:
         if lower.endswith(suffix):
             return entry.name[: -len(suffix)]
     return None
+
+
+_NA_TEXT = {"", "NA", "N/A", "NaN", "nan", "null", "None", "<NA>"}
+
+
+def _typed(column: pd.Series) -> pd.Series:
+    """Text column -> numbers where every present value is a number; NA -> None."""
+    if column.dtype != object and not pd.api.types.is_string_dtype(column):
+        return column
+    text = column.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    missing = text.map(
+        lambda v: (
+            v is None
+            or (isinstance(v, float) and np.isnan(v))
+            or (isinstance(v, str) and v in _NA_TEXT)
+        )
+    )
+    present = text[~missing]
+    numbers = pd.to_numeric(present, errors="coerce")
+    if len(present) and numbers.notna().all():
+        as_int = numbers.astype(float).map(float.is_integer).all()
+        values = numbers.astype(int) if as_int else numbers.astype(float)
+        out = pd.Series([None] * len(text), index=text.index, dtype=object)
+        out[~missing] = values.astype(object)
+        return out
+    return text.where(~missing, None)
+
+
+def _missing_text(value) -> bool:
+    return _missing(value) or not str(value).strip()
 
 
 def _missing(value) -> bool:

@@ -101,7 +101,9 @@ def file_digest(path: str | os.PathLike) -> str:
     """SHA-256 of a file's bytes, or of all files of a folder in name order."""
     path = Path(path)
     digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    files = (
+        sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    )
     for file in files:
         if path.is_dir():
             digest.update(str(file.relative_to(path)).encode())
