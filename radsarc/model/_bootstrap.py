@@ -50,6 +50,8 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
         Mean intercepts over the bootstrap fits.
     coef_std_ : ndarray of the shape of ``coef_``
         Standard deviation of the coefficients over the bootstrap fits.
+    n_iter_ : int
+        Largest number of solver iterations over the bootstrap fits.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -117,7 +119,7 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         members = [np.flatnonzero(y_codes == k) for k in range(self.classes_.size)]
-        coefs, intercepts = [], []
+        coefs, intercepts, n_iter = [], [], 0
         for _ in range(self.n_bootstrap):
             index = np.concatenate([rng.choice(m, size=m.size) for m in members])
             model = LogisticRegression(
@@ -126,10 +128,12 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
             model.fit(X[index], y_codes[index])
             coefs.append(model.coef_)
             intercepts.append(model.intercept_)
+            n_iter = max(n_iter, int(np.max(model.n_iter_)))
         coefs = np.asarray(coefs)
         self.coef_ = coefs.mean(axis=0)
         self.coef_std_ = coefs.std(axis=0)
         self.intercept_ = np.asarray(intercepts).mean(axis=0)
+        self.n_iter_ = n_iter
         return self
 
     def decision_function(self, X):
@@ -163,6 +167,7 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
+        check_is_fitted(self)
         scores = self.decision_function(X)
         if scores.ndim == 1:
             positive = expit(scores)
@@ -182,4 +187,5 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
