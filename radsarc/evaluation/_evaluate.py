@@ -169,6 +169,14 @@ def _fit_split(
     return out
 
 
+def _run_split(where: str, *args, **kwargs) -> dict:
+    """:func:`_fit_split` with the model and split named in a failure's message."""
+    try:
+        return _fit_split(*args, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+
+
 @dataclass
 class EvaluationResult:
     """Everything one evaluation produced.
@@ -484,7 +492,8 @@ default="repeated"
     )
 
     jobs = (
-        delayed(_fit_split)(
+        delayed(_run_split)(
+            f"{name}, split {i}",
             estimator,
             X,
             y,

@@ -1,0 +1,269 @@
+"""``radsarc evaluate``: evaluate presets on a feature table and write the report."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+import pandas as pd
+
+from radsarc.cli._main import main, user_errors
+
+_CV_WITH_VALUE = ("splits", "external")
+
+
+class _CvOption(click.Option):
+    """``--cv`` taking one word, or two for ``splits FILE`` and ``external COLUMN``.
+
+    ``--cv splits=FILE`` is accepted too. The value reaches the command as
+    ``"splits=FILE"``.
+    """
+
+    def add_to_parser(self, parser, ctx):
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if option is None:
+                continue
+            previous = option.process
+
+            def process(value, state, previous=previous):
+                if (
+                    value in _CV_WITH_VALUE
+                    and state.rargs
+                    and not state.rargs[0].startswith("-")
+                ):
+                    value = f"{value}={state.rargs.pop(0)}"
+                previous(value, state)
+
+            option.process = process
+
+
+def _parse_cv(value: str) -> tuple[str, str | None]:
+    kind, _, arg = value.partition("=")
+    if kind in ("nested", "repeated") and not arg:
+        return kind, None
+    if kind in _CV_WITH_VALUE and arg:
+        return kind, arg
+    raise ValueError(
+        f"--cv must be 'nested', 'repeated', 'splits FILE' or 'external COLUMN'; "
+        f"got {value!r}."
+    )
+
+
+def read_feature_table(
+    path: Path, label: str, exclude: tuple[str, ...] = (), positive: str | None = None
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[str]]:
+    """Read FEATURES.csv: case ids in the first column, a label column, features.
+
+    Returns ``(X, y, table, dropped)`` with the non-numeric columns that were
+    left out of X in ``dropped``.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"Feature table {path} does not exist.")
+    table = pd.read_csv(path, index_col=0)
+    if table.index.has_duplicates:
+        dup = table.index[table.index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"{path}: case ids in the first column repeat: {dup}.")
+    table.index = table.index.astype(str)
+    for column in (label, *exclude):
+        if column not in table.columns:
+            raise ValueError(
+                f"{path} has no column {column!r}; columns are "
+                f"{list(table.columns[:8])}{' ...' if table.shape[1] > 8 else ''}."
+            )
+    raw = table[label]
+    if raw.isna().any():
+        missing = raw.index[raw.isna()][:5].tolist()
+        raise ValueError(f"Label column {label!r} is empty for cases {missing}.")
+    if positive is not None:
+        y = (raw.astype(str) == str(positive)).astype(int)
+        if y.sum() == 0:
+            raise ValueError(
+                f"No case has label {positive!r} in column {label!r}; values are "
+                f"{sorted(map(str, raw.unique()))[:10]}."
+            )
+    else:
+        values = set(pd.unique(raw).tolist())
+        if not values <= {0, 1}:
+            raise ValueError(
+                f"Label column {label!r} holds {sorted(map(str, values))[:10]}; it "
+                "must be 0/1, or give --positive VALUE to name the positive class."
+            )
+        y = raw.astype(int)
+    features = table.drop(columns=[label, *exclude])
+    dropped = [
+        c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
+    ]
+    X = features.drop(columns=dropped)
+    if X.shape[1] == 0:
+        raise ValueError(f"{path} has no numeric feature columns besides {label!r}.")
+    return X, y.rename(label), table, dropped
+
+
+@main.command("evaluate")
+@click.argument("features", type=click.Path(path_type=Path))
+@click.option("--label", required=True, help="Column holding the 0/1 outcome.")
+@click.option(
+    "--positive",
+    default=None,
+    help="Label value of the positive class when the label is not 0/1.",
+)
+@click.option(
+    "--preset",
+    "presets",
+    multiple=True,
+    required=True,
+    help="Preset to evaluate (repeat for several; see `radsarc presets`).",
+)
+@click.option(
+    "--cv",
+    cls=_CvOption,
+    default="repeated",
+    show_default=True,
+    help="nested | repeated | splits FILE (WORC format) | external COLUMN.",
+)
+@click.option(
+    "--test-centre",
+    default=None,
+    help="With --cv external: the centre held out (default: each in turn).",
+)
+@click.option(
+    "--group",
+    default=None,
+    help="Column with the patient id when a patient has several lesions.",
+)
+@click.option(
+    "--n-splits",
+    default=5,
+    show_default=True,
+    type=int,
+    help="Folds of repeated/nested cross-validation.",
+)
+@click.option(
+    "--n-repeats",
+    default=None,
+    type=int,
+    help="Repeats (default 10 for repeated, 1 for nested).",
+)
+@click.option(
+    "--cutoff",
+    type=click.Choice(["youden", "specificity"]),
+    default="youden",
+    show_default=True,
+    help="Cut-off rule, chosen on each training part.",
+)
+@click.option(
+    "--min-sensitivity",
+    default=0.9,
+    show_default=True,
+    type=float,
+    help="With --cutoff specificity: the sensitivity to keep.",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--n-jobs", default=1, show_default=True, type=int, help="Splits run in parallel."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for report.html and results.csv.",
+)
+@user_errors
+def evaluate_command(
+    features,
+    label,
+    positive,
+    presets,
+    cv,
+    test_centre,
+    group,
+    n_splits,
+    n_repeats,
+    cutoff,
+    min_sensitivity,
+    seed,
+    n_jobs,
+    out_dir,
+):
+    """Evaluate presets on FEATURES.csv and write DIR/report.html and results.csv.
+
+    FEATURES.csv has the case id in its first column, the label column and the
+    feature columns. Every step that learns from data is fitted on the training
+    part of each split only.
+    """
+    from radsarc.evaluation import (
+        ExternalValidation,
+        FixedSplits,
+        NestedCV,
+        RepeatedCV,
+        evaluate,
+    )
+    from radsarc.presets import get_preset
+    from radsarc.report import results_table, write_report
+
+    kind, arg = _parse_cv(cv)
+    exclude = tuple(c for c in (group, arg if kind == "external" else None) if c)
+    X, y, table, dropped = read_feature_table(features, label, exclude, positive)
+    if dropped:
+        click.echo(
+            f"Ignoring {len(dropped)} non-numeric column(s): "
+            f"{', '.join(dropped[:10])}{' ...' if len(dropped) > 10 else ''}",
+            err=True,
+        )
+    for name in presets:
+        get_preset(name)  # unknown names fail before any work
+    groups = table[group].to_numpy() if group else None
+    if kind == "repeated":
+        scheme = RepeatedCV(
+            n_splits=n_splits, n_repeats=n_repeats or 10, random_state=seed
+        )
+    elif kind == "nested":
+        scheme = NestedCV(
+            n_splits=n_splits, n_repeats=n_repeats or 1, random_state=seed
+        )
+    elif kind == "splits":
+        scheme = FixedSplits.from_csv(Path(arg))
+    else:
+        centres = table[arg].astype(str).to_numpy()
+        scheme = ExternalValidation(
+            centres, test_centre=None if test_centre is None else str(test_centre)
+        )
+    click.echo(
+        f"{len(X)} cases ({int(y.sum())} positive), {X.shape[1]} features; "
+        f"{scheme.describe()['description']}."
+    )
+    results = []
+    for name in presets:
+        res = evaluate(
+            name,
+            X,
+            y,
+            cv=scheme,
+            groups=groups,
+            cutoff=cutoff,
+            min_sensitivity=min_sensitivity,
+            random_state=seed,
+            n_jobs=n_jobs,
+        )
+        s = res.summary.loc["auc"]
+        click.echo(
+            f"{name}: mean AUC {s['mean']:.3f} (95% CI {s['ci_low']:.3f} to "
+            f"{s['ci_high']:.3f}, {s['ci_method']})"
+        )
+        results.append(res)
+    section = {features.name: results}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results_table(section).to_csv(out_dir / "results.csv", index=False)
+    command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    path = write_report(
+        section, out_dir, title=f"radsarc evaluate: {features.name}", command=command
+    )
+    click.echo(f"Wrote {path} and {out_dir / 'results.csv'}")
+    if not np.isfinite(results[0].mean_auc):
+        raise ValueError("The mean AUC is undefined: every test part has one class.")
