@@ -10,11 +10,7 @@ import pytest
 
 from radsarc.datasets import download_file, get_data_home
 from radsarc.datasets._download import fetch_json
-from tests.datasets._server import (  # noqa: F401 - fixtures
-    closed_port,
-    fixture_server,
-    loopback_only,
-)
+from tests.datasets.conftest import closed_port
 
 BODY = np.random.default_rng(0).bytes(300_000)
 SHA = hashlib.sha256(BODY).hexdigest()
@@ -69,7 +65,7 @@ def test_checksum_mismatch_is_refused_and_nothing_left(fixture_server, tmp_path)
 
 def test_wrong_size_is_refused(fixture_server, tmp_path):
     url = fixture_server.add("/short.bin", BODY[:100])
-    with pytest.raises(ValueError, match="announces 100 bytes but 300000 were expected"):
+    with pytest.raises(ValueError, match="announces 100 bytes but 300000 were"):
         download_file(url, tmp_path / "short.bin", size=len(BODY), **FAST)
     assert not (tmp_path / "short.bin").exists()
 
@@ -87,7 +83,7 @@ def test_validator_refusal_deletes_the_download(fixture_server, tmp_path):
 
 def test_unreachable_host_names_url_and_setting(loopback_only, tmp_path):
     url = f"http://127.0.0.1:{closed_port()}/file.bin"
-    with pytest.raises(ConnectionError, match=r"Could not download .*file\.bin after 3"):
+    with pytest.raises(ConnectionError, match=r"Could not download .*\.bin after 3"):
         download_file(url, tmp_path / "f", setting="the_setting=", **FAST)
     with pytest.raises(ConnectionError, match="change the_setting="):
         download_file(url, tmp_path / "f", setting="the_setting=", **FAST)

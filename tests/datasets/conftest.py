@@ -1,4 +1,4 @@
-"""A local HTTP server on 127.0.0.1 that serves test fixtures to the loaders.
+"""Fixtures of the data set loader tests: a local HTTP server on 127.0.0.1.
 
 It can cut a transfer half-way the first time (to test resuming), honour or
 ignore ``Range`` requests, and answer API paths with callables. A guard fixture
