@@ -1,0 +1,51 @@
+"""``radsarc benchmark`` on a small slice of the WORC protocol."""
+
+import pandas as pd
+from click.testing import CliRunner
+
+from radsarc.cli import main
+from radsarc.cli._benchmark import DEFAULT_SPLITS
+
+
+def test_benchmark_small(tmp_path):
+    out = tmp_path / "bench"
+    res = CliRunner().invoke(
+        main,
+        [
+            "benchmark",
+            "--dataset",
+            "worc-lipo",
+            "--presets",
+            "peeken2019",
+            "--splits",
+            "2",
+            "--n-jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "WORC-Lipo (WORC published: 0.83)" in res.output
+    table = pd.read_csv(out / "results.csv")
+    auc = table[table.metric == "auc"].iloc[0]
+    assert auc["dataset"] == "WORC-Lipo"
+    assert auc["published"] == 0.83
+    assert auc["n_splits"] == 2
+    assert 0.6 < auc["mean"] <= 1.0
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert "WORC&#x27;s splits 0-1 of 100" in html
+    assert (out / "roc.png").is_file()
+
+
+def test_benchmark_rejects_unknown_preset(tmp_path):
+    res = CliRunner().invoke(
+        main, ["benchmark", "--presets", "nope", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 2
+    assert "nope" in res.output
+
+
+def test_default_splits_is_small():
+    assert 1 <= DEFAULT_SPLITS <= 10
