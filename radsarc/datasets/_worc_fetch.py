@@ -81,6 +81,8 @@ def fetch_worc_table(
     data_home: str | os.PathLike | None = None,
     *,
     base_url: str | None = None,
+    retries: int = 4,
+    backoff: float = 1.0,
     progress: bool | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Download a WORC radiomics table from radMLBench, verified and cached.
@@ -100,6 +102,10 @@ def fetch_worc_table(
         Address that ``datasets/WORC-<name>.gz`` is relative to. Default: the
         environment variable ``RADSARC_RADMLBENCH_URL``, else radMLBench on
         GitHub at the pinned commit (:data:`RADMLBENCH_URL`).
+    retries : int, default=4
+        Retries after the first attempt; an interrupted transfer resumes.
+    backoff : float, default=1.0
+        Pause before the first retry in seconds, doubled at each retry.
     progress : bool, default=None
         Show a progress bar; None shows it on a terminal only.
 
@@ -130,6 +136,8 @@ def fetch_worc_table(
         target,
         sha256=RADMLBENCH_SHA256[canonical],
         setting=f"base_url= or the environment variable {RADMLBENCH_URL_ENV}",
+        retries=retries,
+        backoff=backoff,
         progress=progress,
     )
     return _read_table(target)

@@ -36,6 +36,8 @@ class FixtureServer:
     requests: list[tuple[str, dict]] = field(default_factory=list)
 
     def add(self, path, body, *, drop_once=False, honour_range=True, status=200):
+        if not (isinstance(body, bytes) or callable(body)):
+            body = json.dumps(body).encode()
         self.routes[path] = _Route(body, drop_once, honour_range, status)
         return self.url(path)
 
