@@ -7,8 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
 from sklearn.utils import check_random_state
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
 
 from radsarc.evaluation._evaluate import (
     _check_data,
@@ -48,12 +53,18 @@ class FitLog:
     def __deepcopy__(self, memo):
         return self
 
+    def __repr__(self) -> str:
+        return f"FitLog({len(self.records)} records)"
+
     def clear(self) -> None:
         self.records.clear()
 
 
 class RowSpy(TransformerMixin, BaseEstimator):
     """Pass-through transformer recording the rows it is fitted on.
+
+    Put before a step of a pipeline, it sees exactly what that step is fitted
+    on; ``transform`` returns its input unchanged (DataFrames stay DataFrames).
 
     Parameters
     ----------
@@ -67,25 +78,49 @@ class RowSpy(TransformerMixin, BaseEstimator):
     fit_hashes_ : frozenset of str
         Digests of the rows seen by ``fit`` (see :func:`row_hashes`).
     n_fit_rows_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spy = RowSpy().fit(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> spy.n_fit_rows_, row_hashes([[3.0, 4.0]]) <= spy.fit_hashes_
+    (2, True)
     """
+
+    _parameter_constraints: dict = {
+        "position": [str],
+        "log": [FitLog, None],
+    }
 
     def __init__(self, *, position: str = "", log: FitLog | None = None):
         self.position = position
         self.log = log
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        self.fit_hashes_ = frozenset(row_hashes(X))
-        self.n_fit_rows_ = len(X)
-        self.n_features_in_ = np.asarray(X).shape[1]
+        """Record the rows of ``X``."""
+        arr = validate_data(self, X, ensure_all_finite=False)
+        self.fit_hashes_ = frozenset(row_hashes(arr))
+        self.n_fit_rows_ = arr.shape[0]
         if self.log is not None:
             self.log.records.append((self.position, self.fit_hashes_))
         return self
 
     def transform(self, X):
-        return X
+        """Return ``X`` unchanged (an array-like as a validated array)."""
+        check_is_fitted(self)
+        arr = validate_data(self, X, reset=False, ensure_all_finite=False)
+        return X if isinstance(X, pd.DataFrame) else arr
 
     def get_feature_names_out(self, input_features=None):
-        return np.asarray(input_features, dtype=object)
+        check_is_fitted(self)
+        return _check_feature_names_in(self, input_features)
 
 
 def _with_spies(pipeline, log: FitLog):

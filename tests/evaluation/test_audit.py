@@ -9,11 +9,14 @@ from sklearn.datasets import make_classification
 from sklearn.feature_selection import SelectKBest
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radsarc.evaluation import (
+    FitLog,
     FixedSplits,
     NestedCV,
     RepeatedCV,
+    RowSpy,
     audit_leakage,
     evaluate,
     permutation_test,
@@ -114,3 +117,17 @@ def test_permutation_test_real_signal_vs_null():
     assert res.p_value == pytest.approx(1 / 7)
     with pytest.raises(ValueError, match="n_permutations must be an int >= 1"):
         permutation_test(_pipe(), X, y, n_permutations=0)
+
+
+@parametrize_with_checks([RowSpy(), RowSpy(position="scale", log=FitLog())])
+def test_row_spy_is_a_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def test_row_spy_clones_share_the_log():
+    from sklearn.base import clone
+
+    log = FitLog()
+    spy = clone(RowSpy(log=log)).fit(np.ones((3, 2)))
+    assert spy.log is log
+    assert len(log.records) == 1
