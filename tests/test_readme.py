@@ -9,12 +9,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _ci_command(marker: str) -> str:
-    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     return lines[lines.index(f"# README: {marker}") + 1].strip()
 
 
 def _readme_blocks() -> list[str]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
     return [
         line.strip()
         for block in re.findall(r"```bash\n(.*?)```", text, re.S)

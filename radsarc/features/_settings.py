@@ -368,7 +368,7 @@ class ExtractionSettings:
         if not path.is_file():
             raise FileNotFoundError(f"Settings file {path} does not exist.")
         try:
-            params = yaml.safe_load(path.read_text())
+            params = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise SettingsError(
                 f"Settings file {path} is not valid YAML: {exc}"

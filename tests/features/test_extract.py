@@ -188,11 +188,11 @@ def test_corrupt_or_partial_cache_files_are_never_read(tmp_path):
     assert len(stored) == 1
     # A leftover temporary file of a killed run, and a truncated result.
     (stored[0].parent / ".tmp-abc.json").write_text('{"format": 1, "key": "x", "feat')
-    stored[0].write_text(stored[0].read_text()[:100])
+    stored[0].write_text(stored[0].read_text(encoding="utf-8")[:100])
     again = extract_features(manifest, FAST, cache_dir=cache, return_result=True)
     assert (again.n_computed, again.n_cached) == (1, 0)
     assert_frame_equal(first.features, again.features, check_exact=True)
-    data = json.loads(stored[0].read_text())
+    data = json.loads(stored[0].read_text(encoding="utf-8"))
     assert data["case_id"] == "breast1"
     assert len(data["features"]) == first.features.shape[1]
 

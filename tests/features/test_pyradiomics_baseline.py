@@ -103,7 +103,9 @@ def test_default_configuration_through_cli(tmp_path):
 
 def _configurations():
     spec = json.loads(
-        (PYRADIOMICS_DATA / "params" / "baseline_configurations.json").read_text()
+        (PYRADIOMICS_DATA / "params" / "baseline_configurations.json").read_text(
+            encoding="utf-8"
+        )
     )["configurations"]
     params = []
     for name, entries in spec.items():
