@@ -4,7 +4,8 @@ Contours of an RT structure set are closed planar polygons in patient
 coordinates (millimetres, DICOM LPS). Each polygon is mapped to continuous voxel
 indices of the target image, must lie in one slice of it (within half a voxel),
 and is filled slice by slice: a voxel belongs to the polygon when its centre
-lies inside it. Several polygons of one structure on the same slice combine by
+lies inside it (a polygon smaller than a voxel keeps the voxel of its
+centroid). Several polygons of one structure on the same slice combine by
 exclusive or, so that an inner contour cuts a hole, the usual reading of
 DICOM's closed planar contours.
 """
@@ -145,10 +146,11 @@ def _fill_polygon(vertices: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     centres = np.column_stack([xs.ravel(), ys.ravel()])
     inside = PolygonPath(vertices[:, :2]).contains_points(centres)
     out[y0 : y1 + 1, x0 : x1 + 1] = inside.reshape(xs.shape)
-    # The voxels the contour passes through belong to it too (thin structures).
-    vx = np.clip(np.rint(vertices[:, 0]).astype(int), 0, nx - 1)
-    vy = np.clip(np.rint(vertices[:, 1]).astype(int), 0, ny - 1)
-    out[vy, vx] = True
+    if not out.any():
+        # A contour smaller than a voxel: keep the voxel holding its centroid.
+        cx, cy = np.rint(vertices[:, :2].mean(axis=0)).astype(int)
+        if 0 <= cx < nx and 0 <= cy < ny:
+            out[cy, cx] = True
     return out
 
 
