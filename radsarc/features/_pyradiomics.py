@@ -3,20 +3,60 @@
 Everything pyradiomics-specific (its logger, its extractor class, the split of its
 output into features and diagnostics) stays here, so that the engine can change
 without touching the rest of radsarc.
+
+:class:`Engine` runs pyradiomics' own feature classes, in the order and with the
+pre-processing of ``RadiomicsFeatureExtractor.execute``, and removes the work that
+``execute`` repeats or does in quadratic time. Every feature value equals
+pyradiomics' (tests/features/test_speed_equivalence.py checks every feature of
+every image type against plain pyradiomics):
+
+* **Shape diameters** come from the convex hull of pyradiomics' mesh vertices
+  instead of its all-pairs loop, and the mesh area and volume from a
+  configuration count (:mod:`radsarc.features._mesh`; small masks still use
+  pyradiomics' C function, which is then as fast).
+* **Gray-level discretisation** is done once per image type and shared by the
+  six feature classes that each redo it in pyradiomics, with pyradiomics' own
+  ``getBinEdges`` (given only the minimum and maximum it reads, which it would
+  otherwise find with Python's ``min``/``max`` over every voxel).
+* **GLCM MCC**: the matrix ``Q`` is one matrix product per angle instead of a
+  Python loop over gray levels.
+* **Mask and bounding box** from numpy when image and mask share their grid
+  (else pyradiomics' ``checkMask``), label list by ``bincount``, image hashes by
+  :mod:`hashlib` (the same SHA1 as ``SimpleITK.Hash``).
+* **Wavelet** decompositions are computed on the bounding box plus a margin
+  longer than the filters reach (so every voxel that reaches a feature has the
+  same inputs and operations, hence the same value), one image at a time,
+  instead of all eight at once on the whole volume.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import logging
 from collections.abc import Mapping
+from itertools import chain
 
 import numpy as np
+import pywt
 import radiomics
 import SimpleITK as sitk
-from radiomics import featureextractor
+from radiomics import (
+    cShape,
+    featureextractor,
+    generalinfo,
+    getFeatureClasses,
+    imageoperations,
+)
+from radiomics.glcm import RadiomicsGLCM
+from radiomics.shape import RadiomicsShape
 
-__all__ = ["ENGINE", "Engine", "feature_classes", "image_types"]
+from radsarc.features import _mesh
+
+__all__ = ["ENGINE", "Engine", "cube_tables", "feature_classes", "image_types"]
+
+logger = logging.getLogger(__name__)
 
 #: Engine name and version; part of every cache key.
 ENGINE = f"pyradiomics {radiomics.__version__}"
@@ -25,6 +65,10 @@ ENGINE = f"pyradiomics {radiomics.__version__}"
 # per case for routine events; radsarc records failures itself, so only errors get
 # through that handler (pyradiomics' own public switch for this).
 radiomics.setVerbosity(logging.ERROR)
+
+# Below this many mesh vertices pyradiomics' own all-pairs C loop is at least as
+# fast as the convex hull route (about 1e7 pair comparisons).
+_SMALL_MESH = 4500
 
 
 @functools.cache
@@ -55,6 +99,393 @@ def _plain(value):
     return value
 
 
+# ---------------------------------------------------------------------------
+# Shape
+# ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=32)
+def cube_tables(spacing: tuple[float, float, float]):
+    """Per-configuration mesh area and volume, measured with pyradiomics' C code.
+
+    For each of the 256 cube configurations, ``cShape.calculate_coefficients`` is
+    run on that single cube at the origin (its area and signed volume) and on
+    the cube moved by one voxel along z, y and x (the volume increments; the
+    extra cube this adds is measured on its own and subtracted).
+
+    Parameters
+    ----------
+    spacing : tuple of 3 float
+        Voxel spacing in (z, y, x) order.
+
+    Returns
+    -------
+    area, volume, step : ndarray
+        Shapes (256,), (256,) and (256, 3); see
+        :func:`radsarc.features._mesh.surface_volume`.
+    """
+    sp = np.asarray(spacing, dtype=np.float64)
+    cubes = np.zeros((256, 2, 2, 2), dtype=bool)
+    for bit, (dz, dy, dx) in enumerate(_mesh.GRID_ANGLES):
+        cubes[:, dz, dy, dx] = (np.arange(256) >> bit) & 1
+    area = np.zeros(256)
+    volume = np.zeros(256)
+    step = np.zeros((256, 3))
+    for conf in range(1, 255):
+        area[conf], volume[conf], _ = cShape.calculate_coefficients(cubes[conf], sp)
+    for conf in range(1, 255):
+        for axis in range(3):
+            shape = [2, 2, 2]
+            shape[axis] = 3
+            moved = np.zeros(shape, dtype=bool)
+            upper = [slice(None)] * 3
+            upper[axis] = slice(1, 3)
+            moved[tuple(upper)] = cubes[conf]
+            lower = [slice(None)] * 3
+            lower[axis] = slice(0, 2)
+            _, both, _ = cShape.calculate_coefficients(moved, sp)
+            _, first, _ = cShape.calculate_coefficients(
+                np.ascontiguousarray(moved[tuple(lower)]), sp
+            )
+            step[conf, axis] = both - first - volume[conf]
+    for table in (area, volume, step):
+        table.setflags(write=False)
+    return area, volume, step
+
+
+def shape_coefficients(mask: np.ndarray, spacing) -> tuple[float, float, tuple]:
+    """Surface area, volume and diameters, as ``cShape.calculate_coefficients``.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (Z, Y, X)
+        The mask padded with one voxel of background (as pyradiomics pads it).
+    spacing : array-like of 3 float
+        Spacing in (z, y, x) order.
+    """
+    spacing = np.asarray(spacing, dtype=np.float64)
+    vertices = _mesh.mesh_vertices(mask, spacing)
+    if len(vertices) <= _SMALL_MESH:
+        return cShape.calculate_coefficients(mask, spacing)
+    area, volume = _mesh.surface_volume(
+        mask, *cube_tables(tuple(float(s) for s in spacing))
+    )
+    return area, volume, _mesh.maximum_diameters(vertices)
+
+
+class _Shape(RadiomicsShape):
+    """pyradiomics' shape class with :func:`shape_coefficients` for its C call."""
+
+    def _initSegmentBasedCalculation(self):  # noqa: N802 - pyradiomics' name
+        # The same steps as RadiomicsShape._initSegmentBasedCalculation (3.1.4).
+        self.pixelSpacing = np.array(self.inputImage.GetSpacing()[::-1])
+        self.inputMask = sitk.ConstantPad(self.inputMask, [1, 1, 1], [1, 1, 1])
+        self.maskArray = sitk.GetArrayFromImage(self.inputMask) == self.label
+        self.labelledVoxelCoordinates = np.where(self.maskArray != 0)
+        self.SurfaceArea, self.Volume, self.diameters = shape_coefficients(
+            self.maskArray, self.pixelSpacing
+        )
+        n_voxels = len(self.labelledVoxelCoordinates[0])
+        coordinates = np.array(self.labelledVoxelCoordinates, dtype="int").transpose(
+            (1, 0)
+        )
+        physical = coordinates * self.pixelSpacing[None, :]
+        physical -= np.mean(physical, axis=0)
+        physical /= np.sqrt(n_voxels)
+        covariance = np.dot(physical.T.copy(), physical)
+        self.eigenValues = np.linalg.eigvals(covariance)
+        machine_errors = np.bitwise_and(self.eigenValues < 0, self.eigenValues > -1e-10)
+        if np.sum(machine_errors) > 0:
+            self.eigenValues[machine_errors] = 0
+        self.eigenValues.sort()
+
+
+# ---------------------------------------------------------------------------
+# Shared discretisation
+# ---------------------------------------------------------------------------
+def _bin_image(matrix: np.ndarray, mask: np.ndarray, settings: dict):
+    """``imageoperations.binImage(matrix, mask, **settings)``, minimum work.
+
+    ``getBinEdges`` uses only the minimum and maximum of the values (fixed bin
+    width: ``min``/``max``; fixed bin count: ``numpy.histogram``, whose edges are
+    a ``linspace`` between them), so it is given those two values (same dtype)
+    instead of every voxel. With NaN among the values (where Python's ``min``
+    depends on the order) every voxel is passed, as pyradiomics does.
+    """
+    values = matrix[mask]
+    if values.size and not np.isnan(values.min()):
+        extremes = np.array([values.min(), values.max()], dtype=values.dtype)
+        edges = imageoperations.getBinEdges(extremes, **settings)
+    else:
+        edges = imageoperations.getBinEdges(values, **settings)
+    out = np.zeros(matrix.shape, dtype="int")
+    out[mask] = np.digitize(values, edges)
+    return out
+
+
+class _Binning:
+    """Mixin: the discretised image is computed once per image and shared.
+
+    ``shared`` is a dict owned by one (image, mask, settings) combination; the
+    first class computes the discretisation, the others copy it.
+    """
+
+    def __init__(self, inputImage, inputMask, shared=None, **kwargs):  # noqa: N803
+        self._shared = {} if shared is None else shared
+        super().__init__(inputImage, inputMask, **kwargs)
+
+    def _applyBinning(self, matrix):  # noqa: N802 - pyradiomics' name
+        if "matrix" not in self._shared:
+            binned = _bin_image(matrix, self.maskArray, self.settings)
+            levels = np.unique(binned[self.maskArray])
+            self._shared.update(matrix=binned, levels=levels, ng=int(np.max(levels)))
+        self.coefficients["grayLevels"] = self._shared["levels"].copy()
+        self.coefficients["Ng"] = self._shared["ng"]
+        return self._shared["matrix"].copy()
+
+
+class _GLCM(RadiomicsGLCM):
+    def getMCCFeatureValue(self):  # noqa: N802 - pyradiomics' name
+        r"""Maximal Correlation Coefficient, as pyradiomics defines it.
+
+        :math:`Q(i, j) = \sum_k p(i,k) p(j,k) / (p_x(i) p_y(k) + \epsilon)` is
+        computed per angle as the matrix product :math:`A P^T` with
+        :math:`A(i, k) = p(i,k) / (p_x(i) p_y(k) + \epsilon)`: the same sum, in
+        another order (relative difference ~1e-15).
+        """
+        px = self.coefficients["px"]
+        py = self.coefficients["py"]
+        eps = self.coefficients["eps"]
+        p = np.moveaxis(self.P_glcm, 3, 1)  # (v, d, i, k)
+        denom = (
+            np.moveaxis(px[:, :, 0, :], 2, 1)[..., None]
+            * np.moveaxis(py[:, 0, :, :], 2, 1)[:, :, None, :]
+        )
+        q = (p / (denom + eps)) @ np.swapaxes(p, 2, 3)
+        q_eigen = np.linalg.eigvals(q)
+        q_eigen.sort()
+        if q_eigen.shape[2] < 2:
+            return 1  # flat region
+        mcc = np.sqrt(q_eigen[:, :, -2])
+        return np.nanmean(mcc, 1).real
+
+
+@functools.cache
+def _class_for(name: str):
+    base = {"glcm": _GLCM, "shape": _Shape}.get(name, getFeatureClasses()[name])
+    if name.startswith("shape"):
+        return base
+    return type(f"Shared{base.__name__}", (_Binning, base), {})
+
+
+# ---------------------------------------------------------------------------
+# Diagnostics
+# ---------------------------------------------------------------------------
+def _sha1(image: sitk.Image) -> str:
+    """``SimpleITK.Hash(image)`` (SHA1 of the pixel buffer), via hashlib."""
+    return hashlib.sha1(sitk.GetArrayViewFromImage(image).tobytes()).hexdigest()
+
+
+class _GeneralInfo(generalinfo.GeneralInfo):
+    """pyradiomics' diagnostics (``GeneralInfo`` 3.1.4), hashing with hashlib."""
+
+    def addImageElements(self, image, prefix="original"):  # noqa: N802
+        pre = self.generalInfo_prefix + "Image-" + prefix
+        if prefix == "original":
+            self.generalInfo[pre + "_Hash"] = _sha1(image)
+            self.generalInfo[pre + "_Dimensionality"] = f"{image.GetDimension()}D"
+        self.generalInfo[pre + "_Spacing"] = image.GetSpacing()
+        self.generalInfo[pre + "_Size"] = image.GetSize()
+        im_arr = sitk.GetArrayViewFromImage(image).astype("float")
+        self.generalInfo[pre + "_Mean"] = np.mean(im_arr)
+        self.generalInfo[pre + "_Minimum"] = np.min(im_arr)
+        self.generalInfo[pre + "_Maximum"] = np.max(im_arr)
+
+    def addMaskElements(self, image, mask, label, prefix="original"):  # noqa: N802
+        if mask is None:
+            return
+        pre = self.generalInfo_prefix + "Mask-" + prefix
+        if prefix == "original":
+            self.generalInfo[pre + "_Hash"] = _sha1(mask)
+        self.generalInfo[pre + "_Spacing"] = mask.GetSpacing()
+        self.generalInfo[pre + "_Size"] = mask.GetSize()
+        lssif = sitk.LabelShapeStatisticsImageFilter()
+        lssif.Execute(mask)
+        self.generalInfo[pre + "_BoundingBox"] = lssif.GetBoundingBox(int(label))
+        self.generalInfo[pre + "_VoxelNum"] = lssif.GetNumberOfPixels(int(label))
+        label_map = mask == label
+        ccif = sitk.ConnectedComponentImageFilter()
+        ccif.FullyConnectedOn()
+        ccif.Execute(label_map)
+        self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
+        ma_arr = sitk.GetArrayViewFromImage(label_map) == 1
+        coordinates = np.array(np.where(ma_arr))
+        center_index = tuple(np.mean(coordinates, axis=1)[::-1])
+        self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
+        self.generalInfo[pre + "_CenterOfMass"] = (
+            mask.TransformContinuousIndexToPhysicalPoint(center_index)
+        )
+        if image is None:
+            return
+        target = sitk.GetArrayViewFromImage(image)[ma_arr].astype("float")
+        self.generalInfo[pre + "_Mean"] = np.mean(target)
+        self.generalInfo[pre + "_Minimum"] = np.min(target)
+        self.generalInfo[pre + "_Maximum"] = np.max(target)
+
+
+# ---------------------------------------------------------------------------
+# Pre-processing
+# ---------------------------------------------------------------------------
+def _get_mask(mask: sitk.Image, **kwargs) -> sitk.Image:
+    """``imageoperations.getMask``, listing labels with bincount when possible."""
+    label = kwargs.get("label", 1)
+    label_channel = kwargs.get("label_channel", 0)
+    if "vector" in mask.GetPixelIDTypeAsString().lower():
+        n_components = mask.GetNumberOfComponentsPerPixel()
+        if label_channel >= n_components:
+            raise AssertionError(
+                f"Mask {label_channel} requested, but segmentation object only "
+                f"contains {n_components} objects"
+            )
+        selector = sitk.VectorIndexSelectionCastImageFilter()
+        selector.SetIndex(int(label_channel))
+        mask = selector.Execute(mask)
+    mask = sitk.Cast(mask, sitk.sitkUInt32)
+    arr = sitk.GetArrayViewFromImage(mask).ravel()
+    top = int(arr.max()) if arr.size else 0
+    if top < 1 << 20:
+        labels = np.flatnonzero(np.bincount(arr, minlength=1)).astype(arr.dtype)
+    else:
+        labels = np.unique(arr)
+    if len(labels) == 1 and labels[0] == 0:
+        raise ValueError("No labels found in this mask (i.e. nothing is segmented)!")
+    if label not in labels:
+        raise ValueError(
+            f"Label ({label:g}) not present in mask. Choose from {labels[labels != 0]}"
+        )
+    return mask
+
+
+def _same_grid(image: sitk.Image, mask: sitk.Image) -> bool:
+    return (
+        image.GetDimension() == mask.GetDimension()
+        and image.GetSize() == mask.GetSize()
+        and image.GetOrigin() == mask.GetOrigin()
+        and image.GetSpacing() == mask.GetSpacing()
+        and image.GetDirection() == mask.GetDirection()
+    )
+
+
+def _check_mask(image: sitk.Image, mask: sitk.Image, **kwargs):
+    """``imageoperations.checkMask``; numpy bounding box when the grids agree.
+
+    ``LabelStatisticsImageFilter`` (pyradiomics' way) also computes statistics of
+    the whole background; its bounding box is the index range of the label,
+    which numpy finds from the mask alone. Any other case (different grids,
+    correction of the mask) goes to pyradiomics.
+    """
+    if not _same_grid(image, mask):
+        return imageoperations.checkMask(image, mask, **kwargs)
+    label = int(kwargs.get("label", 1))
+    min_dims = kwargs.get("minimumROIDimensions", 2)
+    min_size = kwargs.get("minimumROISize", None)
+    roi = sitk.GetArrayViewFromImage(mask) == label
+    nd = roi.ndim
+    bounds = []
+    for axis in range(nd - 1, -1, -1):  # x, y, z order
+        other = tuple(a for a in range(nd) if a != axis)
+        present = np.flatnonzero(roi.any(axis=other))
+        if present.size == 0:
+            raise ValueError(f"Label ({label:g}) not present in mask")
+        bounds += [int(present[0]), int(present[-1])]
+    bounding_box = np.array(bounds)
+    ndims = np.sum((bounding_box[1::2] - bounding_box[0::2] + 1) > 1)
+    if ndims == 0:
+        raise ValueError(
+            "mask only contains 1 segmented voxel! Cannot extract features for a "
+            "single voxel."
+        )
+    if ndims < min_dims:
+        raise ValueError(
+            f"mask has too few dimensions (number of dimensions {ndims}, minimum "
+            f"required {min_dims})"
+        )
+    if min_size is not None:
+        roi_size = int(np.count_nonzero(roi))
+        if roi_size <= min_size:
+            raise ValueError(
+                f"Size of the ROI is too small (minimum size: {min_size:g}, "
+                f"ROI size: {roi_size:g}"
+            )
+    return bounding_box, None
+
+
+def _load(image, mask, general_info, **kwargs):
+    """``RadiomicsFeatureExtractor.loadImage`` for images already in memory."""
+    label = kwargs.get("label", 1)
+    mask = _get_mask(mask, **kwargs)
+    if general_info is not None:
+        general_info.addImageElements(image)
+        general_info.addMaskElements(None, mask, label)
+    if kwargs.get("normalize", False):
+        image = imageoperations.normalizeImage(image, **kwargs)
+    interpolator = kwargs.get("interpolator")
+    spacing = kwargs.get("resampledPixelSpacing")
+    if interpolator is not None and spacing is not None:
+        image, mask = imageoperations.resampleImage(image, mask, **kwargs)
+        if general_info is not None:
+            general_info.addImageElements(image, "interpolated")
+            general_info.addMaskElements(image, mask, label, "interpolated")
+    elif kwargs.get("preCrop", False):
+        bb, corrected = _check_mask(image, mask, **kwargs)
+        if corrected is not None:
+            mask = corrected
+        if bb is None:
+            raise ValueError("Mask checks failed during pre-crop")
+        image, mask = imageoperations.cropToTumorMask(image, mask, bb, **kwargs)
+    return image, mask
+
+
+# ---------------------------------------------------------------------------
+# Wavelet on the region that reaches the features
+# ---------------------------------------------------------------------------
+def _wavelet_images(image, mask, bounding_box, **kwargs):
+    """``imageoperations.getWaveletImage``, on a crop when that changes nothing.
+
+    pywt's stationary transform gives each voxel a weighted sum of the voxels
+    within the filter's reach (``len(filter) * 2**level`` per axis, periodic at
+    the ends). When the ROI's bounding box, extended by that reach on each side
+    (rounded to an even size, as pyradiomics pads), stays inside the image, the
+    transform of that crop gives every voxel of the bounding box the same
+    inputs in the same order as the transform of the whole image, and images
+    are produced one at a time and cropped to the ROI before the next. Otherwise
+    pyradiomics' function runs on the whole image.
+    """
+    wavelet = kwargs.get("wavelet", "coif1")
+    level = kwargs.get("level", 1)
+    start_level = kwargs.get("start_level", 0)
+    size = np.array(image.GetSize())
+    nd = image.GetDimension()
+    try:
+        filt = wavelet if isinstance(wavelet, pywt.Wavelet) else pywt.Wavelet(wavelet)
+        reach = (filt.dec_len + 2) * 2 ** (start_level + level)
+    except ValueError:
+        reach = None
+    lo = bounding_box[0::2] - (reach or 0)
+    hi = bounding_box[1::2] + (reach or 0)
+    length = hi - lo + 1
+    hi = hi + (length % 2)  # even size: pyradiomics' wrap padding adds nothing
+    if reach is None or (lo < 0).any() or (hi >= size).any() or nd != 3:
+        yield from imageoperations.getWaveletImage(image, mask, **kwargs)
+        return
+    lower = [int(v) for v in lo]
+    upper = [int(v) for v in size - hi - 1]
+    crop = sitk.Crop(image, lower, upper)
+    crop_mask = sitk.Crop(mask, lower, upper)
+    yield from imageoperations.getWaveletImage(crop, crop_mask, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# The engine
+# ---------------------------------------------------------------------------
 class Engine:
     """A configured pyradiomics extractor.
 
@@ -81,7 +512,7 @@ class Engine:
             The ``diagnostics_*`` entries (versions, settings, image and mask
             statistics), values made JSON-friendly.
         """
-        result = self._extractor.execute(image, mask, label=label)
+        result = self._execute(image, mask, label)
         features, diagnostics = {}, {}
         for name, value in result.items():
             if name.startswith("diagnostics_"):
@@ -89,3 +520,122 @@ class Engine:
             else:
                 features[name] = float(value)
         return features, diagnostics
+
+    def _execute(self, image, mask, label):
+        """``RadiomicsFeatureExtractor.execute`` (segment-based), step by step."""
+        ex = self._extractor
+        settings = ex.settings.copy()
+        settings["label"] = label
+        if featureextractor.geometryTolerance != settings.get("geometryTolerance"):
+            ex._setTolerance()
+        general_info = None
+        if settings.get("additionalInfo", False):
+            general_info = _GeneralInfo()
+            general_info.addGeneralSettings(settings)
+            general_info.addEnabledImageTypes(ex.enabledImagetypes)
+        vector = collections.OrderedDict()
+        image, mask = _load(image, mask, general_info, **settings)
+        bounding_box, corrected = _check_mask(image, mask, **settings)
+        if corrected is not None:
+            if general_info is not None:
+                general_info.addMaskElements(image, corrected, label, "corrected")
+            mask = corrected
+        resegmented = None
+        if settings.get("resegmentRange", None) is not None:
+            resegmented = imageoperations.resegmentMask(image, mask, **settings)
+            bounding_box, corrected = imageoperations.checkMask(
+                image, resegmented, **settings
+            )
+            if general_info is not None:
+                general_info.addMaskElements(image, resegmented, label, "resegmented")
+        if general_info is not None:
+            vector.update(general_info.getGeneralInfo())
+        reseg_shape = settings.get("resegmentShape", False)
+        if reseg_shape and resegmented is not None:
+            mask = resegmented
+        vector.update(self._shape(image, mask, bounding_box, **settings))
+        if not reseg_shape and resegmented is not None:
+            mask = resegmented
+        generators = []
+        for image_type, custom in ex.enabledImagetypes.items():
+            args = settings.copy()
+            args.update(custom)
+            if image_type == "Wavelet":
+                gen = _wavelet_images(image, mask, bounding_box, **args)
+            else:
+                gen = getattr(imageoperations, f"get{image_type}Image")(
+                    image, mask, **args
+                )
+            generators = chain(generators, gen)
+        for filtered, type_name, kwargs in generators:
+            cropped, cropped_mask = _crop_to(filtered, mask, bounding_box, image)
+            del filtered
+            vector.update(self._features(cropped, cropped_mask, type_name, **kwargs))
+        return vector
+
+    def _shape(self, image, mask, bounding_box, **kwargs):
+        ex = self._extractor
+        out = collections.OrderedDict()
+        enabled = ex.enabledFeatures
+        cropped, cropped_mask = imageoperations.cropToTumorMask(
+            image, mask, bounding_box
+        )
+
+        def compute(shape_type):
+            names = enabled[shape_type]
+            instance = _class_for(shape_type)(cropped, cropped_mask, **kwargs)
+            if names is not None:
+                for name in names:
+                    instance.enableFeatureByName(name)
+            for name, value in instance.execute().items():
+                out[f"original_{shape_type}_{name}"] = value
+
+        nd = mask.GetDimension()
+        if "shape" in enabled and nd == 3:
+            compute("shape")
+        if "shape2D" in enabled:
+            if nd == 3:
+                size = bounding_box[1::2] - bounding_box[0::2] + 1
+                if kwargs.get("force2D", False) and (
+                    size[kwargs.get("force2Ddimension", 0)] > 1
+                ):
+                    compute("shape2D")
+            elif nd == 2:
+                compute("shape2D")
+        return out
+
+    def _features(self, image, mask, type_name, **kwargs):
+        out = collections.OrderedDict()
+        shared: dict = {}
+        for class_name, names in self._extractor.enabledFeatures.items():
+            if class_name.startswith("shape"):
+                continue
+            instance = _class_for(class_name)(image, mask, shared=shared, **kwargs)
+            if names is not None:
+                for name in names:
+                    instance.enableFeatureByName(name)
+            for name, value in instance.execute().items():
+                out[f"{type_name}_{class_name}_{name}"] = value
+        return out
+
+
+def _crop_to(filtered, mask, bounding_box, image):
+    """Crop a (possibly already cropped) filtered image and the mask to the ROI.
+
+    Images of the wavelet fast path cover only a region of the original image;
+    they are cropped by their own offset in the original grid, which gives the
+    same voxels as cropping the whole-image transform.
+    """
+    if filtered.GetSize() == mask.GetSize():
+        return imageoperations.cropToTumorMask(filtered, mask, bounding_box)
+    offset = np.array(
+        image.TransformPhysicalPointToIndex(filtered.GetOrigin())
+        if filtered.GetOrigin() != image.GetOrigin()
+        else [0] * image.GetDimension()
+    )
+    lower = bounding_box[0::2] - offset
+    upper = np.array(filtered.GetSize()) - (bounding_box[1::2] - offset) - 1
+    cropped = sitk.Crop(filtered, [int(v) for v in lower], [int(v) for v in upper])
+    cropped_mask = imageoperations.cropToTumorMask(image, mask, bounding_box)[1]
+    cropped.SetOrigin(cropped_mask.GetOrigin())
+    return cropped, cropped_mask
