@@ -350,6 +350,8 @@ def _summarise(split_metrics, predictions, scheme, settings) -> pd.DataFrame:
                 split_metrics["n_test"].mean(),
                 settings["confidence_level"],
             )
+            # Every metric lies in [0, 1]; the symmetric t-interval is clipped to it.
+            low, high = max(low, 0.0), min(high, 1.0)
             method = "Nadeau-Bengio"
         else:
             low = high = float("nan")
