@@ -223,3 +223,15 @@ def test_fetch_worc_images_unreachable_names_hosts_and_setting(loopback_only, tm
     with pytest.raises(ConnectionError, match="RADSARC_WORC_XNAT_URL") as info:
         fetch_worc_images("Lipo", data_home=tmp_path, xnat_url=url, **FAST)
     assert url in str(info.value)
+
+
+def test_cli_fetch_worc_table(fixture_server, tmp_path):
+    from click.testing import CliRunner
+
+    from radsarc.cli import main
+
+    fixture_server.add("/rmb/datasets/WORC-Lipo.gz", _embedded("Lipo"))
+    args = ["fetch", "worc-table", "Lipo", "--data-home", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--base-url", fixture_server.url("/rmb")])
+    assert result.exit_code == 0, result.output
+    assert "WORC-Lipo: 114 patients x 1015 features" in result.output
