@@ -44,6 +44,12 @@ class LassoSelector(SelectorMixin, BaseEstimator):
     max_features : int or None, default=None
         Keep at most this many features: those with the largest absolute
         coefficients among the non-zero ones.
+    min_features : int or None, default=None
+        Keep at least this many features: when the penalty leaves fewer non-zero
+        coefficients (common on small training folds), ``C`` is doubled until it
+        does (at most 30 doublings), following the L1 path as glmnet users do
+        when they move from ``lambda.1se`` towards ``lambda.min``. ``C_`` records
+        the penalty used. None: keep what the penalty gives, possibly nothing.
     class_weight : dict, "balanced" or None, default=None
         Class weights of the logistic regression.
     max_iter : int, default=1000
@@ -102,6 +108,7 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "scoring": [str],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "min_features": [Interval(Integral, 1, None, closed="left"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -115,6 +122,7 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         Cs=10,
         scoring="roc_auc",
         max_features=None,
+        min_features=None,
         class_weight=None,
         max_iter=1000,
         random_state=None,
@@ -124,6 +132,7 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         self.Cs = Cs
         self.scoring = scoring
         self.max_features = max_features
+        self.min_features = min_features
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.random_state = random_state
@@ -146,6 +155,16 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
+        if (
+            self.min_features is not None
+            and self.max_features is not None
+            and (self.min_features > self.max_features)
+        ):
+            raise ValueError(
+                f"LassoSelector: min_features={self.min_features} is larger than "
+                f"max_features={self.max_features}; expected min <= max."
+            )
+
         classes = np.unique(y)
         n_classes = classes.size
         if n_classes < 2:
@@ -182,6 +201,24 @@ class LassoSelector(SelectorMixin, BaseEstimator):
             estimator.coef_[0] if estimator.coef_.shape[0] == 1 else coef.copy()
         )
         support = coef > 0
+        wanted = min(self.min_features or 0, X.shape[1])
+        doublings = 0
+        while support.sum() < wanted and doublings < 30:
+            doublings += 1
+            self.C_ *= 2.0
+            estimator = LogisticRegression(C=self.C_, l1_ratio=1.0, **common)
+            estimator.fit(X, y)
+            coef = np.abs(estimator.coef_).max(axis=0)
+            support = coef > 0
+        if doublings:
+            self.estimator_ = estimator
+            self.n_iter_ = int(np.max(estimator.n_iter_))
+            self.coef_ = (
+                estimator.coef_[0] if estimator.coef_.shape[0] == 1 else coef.copy()
+            )
+            logger.debug(
+                "LassoSelector: C raised to %g for %d features", self.C_, wanted
+            )
         if self.max_features is not None and support.sum() > self.max_features:
             # stable: among equal |coef|, the earlier feature wins
             keep = np.argsort(-coef, kind="stable")[: self.max_features]

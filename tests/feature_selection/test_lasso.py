@@ -58,3 +58,33 @@ def test_no_feature_warns():
 def test_one_class_raises():
     with pytest.raises(ValueError, match=r"needs at least 2 classes in y; got 1"):
         LassoSelector().fit(np.ones((3, 2)), np.zeros(3))
+
+
+def test_min_features_follows_the_l1_path_until_enough_are_kept():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(20, 6))
+    y = (X[:, 2] + 0.5 * rng.normal(size=20) > 0).astype(int)
+    with pytest.warns(UserWarning, match=r"no coefficient is non-zero with C=0\.001"):
+        empty = LassoSelector(C=1e-3).fit(X, y)
+    assert empty.get_support().sum() == 0
+    kept = LassoSelector(C=1e-3, min_features=1).fit(X, y)
+    assert kept.get_support().sum() >= 1
+    # C doubled from 1e-3 until a feature entered: a power-of-two multiple.
+    ratio = np.log2(kept.C_ / 1e-3)
+    assert ratio == pytest.approx(round(ratio), abs=1e-12)
+    assert kept.C_ > 1e-3
+    # The first feature to enter the path is the informative one.
+    first = LassoSelector(C=1e-3, min_features=1, max_features=1).fit(X, y)
+    assert first.get_support(indices=True).tolist() == [2]
+    # The same selection as a plain L1 fit at the C it ended on.
+    ref = LassoSelector(C=kept.C_).fit(X, y)
+    np.testing.assert_array_equal(ref.get_support(), kept.get_support())
+
+
+def test_min_features_larger_than_max_features_is_refused():
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    y = np.array([0, 1] * 5)
+    with pytest.raises(
+        ValueError, match=r"min_features=3 is larger than max_features=2"
+    ):
+        LassoSelector(min_features=3, max_features=2).fit(X, y)
