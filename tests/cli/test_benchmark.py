@@ -33,7 +33,7 @@ def test_benchmark_small(tmp_path):
     assert auc["published"] == 0.83
     assert auc["n_splits"] == 2
     assert 0.6 < auc["mean"] <= 1.0
-    html = (out / "report.html").read_text()
+    html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count("data:image/png;base64,") == 4
     assert "WORC&#x27;s splits 0-1 of 100" in html
     assert (out / "roc.png").is_file()

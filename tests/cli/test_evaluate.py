@@ -52,7 +52,7 @@ def test_evaluate_writes_report_and_results(features_csv, tmp_path):
     assert set(table.metric) >= {"auc", "sensitivity", "specificity", "brier"}
     assert (table.model == "malinauskaite2020").all()
     assert table.loc[table.metric == "auc", "mean"].iloc[0] > 0.6
-    assert "data:image/png;base64," in (out / "report.html").read_text()
+    assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("form", [["external", "site"], ["external=site"]])
