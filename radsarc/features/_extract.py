@@ -15,11 +15,13 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from radsarc._parallel import parallel_backend
 from radsarc.features._cache import ResultCache
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
 from radsarc.images._cohort import check_case
 from radsarc.images._io import file_digest, read_image
+from radsarc.images._preprocess import preprocess
 
 __all__ = ["ExtractionResult", "extract_features"]
 
@@ -147,18 +149,43 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
             else (p.message.replace("resample_mask=True", "setting correctMask: true"))
         )
         return {"error": _failure(task, "validate", message, p.file)}
-    try:
-        features, diagnostics = _engine(settings).extract(image, mask, settings.label)
-    except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
-        return {
-            "error": _failure(
-                task,
-                "extract",
-                f"pyradiomics failed on image {task.image} with mask {task.mask}: "
-                f"{type(exc).__name__}: {exc}",
-                task.image,
+    regions = {"": mask}
+    if settings.preprocessing:
+        try:
+            image, regions = preprocess(
+                image,
+                mask,
+                settings.preprocessing,
+                sequence=task.sequence,
+                label=settings.label,
             )
-        }
+        except (ValueError, RuntimeError) as exc:
+            return {"error": _failure(task, "preprocess", str(exc), task.image)}
+    features, diagnostics = {}, {}
+    for region, region_mask in regions.items():
+        prefix = f"{region}_" if region else ""
+        try:
+            found, diag = _engine(settings).extract(image, region_mask, settings.label)
+        except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
+            where = f" (region {region!r})" if region else ""
+            return {
+                "error": _failure(
+                    task,
+                    "extract",
+                    f"pyradiomics failed on image {task.image} with mask "
+                    f"{task.mask}{where}: {type(exc).__name__}: {exc}",
+                    task.image,
+                )
+            }
+        features.update({prefix + k: v for k, v in found.items()})
+        diagnostics.update(
+            {
+                (f"diagnostics_{region}_" + k[len("diagnostics_") :])
+                if region
+                else k: v
+                for k, v in diag.items()
+            }
+        )
     if cache is not None:
         cache.store(
             task.case_id,
@@ -190,6 +217,7 @@ def extract_features(
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,
     return_result: bool = False,
+    scheduler=None,
 ) -> pd.DataFrame | ExtractionResult:
     """Extract radiomic features of every case and sequence of a cohort.
 
@@ -211,6 +239,13 @@ def extract_features(
     return_result : bool, default=False
         Return an :class:`ExtractionResult` (features, diagnostics, errors and
         counts) instead of the feature table only.
+    scheduler : str, distributed.Client or None, default=None
+        Run the cases on a Dask distributed cluster: the address of its
+        scheduler (``"tcp://host:8786"``) or a connected client (needs
+        ``pip install radsarc[dask]``). Workers must see the image, mask and
+        cache paths (shared file system). The cache, the errors table and the
+        result are the same as in a local run; ``n_jobs`` is then ignored (the
+        cluster runs as many cases at once as it has worker threads).
 
     Returns
     -------
@@ -240,12 +275,23 @@ def extract_features(
     cache_root = str(cache_dir) if cache_dir is not None else None
     # Build the engine once here: a bad parameter combination fails before any work.
     _engine(settings)
-    runner = Parallel(n_jobs=n_jobs, return_as="generator_unordered", batch_size=1)
     jobs = (delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks))
     outputs: list[dict | None] = [None] * len(tasks)
-    with tqdm(
-        total=len(tasks), desc="extract", unit="case", disable=not progress, leave=False
-    ) as bar:
+    with (
+        parallel_backend(scheduler),
+        tqdm(
+            total=len(tasks),
+            desc="extract",
+            unit="case",
+            disable=not progress,
+            leave=False,
+        ) as bar,
+    ):
+        runner = Parallel(
+            n_jobs=n_jobs if scheduler is None else -1,
+            return_as="generator_unordered",
+            batch_size=1,
+        )
         for i, out in runner(jobs):
             outputs[i] = out
             bar.update()

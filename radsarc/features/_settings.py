@@ -20,6 +20,7 @@ from types import MappingProxyType
 import yaml
 
 from radsarc.exceptions import SettingsError
+from radsarc.images import PreprocessingConfig
 
 __all__ = ["ExtractionSettings"]
 
@@ -86,7 +87,7 @@ _VOXEL_SETTINGS: dict[str, tuple] = {
     "initValue": ("float", None),
     "voxelBatch": ("int", ("gt", 0)),
 }
-_SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting")
+_SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting", "preprocessing")
 #: Settings that may be None (meaning "off"), as in pyradiomics' defaults.
 _NULLABLE = {
     "minimumROISize",
@@ -259,6 +260,10 @@ class ExtractionSettings:
         pyradiomics settings (``binWidth``, ``label``, ``resampledPixelSpacing``, ...).
     voxel_setting : mapping, default={}
         Settings of voxel-based extraction.
+    preprocessing : PreprocessingConfig or mapping, default={}
+        radsarc's MRI preprocessing steps (N4, resampling, normalisation,
+        resegmentation, peritumoral ring), applied before pyradiomics; see
+        :class:`radsarc.images.PreprocessingConfig`.
     source : str, default=""
         Where the settings were read from (for messages only; not hashed).
 
@@ -273,6 +278,9 @@ class ExtractionSettings:
     feature_classes: Mapping = field(default_factory=dict)
     setting: Mapping = field(default_factory=dict)
     voxel_setting: Mapping = field(default_factory=dict)
+    preprocessing: PreprocessingConfig | Mapping = field(
+        default_factory=PreprocessingConfig
+    )
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -334,6 +342,10 @@ class ExtractionSettings:
         object.__setattr__(self, "feature_classes", _freeze(feature_classes))
         object.__setattr__(self, "setting", _freeze(setting))
         object.__setattr__(self, "voxel_setting", _freeze(voxel))
+        if not isinstance(self.preprocessing, PreprocessingConfig):
+            object.__setattr__(
+                self, "preprocessing", PreprocessingConfig.from_dict(self.preprocessing)
+            )
 
     # -- constructors -------------------------------------------------------
     @classmethod
@@ -358,6 +370,7 @@ class ExtractionSettings:
             feature_classes=params.get("featureClass") or {},
             setting=params.get("setting") or {},
             voxel_setting=params.get("voxelSetting") or {},
+            preprocessing=params.get("preprocessing") or {},
             source=source,
         )
 
@@ -398,7 +411,11 @@ class ExtractionSettings:
         return int(self.setting.get("label", 1))
 
     def to_dict(self) -> dict:
-        """The settings as a pyradiomics parameter dict (plain, mutable)."""
+        """The pyradiomics parameter dict (plain, mutable).
+
+        The ``preprocessing`` section is radsarc's own and not part of it: see
+        :meth:`to_full_dict`.
+        """
         out = {
             "imageType": _thaw(self.image_types),
             "featureClass": _thaw(self.feature_classes),
@@ -410,13 +427,20 @@ class ExtractionSettings:
             del out["featureClass"]
         return out
 
+    def to_full_dict(self) -> dict:
+        """Everything: the pyradiomics parameters and the ``preprocessing`` section."""
+        out = self.to_dict()
+        if self.preprocessing:
+            out["preprocessing"] = self.preprocessing.to_dict()
+        return out
+
     @property
     def digest(self) -> str:
         """SHA-256 of the canonical settings and the engine version."""
         from radsarc.features import _pyradiomics as engine
 
         blob = json.dumps(
-            {"settings": self.to_dict(), "engine": engine.ENGINE},
+            {"settings": self.to_full_dict(), "engine": engine.ENGINE},
             sort_keys=True,
             separators=(",", ":"),
         )
@@ -424,4 +448,4 @@ class ExtractionSettings:
 
     def to_yaml(self) -> str:
         """The settings as a pyradiomics parameter file."""
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        return yaml.safe_dump(self.to_full_dict(), sort_keys=False)

@@ -205,3 +205,37 @@ def test_bad_arguments(small_cohort):
     ):
         extract_features("absent.csv", FAST)
     assert isinstance(ExtractionSettings.coerce(FAST), ExtractionSettings)
+
+
+def test_preprocessing_and_peritumoral_ring_features(small_cohort):
+    """Preprocessing runs before pyradiomics; the ring is an extra region."""
+    settings = {
+        "featureClass": {"firstorder": None},
+        "setting": {"binWidth": 0.25},
+        "preprocessing": {
+            "normalize": {"method": "zscore", "region": "roi"},
+            "ring": {"thickness_mm": 3.0},
+        },
+    }
+    result = extract_features(small_cohort, settings, return_result=True)
+    assert result.errors.empty, result.errors.to_dict("records")
+    f = result.features
+    # z-scored inside the ROI: mean 0 and variance 1 on every case and sequence.
+    np.testing.assert_allclose(f["T1_original_firstorder_Mean"], 0.0, atol=1e-5)
+    np.testing.assert_allclose(f["T2FS_original_firstorder_Variance"], 1.0, rtol=1e-4)
+    assert "T1_ring_original_firstorder_Mean" in f.columns
+    assert "T1_diagnostics_ring_Mask-original_VoxelNum" in result.diagnostics.columns
+    # The T2FS ring holds oedema and muscle: darker than the tumour on average.
+    assert (f["T2FS_ring_original_firstorder_Mean"] < 0).mean() > 0.5
+    plain = extract_features(small_cohort, {"featureClass": {"firstorder": None}})
+    assert not any("ring" in c for c in plain.columns)
+
+
+def test_preprocessing_failure_is_recorded(tmp_path):
+    settings = {"featureClass": {"firstorder": None},
+                "preprocessing": {"resegment": {"range": [1e6, None]}}}
+    result = extract_features(_breast_manifest(tmp_path), settings, return_result=True)
+    assert result.features.empty
+    row = result.errors.iloc[0]
+    assert (row.case_id, row.stage) == ("breast1", "preprocess")
+    assert "no voxel of the ROI is inside the resegmentation range" in row.message
