@@ -239,10 +239,48 @@ class _Binning:
             self._shared.update(matrix=binned, levels=levels, ng=int(np.max(levels)))
         self.coefficients["grayLevels"] = self._shared["levels"].copy()
         self.coefficients["Ng"] = self._shared["ng"]
-        return self._shared["matrix"].copy()
+        # Read-only: pyradiomics' classes only read it (writing would raise).
+        view = self._shared["matrix"].view()
+        view.setflags(write=False)
+        return view
 
 
 class _GLCM(RadiomicsGLCM):
+    def _calculateCoefficients(self):  # noqa: N802 - pyradiomics' name
+        """``RadiomicsGLCM._calculateCoefficients`` with vectorised sum/difference.
+
+        :math:`p_{x+y}(k)` and :math:`p_{x-y}(k)` are sums of the GLCM over
+        ``i + j == k`` and ``|i - j| == k``; they are taken with one
+        ``bincount`` per (image, angle) instead of one boolean mask per ``k``
+        (same sums, another addition order).
+        """
+        ng = self.coefficients["Ng"]
+        eps = np.spacing(1)
+        levels = self.coefficients["grayLevels"].astype("float")
+        i, j = np.meshgrid(levels, levels, indexing="ij", sparse=True)
+        k_sum = np.arange(2, (ng * 2) + 1, dtype="float")
+        k_diff = np.arange(0, ng, dtype="float")
+        p = self.P_glcm
+        px = p.sum(2, keepdims=True)
+        py = p.sum(1, keepdims=True)
+        ux = np.sum(i[None, :, :, None] * p, (1, 2), keepdims=True)
+        uy = np.sum(j[None, :, :, None] * p, (1, 2), keepdims=True)
+        self.coefficients["pxAddy"] = _sum_by(p, (i + j).astype(int) - 2, len(k_sum))
+        self.coefficients["pxSuby"] = _sum_by(p, np.abs(i - j).astype(int), len(k_diff))
+        hxy = (-1) * np.sum((p * np.log2(p + eps)), (1, 2))
+        self.coefficients.update(
+            eps=eps,
+            i=i,
+            j=j,
+            kValuesSum=k_sum,
+            kValuesDiff=k_diff,
+            px=px,
+            py=py,
+            ux=ux,
+            uy=uy,
+            HXY=hxy,
+        )
+
     def getMCCFeatureValue(self):  # noqa: N802 - pyradiomics' name
         r"""Maximal Correlation Coefficient, as pyradiomics defines it.
 
@@ -266,6 +304,19 @@ class _GLCM(RadiomicsGLCM):
             return 1  # flat region
         mcc = np.sqrt(q_eigen[:, :, -2])
         return np.nanmean(mcc, 1).real
+
+
+def _sum_by(p: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """``out[v, k, a] = p[v, index == k, a].sum()`` for every v and a."""
+    nv, ng, _, na = p.shape
+    flat = np.broadcast_to(index, (ng, ng)).ravel()
+    out = np.empty((nv, n, na))
+    for v in range(nv):
+        for a in range(na):
+            out[v, :, a] = np.bincount(
+                flat, weights=p[v, :, :, a].ravel(), minlength=n
+            )[:n]
+    return out
 
 
 @functools.cache
@@ -448,39 +499,46 @@ def _load(image, mask, general_info, **kwargs):
 # Wavelet on the region that reaches the features
 # ---------------------------------------------------------------------------
 def _wavelet_images(image, mask, bounding_box, **kwargs):
-    """``imageoperations.getWaveletImage``, on a crop when that changes nothing.
+    """``imageoperations.getWaveletImage``, cropped where that changes nothing.
 
-    pywt's stationary transform gives each voxel a weighted sum of the voxels
-    within the filter's reach (``len(filter) * 2**level`` per axis, periodic at
-    the ends). When the ROI's bounding box, extended by that reach on each side
-    (rounded to an even size, as pyradiomics pads), stays inside the image, the
-    transform of that crop gives every voxel of the bounding box the same
-    inputs in the same order as the transform of the whole image, and images
-    are produced one at a time and cropped to the ROI before the next. Otherwise
-    pyradiomics' function runs on the whole image.
+    pywt's stationary transform is separable: along each axis, each voxel
+    becomes a weighted sum of the voxels within the filter's reach on that axis
+    (at most ``len(filter) + 2`` per level, periodic at the ends). Along an axis
+    where the ROI's bounding box, extended by that reach on both sides and
+    rounded to an even length (so that pyradiomics' wrap padding adds nothing),
+    stays inside the image, the image is cropped to that extent: every voxel of
+    the bounding box then gets the same inputs in the same order as in the
+    transform of the whole image. Other axes are kept whole, as pyradiomics
+    keeps them.
     """
     wavelet = kwargs.get("wavelet", "coif1")
     level = kwargs.get("level", 1)
     start_level = kwargs.get("start_level", 0)
     size = np.array(image.GetSize())
-    nd = image.GetDimension()
     try:
         filt = wavelet if isinstance(wavelet, pywt.Wavelet) else pywt.Wavelet(wavelet)
-        reach = (filt.dec_len + 2) * 2 ** (start_level + level)
     except ValueError:
-        reach = None
-    lo = bounding_box[0::2] - (reach or 0)
-    hi = bounding_box[1::2] + (reach or 0)
-    length = hi - lo + 1
-    hi = hi + (length % 2)  # even size: pyradiomics' wrap padding adds nothing
-    if reach is None or (lo < 0).any() or (hi >= size).any() or nd != 3:
+        filt = None
+    if filt is None or image.GetDimension() != 3:
         yield from imageoperations.getWaveletImage(image, mask, **kwargs)
         return
-    lower = [int(v) for v in lo]
-    upper = [int(v) for v in size - hi - 1]
+    reach = (filt.dec_len + 2) * 2 ** (start_level + level)
+    lower, upper = [], []
+    for axis in range(3):
+        lo = int(bounding_box[2 * axis]) - reach
+        hi = int(bounding_box[2 * axis + 1]) + reach
+        hi += (hi - lo + 1) % 2
+        if lo < 0 or hi >= size[axis]:
+            lo, hi = 0, int(size[axis]) - 1
+        lower.append(lo)
+        upper.append(int(size[axis]) - 1 - hi)
+    if not any(lower) and not any(upper):
+        yield from imageoperations.getWaveletImage(image, mask, **kwargs)
+        return
     crop = sitk.Crop(image, lower, upper)
-    crop_mask = sitk.Crop(mask, lower, upper)
-    yield from imageoperations.getWaveletImage(crop, crop_mask, **kwargs)
+    yield from imageoperations.getWaveletImage(
+        crop, sitk.Crop(mask, lower, upper), **kwargs
+    )
 
 
 # ---------------------------------------------------------------------------
