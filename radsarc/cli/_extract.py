@@ -46,9 +46,16 @@ def _sidecar(out: Path, kind: str) -> Path:
     help="Result cache; default: .radsarc-cache beside the output.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
+    "(needs radsarc[dask]; workers must see the files at the same paths).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @user_errors
-def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
+def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet):
     """Extract radiomic features of every case in MANIFEST.
 
     Writes OUT (features), OUT.diagnostics.csv and OUT.errors.csv (one row per
@@ -58,6 +65,13 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
     from radsarc.features import ExtractionSettings, extract_features
     from radsarc.images import Cohort
 
+    if scheduler is not None:
+        from radsarc._parallel import import_distributed
+
+        try:
+            import_distributed()
+        except ImportError as exc:
+            raise click.ClickException(str(exc)) from None
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest)
     if not no_cache and cache_dir is None:
@@ -69,6 +83,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, quiet):
         cache_dir=None if no_cache else cache_dir,
         progress=not quiet,
         return_result=True,
+        scheduler=scheduler,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     result.features.to_csv(out, float_format="%.17g")
