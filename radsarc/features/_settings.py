@@ -20,7 +20,7 @@ from types import MappingProxyType
 import yaml
 
 from radsarc.exceptions import SettingsError
-from radsarc.images import PreprocessingConfig
+from radsarc.images import PreprocessingConfig, nyul_landmarks_for
 
 __all__ = ["ExtractionSettings"]
 
@@ -402,6 +402,44 @@ class ExtractionSettings:
         raise TypeError(
             "settings must be ExtractionSettings, a dict, a path to a pyradiomics "
             f"parameter file, or None; got {type(settings).__name__}."
+        )
+
+    def with_nyul_landmarks(
+        self, cohort, *, region: str = "body"
+    ) -> ExtractionSettings:
+        """These settings with Nyul normalisation learned on ``cohort``.
+
+        Pass the **training** cases only: the landmarks are then part of the
+        settings (and of the cache key and a saved model), and test or new
+        cases are mapped onto the training scale.
+
+        Parameters
+        ----------
+        cohort : Cohort
+            Training cohort.
+        region : {"body", "roi"}, default="body"
+            Region whose intensity percentiles define the landmarks.
+
+        Returns
+        -------
+        ExtractionSettings
+        """
+        steps = self.preprocessing.to_dict()
+        landmarks = nyul_landmarks_for(
+            cohort, self.preprocessing, label=self.label, region=region
+        )
+        steps["normalize"] = {
+            "method": "nyul",
+            "region": region,
+            "landmarks": landmarks,
+        }
+        return ExtractionSettings(
+            image_types=self.image_types,
+            feature_classes=self.feature_classes,
+            setting=self.setting,
+            voxel_setting=self.voxel_setting,
+            preprocessing=steps,
+            source=self.source,
         )
 
     # -- derived ------------------------------------------------------------

@@ -36,6 +36,7 @@ __all__ = [
     "learn_nyul_landmarks",
     "n4_correct",
     "normalize_percentile",
+    "nyul_landmarks_for",
     "normalize_zscore",
     "peritumoral_ring",
     "preprocess",
@@ -551,8 +552,8 @@ class PreprocessingConfig:
             raise SettingsError(
                 "preprocessing.normalize method 'nyul' needs 'landmarks' per sequence, "
                 "learned on training images only: use "
-                "radsarc.images.learn_nyul_landmarks on the training cohort (or "
-                "radsarc.features.with_nyul_landmarks) and pass the result."
+                "ExtractionSettings.with_nyul_landmarks(train_cohort) (or "
+                "radsarc.images.nyul_landmarks_for) and pass the result."
             )
         object.__setattr__(self, "steps", MappingProxyType(clean))
 
@@ -624,7 +625,52 @@ def preprocess(
     steps = config.steps
     if not steps:
         return image, {"": mask}
-    body = body_mask(image) if config.needs_body else None
+    image, mask, body = _spatial(image, mask, config, label)
+    if "normalize" in steps:
+        n = steps["normalize"]
+        region, region_label = (mask, label) if n["region"] == "roi" else (body, 1)
+        if n["method"] == "zscore":
+            image = normalize_zscore(
+                image, region, region_label, scale=n.get("scale", 1.0)
+            )
+        elif n["method"] == "percentile":
+            image = normalize_percentile(
+                image, region, region_label, n["percentiles"], n.get("scale", 100.0)
+            )
+        else:
+            landmarks = n["landmarks"]
+            if sequence not in landmarks:
+                raise ValueError(
+                    f"no Nyul landmarks for sequence {sequence or '<single>'!r}; "
+                    f"landmarks are given for {sorted(landmarks)}"
+                )
+            image = apply_nyul(image, _unit(region, region_label), landmarks[sequence])
+    if "resegment" in steps:
+        low, high = steps["resegment"]["range"]
+        mask = resegment(image, mask, low, high, label)
+        if not np.any(sitk.GetArrayViewFromImage(mask) == label):
+            raise ValueError(
+                f"no voxel of the ROI is inside the resegmentation range "
+                f"[{low}, {high}]; expected the range to keep part of the tumour"
+            )
+    regions = {"": mask}
+    if "ring" in steps:
+        regions["ring"] = peritumoral_ring(
+            mask, body, steps["ring"]["thickness_mm"], label
+        )
+    return image, regions
+
+
+def _unit(region: sitk.Image, label: int) -> sitk.Image:
+    """A region as a 0/1 mask."""
+    return region if label == 1 else sitk.Cast(region == label, sitk.sitkUInt8)
+
+
+def _spatial(image, mask, config, label, need_body=None):
+    """The steps before normalisation: body mask, N4, resampling."""
+    steps = config.steps
+    need_body = config.needs_body if need_body is None else need_body
+    body = body_mask(image) if need_body or "n4" in steps else None
     if "n4" in steps:
         image = n4_correct(
             image,
@@ -645,41 +691,50 @@ def preprocess(
                 f"the mask has no voxels with label {label} after resampling to "
                 f"{list(r['spacing'])} mm; expected a region larger than a voxel"
             )
-    if "normalize" in steps:
-        n = steps["normalize"]
-        region, region_label = (mask, label) if n["region"] == "roi" else (body, 1)
-        if n["method"] == "zscore":
-            image = normalize_zscore(
-                image, region, region_label, scale=n.get("scale", 1.0)
+    return image, mask, body
+
+
+def nyul_landmarks_for(
+    cohort, config: PreprocessingConfig, *, label: int = 1, region: str = "body"
+) -> dict[str, list[float]]:
+    """Learn Nyul landmarks per sequence on a (training) cohort.
+
+    Each image goes through the configured steps that come before normalisation
+    (N4, resampling), exactly as :func:`preprocess` runs them, then its region
+    (``"body"`` or ``"roi"``) enters :func:`learn_nyul_landmarks`.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The training cases only: landmarks learned on test cases leak.
+    config : PreprocessingConfig
+        The preprocessing configuration (its normalisation step is ignored).
+    label : int, default=1
+        ROI label.
+    region : {"body", "roi"}, default="body"
+        Where the landmark percentiles are taken.
+
+    Returns
+    -------
+    dict of str to list of float
+        Landmarks per sequence name.
+    """
+    from radsarc.images._io import read_image
+
+    if region not in ("body", "roi"):
+        raise ValueError(f"region must be 'body' or 'roi'; got {region!r}.")
+    spatial = PreprocessingConfig.from_dict(
+        {k: v for k, v in config.to_dict().items() if k in ("n4", "resample")}
+    )
+    landmarks = {}
+    for seq in cohort.sequences:
+        pairs = []
+        for case in cohort:
+            image = read_image(case.images[seq])
+            mask = read_image(case.masks[seq], what="mask")
+            image, mask, body = _spatial(
+                image, mask, spatial, label, need_body=region == "body"
             )
-        elif n["method"] == "percentile":
-            image = normalize_percentile(
-                image, region, region_label, n["percentiles"], n.get("scale", 100.0)
-            )
-        else:
-            landmarks = n["landmarks"]
-            if sequence not in landmarks:
-                raise ValueError(
-                    f"no Nyul landmarks for sequence {sequence or '<single>'!r}; "
-                    f"landmarks are given for {sorted(landmarks)}"
-                )
-            view = (
-                region
-                if region_label == 1
-                else sitk.Cast(region == label, sitk.sitkUInt8)
-            )
-            image = apply_nyul(image, view, landmarks[sequence])
-    if "resegment" in steps:
-        low, high = steps["resegment"]["range"]
-        mask = resegment(image, mask, low, high, label)
-        if not np.any(sitk.GetArrayViewFromImage(mask) == label):
-            raise ValueError(
-                f"no voxel of the ROI is inside the resegmentation range "
-                f"[{low}, {high}]; expected the range to keep part of the tumour"
-            )
-    regions = {"": mask}
-    if "ring" in steps:
-        regions["ring"] = peritumoral_ring(
-            mask, body, steps["ring"]["thickness_mm"], label
-        )
-    return image, regions
+            pairs.append((image, body if region == "body" else _unit(mask, label)))
+        landmarks[seq] = learn_nyul_landmarks(pairs)
+    return landmarks

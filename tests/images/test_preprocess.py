@@ -227,3 +227,28 @@ def test_preprocessing_is_part_of_the_extraction_settings():
     assert "thickness_mm: 5.0" in ring.to_yaml()
     with pytest.raises(SettingsError, match=r"Unknown preprocessing step 'n3'"):
         ExtractionSettings.from_dict({"preprocessing": {"n3": {}}})
+
+
+def test_nyul_learned_on_a_training_cohort_through_the_settings(small_cohort):
+    from radsarc.features import extract_features
+
+    train = small_cohort.subset(small_cohort.case_ids[:4])
+    base = ExtractionSettings.from_dict(
+        {
+            "featureClass": {"firstorder": None},
+            "setting": {"binWidth": 2.0},
+            "preprocessing": {"resample": {"spacing": [2.0, 2.0, 3.0]}},
+        }
+    )
+    settings = base.with_nyul_landmarks(train)
+    landmarks = settings.preprocessing.steps["normalize"]["landmarks"]
+    assert set(landmarks) == {"T1", "T2FS"}
+    for lm in landmarks.values():
+        assert lm[0] == 0.0
+        assert lm[-1] == pytest.approx(100.0)
+        assert np.all(np.diff(lm) > 0)
+    assert settings.digest != base.digest
+    # Every case, training or not, lands on the standard scale.
+    result = extract_features(small_cohort, settings, return_result=True)
+    assert result.errors.empty
+    assert result.features["T1_original_firstorder_Maximum"].max() < 300
