@@ -134,12 +134,16 @@ def _malinauskaite2020() -> Pipeline:
 
 
 def _peeken2019() -> Pipeline:
-    return make_pipeline(
-        extra_steps=[("stability", "passthrough"), ("harmonisation", "passthrough")],
+    # The harmonisation and stability slots come first, while X is still the named
+    # feature table: radsarc.harmonisation.ComBat reads the batch column and
+    # radsarc.feature_selection.ICCFilter matches features by name.
+    pipeline = make_pipeline(
         classifier=LogisticRegression(
             l1_ratio=1.0, solver="liblinear", C=0.5, max_iter=1000
         ),
     )
+    slots = [("harmonisation", "passthrough"), ("stability", "passthrough")]
+    return Pipeline([*slots, *pipeline.steps])
 
 
 def _xu2020() -> Pipeline:
@@ -264,12 +268,13 @@ _PRESETS: dict[str, Preset] = {
             },
             departures=(
                 "Stability: the paper excluded features unstable over 21 "
-                "independent segmentations (ICC); the pipeline has an empty "
-                "'stability' step to set with set_params(stability=...) once a "
-                "stability (ICC) filter is available.",
-                "Harmonisation: the paper assessed ComBat; the pipeline has an "
-                "empty 'harmonisation' step for a ComBat transformer (it needs the "
-                "scanner/centre of every patient).",
+                "independent segmentations (ICC); the pipeline's 'stability' step is "
+                "empty until set, e.g. make_preset('peeken2019', "
+                "stability=ICCFilter(icc=robustness_icc(...))) (docs/robustness.md).",
+                "Harmonisation: the paper assessed ComBat; the pipeline's first "
+                "step 'harmonisation' is empty until set, e.g. "
+                "harmonisation=ComBat(batch_column='group'), and X then needs the "
+                "centre of every case in that column (docs/harmonisation.md).",
                 "Model: LASSO logistic regression with the penalty chosen by inner "
                 "cross-validation, as in the paper; radsarc tunes C over "
                 "[0.05, 0.1, 0.5] (liblinear) instead of the full glmnet path.",
