@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 import pandas as pd
+import yaml
 
 from radsarc.cli._main import main, user_errors
 
@@ -261,8 +262,19 @@ def evaluate_command(
     out_dir.mkdir(parents=True, exist_ok=True)
     results_table(section).to_csv(out_dir / "results.csv", index=False)
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    # `radsarc extract` writes the settings beside the feature table.
+    sidecar = features.with_name(features.name.removesuffix(".csv") + ".settings.yaml")
+    extraction = (
+        yaml.safe_load(sidecar.read_text(encoding="utf-8"))
+        if sidecar.is_file()
+        else None
+    )
     path = write_report(
-        section, out_dir, title=f"radsarc evaluate: {features.name}", command=command
+        section,
+        out_dir,
+        title=f"radsarc evaluate: {features.name}",
+        command=command,
+        extraction=extraction,
     )
     click.echo(f"Wrote {path} and {out_dir / 'results.csv'}")
     if not np.isfinite(results[0].mean_auc):

@@ -88,6 +88,14 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
     out.parent.mkdir(parents=True, exist_ok=True)
     result.features.to_csv(out, float_format="%.17g")
     result.diagnostics.to_csv(_sidecar(out, "diagnostics"))
+    settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
+    from radsarc.features._pyradiomics import ENGINE
+
+    settings_path.write_text(
+        f"# radsarc extraction settings ({ENGINE}); digest {settings.digest}\n"
+        + settings.to_yaml(),
+        encoding="utf-8",
+    )
     errors_path = _sidecar(out, "errors")
     result.errors.to_csv(errors_path, index=False)
     for row in result.errors.itertuples(index=False):

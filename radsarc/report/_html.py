@@ -294,7 +294,7 @@ def _section_html(name: str, results, reference, out_dir: Path, prefix: str) -> 
     return "".join(parts)
 
 
-def _reproducibility_html(sections, command: str | None) -> str:
+def _reproducibility_html(sections, command: str | None, extraction=None) -> str:
     env = environment()
     rows = []
     for name, results in sections.items():
@@ -324,6 +324,13 @@ def _reproducibility_html(sections, command: str | None) -> str:
         "set share them unless stated):</p>"
         + f"<pre>{_e(json.dumps(scheme, indent=1, default=str))}\n"
         + f"{_e(json.dumps(settings, indent=1, default=str))}</pre>"
+        + (
+            "<p>Feature extraction and MRI preprocessing settings of the "
+            "feature table:</p>"
+            f"<pre>{_e(json.dumps(extraction, indent=1, default=str))}</pre>"
+            if extraction
+            else ""
+        )
     )
 
 
@@ -352,6 +359,7 @@ def write_report(
     title: str = "radsarc evaluation report",
     reference: Mapping[str, Mapping] | None = None,
     command: str | None = None,
+    extraction: Mapping | None = None,
 ) -> Path:
     """Write ``report.html`` (self-contained) and one PNG per figure to ``out_dir``.
 
@@ -367,6 +375,10 @@ def write_report(
         ``{"Lipo": {"auc": 0.83, "source": "Starmans et al. 2021"}}``.
     command : str, default=None
         The command line that produced the results (reproducibility record).
+    extraction : mapping, default=None
+        The extraction and preprocessing settings behind the feature table
+        (e.g. ``ExtractionSettings.to_full_dict()``), for the reproducibility
+        record.
 
     Returns
     -------
@@ -402,7 +414,7 @@ def write_report(
         f"<h1>{_e(title)}</h1><p class='note'>Generated {now} by radsarc "
         f"{_e(environment()['radsarc'])}.</p>{intro}<ul>{toc}</ul>"
         + "".join(body)
-        + _reproducibility_html(sections, command)
+        + _reproducibility_html(sections, command, extraction)
         + "</body></html>"
     )
     path = out_dir / "report.html"

@@ -50,6 +50,10 @@ def test_extract_writes_features_diagnostics_errors_and_summary(
     table = pd.read_csv(out, index_col="case_id")
     assert table.shape[0] == 6
     assert (tmp_path / "out" / "features.diagnostics.csv").exists()
+    from radsarc.features import ExtractionSettings
+
+    written = ExtractionSettings.from_yaml(tmp_path / "out" / "features.settings.yaml")
+    assert written.digest == ExtractionSettings.from_yaml(params).digest
     errors = pd.read_csv(tmp_path / "out" / "features.errors.csv")
     assert errors.empty
     assert list(errors.columns)[:3] == ["case_id", "sequence", "stage"]

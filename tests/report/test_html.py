@@ -91,3 +91,26 @@ def test_bad_results_argument(tmp_path):
         write_report(42, tmp_path)
     with pytest.raises(TypeError, match="Section 'x' must hold one or more"):
         write_report({"x": []}, tmp_path)
+
+
+def test_extraction_and_preprocessing_settings_are_recorded(results, tmp_path):
+    from radsarc.features import ExtractionSettings
+
+    a, _, _ = results
+    settings = ExtractionSettings.from_dict(
+        {
+            "setting": {"binWidth": 0.1},
+            "preprocessing": {
+                "normalize": {"method": "zscore", "region": "roi"},
+                "ring": {"thickness_mm": 7.5},
+            },
+        }
+    )
+    text = write_report(a, tmp_path, extraction=settings.to_full_dict()).read_text(
+        encoding="utf-8"
+    )
+    assert "Feature extraction and MRI preprocessing settings" in text
+    assert "&quot;thickness_mm&quot;: 7.5" in text
+    assert "&quot;method&quot;: &quot;zscore&quot;" in text
+    plain = write_report(a, tmp_path / "plain").read_text(encoding="utf-8")
+    assert "MRI preprocessing settings" not in plain
