@@ -340,13 +340,7 @@ def fetch_worc_images(
             logger.debug("Skipping %s: dataset field %r", label, fields.get("dataset"))
             continue
         try:
-            diagnosis = int(str(fields.get("diagnosis_binary", "")).strip())
-        except ValueError:
-            raise ValueError(
-                f"WORC subject {label} ({host}) has diagnosis_binary "
-                f"{fields.get('diagnosis_binary')!r}; expected 0 or 1."
-            ) from None
-        try:
+            diagnosis = _diagnosis(fields, label, host)
             files = _subject_nifti_files(xnat, subject_id, label)
         except ValueError as exc:
             logger.warning("Skipping WORC subject %s: %s", label, exc)
@@ -402,6 +396,16 @@ def fetch_worc_images(
     os.replace(tmp, manifest)
     logger.info("WORC-%s: %d case(s), manifest %s", canonical, len(rows), manifest)
     return Cohort.from_csv(manifest)
+
+
+def _diagnosis(fields: dict, label: str, host: str) -> int:
+    value = str(fields.get("diagnosis_binary", "")).strip()
+    if value not in {"0", "1"}:
+        raise ValueError(
+            f"WORC subject {label} ({host}) has diagnosis_binary "
+            f"{fields.get('diagnosis_binary')!r}; expected 0 or 1."
+        )
+    return int(value)
 
 
 def _subject_nifti_files(xnat: _Xnat, subject_id: str, label: str) -> dict[str, dict]:

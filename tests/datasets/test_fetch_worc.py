@@ -192,6 +192,7 @@ def test_fetch_worc_images_skips_a_subject_without_nifti(fixture_server, tmp_pat
         {
             "Lipo-001": ("Lipo", 0, {"image.nii.gz": img, "segmentation.nii.gz": img}),
             "Lipo-002": ("Lipo", 1, {}),
+            "Lipo-003": ("Lipo", "?", {"image.nii.gz": img}),
         },
     )
     with pytest.warns(
@@ -201,6 +202,8 @@ def test_fetch_worc_images_skips_a_subject_without_nifti(fixture_server, tmp_pat
             "Lipo", data_home=tmp_path / "h", xnat_url=url, **FAST
         )
     assert cohort.case_ids == ["Lipo-001"]
+    with pytest.warns(UserWarning, match=r"Lipo-003 .* has diagnosis_binary '\?'"):
+        fetch_worc_images("Lipo", data_home=tmp_path / "h", xnat_url=url, **FAST)
 
 
 def test_fetch_worc_images_refuses_a_corrupted_file(fixture_server, tmp_path):
