@@ -1,8 +1,9 @@
 """The data flows one way: a stage may import an earlier stage, never a later one.
 
-images -> features -> datasets -> feature_selection -> model -> evaluation -> report;
-the CLI sits on top. ``datasets`` turns public data into cohorts and tables, so it
-may use images and features, and every later stage may use it.
+images -> features -> datasets -> feature_selection -> harmonisation -> model ->
+evaluation -> report -> deploy (saved models); the CLI sits on top. ``datasets``
+turns public data into cohorts and tables, so it may use images and features, and
+every later stage may use it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ ORDER = [
     "features",
     "datasets",
     "feature_selection",
+    "harmonisation",
     "model",
     "presets",
     "evaluation",
     "report",
+    "deploy",
     "cli",
 ]
 # Modules every stage may use.
