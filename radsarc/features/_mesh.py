@@ -42,6 +42,7 @@ without it:
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 __all__ = [
     "cube_configurations",
@@ -231,8 +232,6 @@ def _hull_candidates(points: np.ndarray, dims: list[int]) -> np.ndarray:
     precision) are kept; a degenerate set (all points collinear or coplanar) is
     returned whole.
     """
-    from scipy.spatial import ConvexHull, QhullError
-
     if len(points) <= 4 * len(dims):
         return points
     try:
