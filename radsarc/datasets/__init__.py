@@ -2,6 +2,12 @@
 
 from radsarc.datasets._download import download_file, get_data_home
 from radsarc.datasets._synthetic import make_synthetic_cohort
+from radsarc.datasets._synthetic_outcomes import make_synthetic_survival
+from radsarc.datasets._synthetic_response import make_synthetic_response_cohort
+from radsarc.datasets._synthetic_tissue import (
+    TISSUE_CLASSES,
+    make_synthetic_tissue_phantom,
+)
 from radsarc.datasets._tcia import fetch_tcia_sts
 from radsarc.datasets._worc import (
     WORC_DATASETS,
@@ -12,6 +18,7 @@ from radsarc.datasets._worc import (
 from radsarc.datasets._worc_fetch import fetch_worc_images, fetch_worc_table
 
 __all__ = [
+    "TISSUE_CLASSES",
     "WORC_DATASETS",
     "WORC_PUBLISHED_RESULTS",
     "download_file",
@@ -22,4 +29,7 @@ __all__ = [
     "load_worc_splits",
     "load_worc_table",
     "make_synthetic_cohort",
+    "make_synthetic_response_cohort",
+    "make_synthetic_survival",
+    "make_synthetic_tissue_phantom",
 ]

@@ -46,11 +46,25 @@ from radsarc.evaluation._metrics import (
     confusion_counts,
 )
 from radsarc.evaluation._roc import roc_band
+from radsarc.evaluation._survival import (
+    LogRankResult,
+    SurvivalEvaluationResult,
+    concordance_index,
+    evaluate_survival,
+    kaplan_meier,
+    logrank_test,
+)
 from radsarc.evaluation._thresholds import (
     CUTOFFS,
     choose_threshold,
     specificity_at_sensitivity_threshold,
     youden_threshold,
+)
+from radsarc.evaluation._voxel import (
+    VoxelEvaluationResult,
+    compare_voxel_classifiers,
+    leave_one_patient_out,
+    write_label_maps,
 )
 
 __all__ = [
@@ -62,18 +76,23 @@ __all__ = [
     "ExternalValidation",
     "FitLog",
     "FixedSplits",
+    "LogRankResult",
     "METRICS",
     "NestedCV",
     "PermutationTestResult",
     "RepeatedCV",
     "RowSpy",
+    "SurvivalEvaluationResult",
     "THRESHOLD_FREE_METRICS",
+    "VoxelEvaluationResult",
     "auc_score",
     "audit_leakage",
     "binary_metrics",
     "bootstrap_ci",
     "calibration",
     "choose_threshold",
+    "compare_voxel_classifiers",
+    "concordance_index",
     "confusion_counts",
     "corrected_resampled_ci",
     "corrected_resampled_ttest",
@@ -83,6 +102,10 @@ __all__ = [
     "delong_test",
     "environment",
     "evaluate",
+    "evaluate_survival",
+    "kaplan_meier",
+    "leave_one_patient_out",
+    "logrank_test",
     "permutation_importance",
     "permutation_test",
     "positive_scores",
@@ -92,5 +115,6 @@ __all__ = [
     "selected_features",
     "selection_frequency",
     "specificity_at_sensitivity_threshold",
+    "write_label_maps",
     "youden_threshold",
 ]

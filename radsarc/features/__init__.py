@@ -5,6 +5,7 @@ pyradiomics does the computing, behind one module of radsarc
 parallel and cached extraction over a cohort, and per-case error records.
 """
 
+from radsarc.features._delta import delta_features
 from radsarc.features._extract import ExtractionResult, extract_features
 from radsarc.features._ibsi import ibsi_code, ibsi_table
 from radsarc.features._robustness import (
@@ -17,18 +18,31 @@ from radsarc.features._robustness import (
     robustness_icc,
 )
 from radsarc.features._settings import ExtractionSettings
+from radsarc.features._voxel import (
+    LOCAL_STATISTICS,
+    local_statistics,
+    voxel_feature_maps,
+    voxel_features,
+    voxel_map,
+)
 
 __all__ = [
     "ICC_KINDS",
     "PERTURBATIONS",
+    "LOCAL_STATISTICS",
     "ExtractionResult",
     "ExtractionSettings",
     "RobustnessResult",
+    "delta_features",
     "extract_features",
     "ibsi_code",
     "ibsi_table",
     "icc_table",
     "intraclass_correlation",
+    "local_statistics",
     "perturbed_masks",
     "robustness_icc",
+    "voxel_feature_maps",
+    "voxel_features",
+    "voxel_map",
 ]

@@ -1,6 +1,7 @@
 """Classifiers, samplers and the leak-free pipeline builder; published presets."""
 
 from radsarc.model._bootstrap import BootstrapLogisticRegression
+from radsarc.model._nomogram import RadiomicsScore, make_nomogram_models
 from radsarc.model._presets import Preset, get_preset, list_presets, make_preset
 from radsarc.model._registry import (
     CLASSIFIERS,
@@ -12,19 +13,27 @@ from radsarc.model._registry import (
     make_selector,
     make_svm,
 )
+from radsarc.model._survival import CoxnetCV, make_cox_pipeline
+from radsarc.model._voxel import VOXEL_CLASSIFIERS, make_voxel_classifier
 
 __all__ = [
     "CLASSIFIERS",
     "SAMPLERS",
     "SELECTORS",
+    "VOXEL_CLASSIFIERS",
     "BootstrapLogisticRegression",
+    "CoxnetCV",
     "Preset",
+    "RadiomicsScore",
     "get_preset",
     "list_presets",
     "make_classifier",
+    "make_cox_pipeline",
+    "make_nomogram_models",
     "make_pipeline",
     "make_preset",
     "make_sampler",
     "make_selector",
     "make_svm",
+    "make_voxel_classifier",
 ]
