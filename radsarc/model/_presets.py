@@ -139,7 +139,11 @@ def _peeken2019() -> Pipeline:
     # radsarc.feature_selection.ICCFilter matches features by name.
     pipeline = make_pipeline(
         classifier=LogisticRegression(
-            l1_ratio=1.0, solver="liblinear", C=0.5, max_iter=1000
+            l1_ratio=1.0,
+            solver="liblinear",
+            C=0.5,
+            max_iter=1000,
+            random_state=_SEED,
         ),
     )
     slots = [("harmonisation", "passthrough"), ("stability", "passthrough")]
