@@ -44,3 +44,47 @@ def write_image(path, array, spacing=(1.0, 1.0, 1.0), origin=(0.0, 0.0, 0.0)):
     img.SetOrigin(origin)
     sitk.WriteImage(img, str(path))
     return path
+
+
+FIT_PARAMS = {
+    "featureClass": {"firstorder": None, "shape": None},
+    "setting": {"binWidth": 25},
+}
+
+
+@pytest.fixture(scope="session")
+def fitted_model(tmp_path_factory):
+    """``radsarc fit`` of peeken2019 on a 12-case synthetic cohort, as a user runs it.
+
+    Returns ``(model_path, cohort, params_path)``.
+    """
+    import yaml
+    from click.testing import CliRunner
+
+    from radsarc.cli import main
+    from radsarc.datasets import make_synthetic_cohort
+
+    root = tmp_path_factory.mktemp("fitted")
+    cohort = make_synthetic_cohort(
+        12, root / "train", random_state=3, shape=(8, 40, 40)
+    )
+    params = root / "params.yaml"
+    params.write_text(yaml.safe_dump(FIT_PARAMS), encoding="utf-8")
+    model = root / "model.radsarc"
+    result = CliRunner().invoke(
+        main,
+        [
+            "fit",
+            cohort.source,
+            "--preset",
+            "peeken2019",
+            "--params",
+            str(params),
+            "--cv",
+            "3",
+            "--out",
+            str(model),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return model, cohort, params

@@ -6,8 +6,11 @@ holding the case id can report case, file and what was expected.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -84,7 +87,20 @@ def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
             reader = sitk.ImageSeriesReader()
             reader.SetFileNames(files)
             return reader.Execute()
-        return sitk.ReadImage(str(path))
+        nonfinite = _check_nifti(path, what)
+        image = sitk.ReadImage(str(path))
+        if nonfinite is not None:
+            # Put back the NaN / infinite voxels SimpleITK replaced by 0, so that
+            # validation reports them instead of extracting zeros.
+            array = sitk.GetArrayFromImage(image)
+            if np.issubdtype(array.dtype, np.floating):
+                array.reshape(-1)[nonfinite[0]] = nonfinite[1]
+                restored = sitk.GetImageFromArray(
+                    array, isVector=image.GetNumberOfComponentsPerPixel() > 1
+                )
+                restored.CopyInformation(image)
+                image = restored
+        return image
     except RuntimeError as exc:
         # SimpleITK's messages are long C++ traces; keep the first useful line.
         first = next(
@@ -95,6 +111,68 @@ def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
             f"Cannot read {what} {path}: expected a readable image file (NIfTI, NRRD, "
             f"MHA) or DICOM series folder; SimpleITK said: {first}"
         ) from None
+
+
+def _nifti_layout(header: bytes):
+    """(end of voxel data, voxel offset, n voxels, datatype, byte order) or None."""
+    for endian in "<>":
+        if len(header) >= 348 and struct.unpack(endian + "i", header[:4])[0] == 348:
+            datatype, bitpix = struct.unpack(endian + "2h", header[70:74])
+            dims = struct.unpack(endian + "8h", header[40:56])
+            offset = max(int(struct.unpack(endian + "f", header[108:112])[0]), 352)
+            break
+        if len(header) >= 540 and struct.unpack(endian + "i", header[:4])[0] == 540:
+            datatype, bitpix = struct.unpack(endian + "2h", header[12:16])
+            dims = struct.unpack(endian + "8q", header[16:80])
+            offset = max(struct.unpack(endian + "q", header[168:176])[0], 544)
+            break
+    else:
+        return None
+    n_dims = dims[0]
+    if not 1 <= n_dims <= 7 or bitpix <= 0:
+        return None
+    voxels = 1
+    for d in dims[1 : n_dims + 1]:
+        voxels *= max(int(d), 1)
+    return offset + voxels * bitpix // 8, offset, voxels, datatype, endian
+
+
+def _check_nifti(path: Path, what: str):
+    """Refuse a truncated NIfTI file; find its non-finite voxels.
+
+    SimpleITK reads a truncated NIfTI file padded with zeros and turns NaN and
+    infinite voxels into 0, silently. Returns ``(flat indices, values)`` of the
+    non-finite voxels of a floating-point NIfTI file (None when there are none).
+    """
+    name = path.name.lower()
+    if not name.endswith((".nii", ".nii.gz")):
+        return None
+    try:
+        if name.endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                data = handle.read()
+        else:
+            data = path.read_bytes()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise ValueError(
+            f"Cannot read {what} {path}: expected a readable, complete NIfTI file; "
+            f"it is truncated or corrupt ({exc})."
+        ) from None
+    layout = _nifti_layout(data[:540])
+    if layout is None:
+        return None
+    needed, offset, voxels, datatype, endian = layout
+    if len(data) < needed:
+        raise ValueError(
+            f"Cannot read {what} {path}: expected a readable, complete NIfTI file; "
+            f"it is truncated ({len(data)} bytes, its header needs {needed})."
+        )
+    kind = {16: "f4", 64: "f8"}.get(datatype)
+    if kind is None:
+        return None
+    values = np.frombuffer(data, np.dtype(endian + kind), count=voxels, offset=offset)
+    bad = np.flatnonzero(~np.isfinite(values))
+    return (bad, values[bad].astype(np.float64)) if bad.size else None
 
 
 def file_digest(path: str | os.PathLike) -> str:

@@ -1,0 +1,165 @@
+"""``radsarc fit`` and ``radsarc predict``: a saved model from images to classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from radsarc.cli._main import main, user_errors
+
+
+def _sidecar(out: Path, kind: str) -> Path:
+    """PRED.csv -> PRED.<kind>.csv beside it."""
+    name = out.name[: -len(".csv")] if out.name.endswith(".csv") else out.name
+    return out.with_name(f"{name}.{kind}.csv")
+
+
+def _echo_errors(errors) -> None:
+    for row in errors.itertuples(index=False):
+        seq = f" [{row.sequence}]" if row.sequence else ""
+        where = f" {row.file}:" if row.file else ""
+        click.echo(
+            f"failed: {row.case_id}{seq} ({row.stage}):{where} {row.message}", err=True
+        )
+
+
+@main.command("fit")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--preset", required=True, help="Preset to fit (see docs/presets.md).")
+@click.option(
+    "--params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Extraction parameter file (YAML). Default: pyradiomics defaults.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Model file to write (e.g. model.radsarc).",
+)
+@click.option(
+    "--harmonise",
+    is_flag=True,
+    help="ComBat on the manifest's 'group' (centre), fitted on the training cases.",
+)
+@click.option(
+    "--nyul",
+    type=click.Choice(["body", "roi"]),
+    default=None,
+    help="Learn Nyul landmarks on the training images (this region).",
+)
+@click.option(
+    "--cutoff",
+    type=click.Choice(["youden", "specificity"]),
+    default="youden",
+    show_default=True,
+    help="Cut-off rule on out-of-fold probabilities of the training cases.",
+)
+@click.option("--min-sensitivity", type=float, default=0.9, show_default=True)
+@click.option("--cv", type=int, default=5, show_default=True, help="Folds.")
+@click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
+@click.option("--n-jobs", type=int, default=1, show_default=True)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Extraction cache (default: none).",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@user_errors
+def fit_command(
+    manifest,
+    preset,
+    params,
+    out,
+    harmonise,
+    nyul,
+    cutoff,
+    min_sensitivity,
+    cv,
+    positive,
+    n_jobs,
+    cache_dir,
+    seed,
+):
+    """Fit PRESET on the images of MANIFEST and save the model to OUT.
+
+    The model holds the extraction settings (and learned preprocessing), the
+    fitted pipeline and the cut-off chosen on out-of-fold probabilities of the
+    training cases. Cases that fail extraction are listed (and written to
+    OUT.training-errors.csv) and left out; the others are used.
+    """
+    from radsarc.deploy import RadiomicsModel
+    from radsarc.features import ExtractionSettings
+    from radsarc.images import Cohort
+
+    settings = ExtractionSettings.coerce(params)
+    cohort = Cohort.from_csv(manifest)
+    model = RadiomicsModel(
+        preset=preset,
+        settings=settings,
+        harmonise=harmonise,
+        nyul_region=nyul,
+        cutoff=cutoff,
+        min_sensitivity=min_sensitivity,
+        cv=cv,
+        positive=positive,
+        n_jobs=n_jobs,
+        cache_dir=cache_dir,
+        random_state=seed,
+    ).fit(cohort)
+    model.save(out)
+    _echo_errors(model.training_errors_)
+    summary = model.training_summary_
+    click.echo(
+        f"wrote {out}: {preset} fitted on {summary['n_cases']} cases "
+        f"({summary['n_positive']} positive), out-of-fold AUC "
+        f"{summary['oof_auc']:.3f}, cut-off {model.threshold_:.4g} ({cutoff})"
+    )
+    if len(model.training_errors_):
+        path = _sidecar(out, "training-errors")
+        model.training_errors_.to_csv(path, index=False)
+        click.echo(f"{summary['n_failed']} case(s) failed and were left out: {path}")
+
+
+@main.command("predict")
+@click.argument("model_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Predictions to write (CSV: case_id, probability, class).",
+)
+@click.option("--n-jobs", type=int, default=1, show_default=True)
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Extraction cache (default: none).",
+)
+@user_errors
+def predict_command(model_path, manifest, out, n_jobs, cache_dir):
+    """Score the cases of MANIFEST with the saved model MODEL_PATH.
+
+    Writes OUT (case_id, probability, class) and OUT.errors.csv (case_id,
+    sequence, stage, file, message for each case that could not be scored).
+    Failed cases do not stop the others; the exit code is 0 when the run finished.
+    """
+    from radsarc.deploy import load_model
+    from radsarc.images import Cohort
+
+    model = load_model(model_path)
+    cohort = Cohort.from_csv(manifest)
+    result = model.predict_cohort(cohort, n_jobs=n_jobs, cache_dir=cache_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.predictions.to_csv(out, index=False, float_format="%.17g")
+    errors_path = _sidecar(out, "errors")
+    result.errors.to_csv(errors_path, index=False)
+    _echo_errors(result.errors)
+    click.echo(f"wrote {out} (cut-off {result.threshold:.4g})")
+    if len(result.errors):
+        click.echo(f"errors table: {errors_path}")
+    click.echo(result.summary)

@@ -1,0 +1,688 @@
+"""A trained radiomics model that goes from raw images to a probability and a class.
+
+:class:`RadiomicsModel` holds everything needed to score a new patient: the
+extraction settings (with the preprocessing, e.g. Nyul landmarks learned on the
+training images), the fitted pipeline of a preset and the cut-off chosen on the
+training data. It is saved in a safe format: a zip archive with a JSON header
+(versions, settings, cut-off) and the pipeline serialised by skops, which is
+loaded only if it holds no type beyond those radsarc's pipelines use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.pipeline import Pipeline
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from radsarc._version import __version__
+from radsarc.evaluation import auc_score, choose_threshold
+from radsarc.feature_selection import ICCFilter
+from radsarc.features import ExtractionSettings, extract_features
+from radsarc.features._extract import ERROR_COLUMNS
+from radsarc.harmonisation import ComBat
+from radsarc.images import Cohort
+from radsarc.model import get_preset
+
+__all__ = [
+    "FORMAT_VERSION",
+    "PredictionResult",
+    "RadiomicsModel",
+    "TRUSTED_TYPES",
+    "load_model",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Version of the model-file layout; a file of another version is refused.
+FORMAT_VERSION = 1
+_FORMAT = "radsarc-model"
+_HEADER = "radsarc-model.json"
+_PIPELINE = "pipeline.skops"
+
+#: The only types (beyond skops' own defaults: scikit-learn's estimators, numpy,
+#: builtins) that a saved pipeline may hold. Anything else is refused on load.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "imblearn.combine._smote_tomek.SMOTETomek",
+    "imblearn.over_sampling._adasyn.ADASYN",
+    "imblearn.over_sampling._smote.base.SMOTE",
+    "imblearn.over_sampling._smote.filter.BorderlineSMOTE",
+    "imblearn.pipeline.Pipeline",
+    "imblearn.under_sampling._prototype_selection._random_under_sampler."
+    "RandomUnderSampler",
+    "imblearn.under_sampling._prototype_selection._tomek_links.TomekLinks",
+    "numpy.dtype",
+    "radsarc.feature_selection._correlation.CorrelationFilter",
+    "radsarc.feature_selection._icc.ICCFilter",
+    "radsarc.feature_selection._lasso.LassoSelector",
+    "radsarc.feature_selection._mrmr.MRMRSelector",
+    "radsarc.feature_selection._univariate.UnivariateSelector",
+    "radsarc.harmonisation._combat.ComBat",
+    "radsarc.model._bootstrap.BootstrapLogisticRegression",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.tree._tree.Tree",
+)
+
+PREDICTION_COLUMNS = ["case_id", "probability", "class"]
+
+
+def _compatible(version: str) -> bool:
+    """Same major.minor as this radsarc (0.1.x reads 0.1.y)."""
+    return version.split(".")[:2] == __version__.split(".")[:2]
+
+
+@dataclass
+class PredictionResult:
+    """What :meth:`RadiomicsModel.predict_cohort` produced.
+
+    Attributes
+    ----------
+    predictions : DataFrame
+        One row per scored case, in cohort order: ``case_id``, ``probability``
+        (of class 1) and ``class`` (1 when ``probability >= threshold``).
+    errors : DataFrame
+        One row per case (and sequence) that could not be scored: ``case_id,
+        sequence, stage, file, message``.
+    threshold : float
+        The cut-off that was applied.
+    """
+
+    predictions: pd.DataFrame
+    errors: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=ERROR_COLUMNS)
+    )
+    threshold: float = 0.5
+
+    @property
+    def summary(self) -> str:
+        """One line: ``predicted: <n> cases, <k> failed``."""
+        n_failed = self.errors["case_id"].nunique() if len(self.errors) else 0
+        return f"predicted: {len(self.predictions)} cases, {n_failed} failed"
+
+
+class RadiomicsModel:
+    """A preset fitted on a cohort's images, with its cut-off; saved and reloaded.
+
+    Parameters
+    ----------
+    preset : str, default="peeken2019"
+        Name of a preset (:func:`radsarc.presets.list_presets`).
+    settings : ExtractionSettings, dict, path-like or None, default=None
+        Extraction settings (pyradiomics parameters and radsarc's
+        ``preprocessing`` section). None: pyradiomics' defaults.
+    params : dict, default=None
+        ``set_params`` overrides of the preset's pipeline, e.g.
+        ``{"classifier__C": 0.1}`` or ``{"stability": ICCFilter(icc=table)}``.
+    harmonise : bool, default=False
+        Put :class:`~radsarc.harmonisation.ComBat` on the manifest's ``group``
+        (centre or scanner) into the pipeline's ``harmonisation`` step (added
+        as the first step when the preset has none). New cases must come from
+        a centre seen in training; others are listed in the errors table.
+    nyul_region : {"body", "roi"} or None, default=None
+        Learn Nyul landmarks on the training images (this region) and put them
+        into the settings' preprocessing.
+    cutoff : {"youden", "specificity"} or float, default="youden"
+        Rule for the cut-off, applied to out-of-fold probabilities of the
+        training cases (never to test data); a float fixes it.
+    min_sensitivity : float, default=0.9
+        With ``cutoff="specificity"``: the sensitivity to keep.
+    cv : int, default=5
+        Folds for the out-of-fold probabilities (stratified, shuffled).
+    positive : object, default=None
+        Label value of class 1 when labels are not 0/1.
+    n_jobs : int, default=1
+        Cases extracted in parallel.
+    cache_dir : path-like, default=None
+        Extraction cache (see :func:`radsarc.features.extract_features`).
+    random_state : int, default=0
+        Seed of the folds.
+
+    Attributes
+    ----------
+    pipeline_ : imblearn.pipeline.Pipeline
+        The preset fitted on every training case that was extracted.
+    threshold_ : float
+        The cut-off on the probability of class 1.
+    settings_ : ExtractionSettings
+        The settings used (with learned preprocessing).
+    feature_names_ : list of str
+        Columns the pipeline expects (features, and the batch column if any).
+    training_errors_ : DataFrame
+        Training cases that failed extraction (not used for fitting).
+    training_summary_ : dict
+        ``n_cases``, ``n_positive``, ``oof_auc``, ``cutoff``.
+    radsarc_version_ : str
+        radsarc version that fitted the model.
+
+    Examples
+    --------
+    >>> from radsarc.deploy import RadiomicsModel, load_model
+    >>> model = RadiomicsModel(preset="peeken2019", settings="params.yaml")
+    >>> model.fit("train/manifest.csv").save("model.radsarc")  # doctest: +SKIP
+    >>> result = load_model("model.radsarc").predict_cohort("new/manifest.csv")
+    ... # doctest: +SKIP
+    >>> result.predictions.columns.tolist()  # doctest: +SKIP
+    ['case_id', 'probability', 'class']
+    """
+
+    def __init__(
+        self,
+        *,
+        preset: str = "peeken2019",
+        settings: ExtractionSettings | dict | str | os.PathLike | None = None,
+        params: dict[str, Any] | None = None,
+        harmonise: bool = False,
+        nyul_region: str | None = None,
+        cutoff: str | float = "youden",
+        min_sensitivity: float = 0.9,
+        cv: int = 5,
+        positive: object = None,
+        n_jobs: int = 1,
+        cache_dir: str | os.PathLike | None = None,
+        random_state: int = 0,
+    ) -> None:
+        self.preset = preset
+        self.settings = settings
+        self.params = params
+        self.harmonise = harmonise
+        self.nyul_region = nyul_region
+        self.cutoff = cutoff
+        self.min_sensitivity = min_sensitivity
+        self.cv = cv
+        self.positive = positive
+        self.n_jobs = n_jobs
+        self.cache_dir = cache_dir
+        self.random_state = random_state
+
+    # -- building -------------------------------------------------------------
+    def _pipeline(self) -> Pipeline:
+        pipeline = get_preset(self.preset).make(**dict(self.params or {}))
+        if self.harmonise:
+            if "harmonisation" in pipeline.named_steps:
+                pipeline.set_params(harmonisation=ComBat(batch_column="group"))
+            else:
+                pipeline = Pipeline(
+                    [("harmonisation", ComBat(batch_column="group")), *pipeline.steps]
+                )
+        for _, step in pipeline.steps:
+            if isinstance(step, ICCFilter) and not isinstance(step.icc, dict):
+                # A plain dict is what a safe model file can hold.
+                step.set_params(icc=step._table().to_dict(), kind=step.kind)
+        return pipeline
+
+    @staticmethod
+    def _batch_column(pipeline) -> str | None:
+        for _, step in pipeline.steps:
+            if isinstance(step, ComBat) and isinstance(step.batch_column, str):
+                return step.batch_column
+        return None
+
+    def _labels(self, cohort: Cohort) -> pd.Series:
+        labels = cohort.labels
+        missing = labels.index[labels.isna()].tolist()
+        if missing:
+            raise ValueError(
+                f"Cases {missing[:5]}{' ...' if len(missing) > 5 else ''} of "
+                f"{cohort.source or 'the cohort'} have no label; fitting needs the "
+                "'label' column filled for every case (0/1, or set positive=)."
+            )
+        if self.positive is not None:
+            y = (labels.astype(str) == str(self.positive)).astype(int)
+        else:
+            values = set(labels.tolist())
+            if not values <= {0, 1}:
+                raise ValueError(
+                    f"Column 'label' of {cohort.source or 'the cohort'} holds "
+                    f"{sorted(map(str, values))[:10]}; expected 0/1, or name the "
+                    "positive class with positive=VALUE (--positive)."
+                )
+            y = labels.astype(int)
+        return y.rename("label")
+
+    def _check_classes(self, y: pd.Series, where: str) -> None:
+        counts = y.value_counts()
+        if counts.size < 2:
+            raise ValueError(
+                f"Fitting needs both classes in 'label'; {where} has only label "
+                f"{int(counts.index[0])} ({int(counts.iloc[0])} cases)."
+            )
+        if isinstance(self.cv, bool) or not isinstance(self.cv, int) or self.cv < 2:
+            raise ValueError(f"cv must be an integer >= 2; got {self.cv!r}.")
+        if counts.min() < self.cv:
+            raise ValueError(
+                f"Fewer samples than folds: {where} has {int(counts.min())} case(s) "
+                f"of label {int(counts.idxmin())}, but the cut-off is chosen on "
+                f"{self.cv}-fold out-of-fold probabilities, which needs at least "
+                f"{self.cv} of each class. Use more cases or a smaller cv (--cv)."
+            )
+
+    # -- fitting --------------------------------------------------------------
+    def fit(self, cohort: Cohort | str | os.PathLike) -> RadiomicsModel:
+        """Extract the training cohort, choose the cut-off, fit the pipeline.
+
+        Parameters
+        ----------
+        cohort : Cohort or path-like
+            Training cohort (or its manifest) with a ``label`` for every case
+            (and a ``group`` with ``harmonise=True``).
+
+        Returns
+        -------
+        self : RadiomicsModel
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            For missing or non-binary labels, a single class, fewer cases of a
+            class than folds (also after failed cases are left out), or when no
+            case could be extracted.
+        """
+        if not isinstance(cohort, Cohort):
+            cohort = Cohort.from_csv(cohort)
+        where = f"manifest {cohort.source}" if cohort.source else "the cohort"
+        y_all = self._labels(cohort)
+        self._check_classes(y_all, where)
+        pipeline = self._pipeline()
+        settings = ExtractionSettings.coerce(self.settings)
+        if self.nyul_region is not None:
+            settings = settings.with_nyul_landmarks(cohort, region=self.nyul_region)
+        result = extract_features(
+            cohort,
+            settings,
+            n_jobs=self.n_jobs,
+            cache_dir=self.cache_dir,
+            return_result=True,
+        )
+        X = result.features
+        if X.empty:
+            first = result.errors.iloc[0] if len(result.errors) else None
+            raise ValueError(
+                f"No case of {where} could be extracted"
+                + (
+                    f"; first failure: case {first.case_id!r}, file {first.file}: "
+                    f"{first.message}"
+                    if first is not None
+                    else "."
+                )
+            )
+        y = y_all.loc[X.index]
+        if result.n_failed:
+            self._check_classes(
+                y, f"{where} (without its {result.n_failed} failed cases)"
+            )
+        batch = self._batch_column(pipeline)
+        if batch is not None:
+            X = X.assign(**{batch: cohort.groups.loc[X.index].to_numpy()})
+        folds = StratifiedKFold(
+            n_splits=self.cv, shuffle=True, random_state=self.random_state
+        )
+        oof = cross_val_predict(
+            clone(pipeline), X, y.to_numpy(), cv=folds, method="predict_proba"
+        )[:, 1]
+        threshold = choose_threshold(
+            y.to_numpy(), oof, self.cutoff, min_sensitivity=self.min_sensitivity
+        )
+        pipeline.fit(X, y.to_numpy())
+        self.pipeline_ = pipeline
+        self.threshold_ = float(threshold)
+        self.settings_ = settings
+        self.feature_names_ = [str(c) for c in X.columns]
+        self.training_errors_ = result.errors.reset_index(drop=True)
+        self.training_summary_ = {
+            "n_cases": int(len(y)),
+            "n_positive": int(y.sum()),
+            "n_failed": int(result.n_failed),
+            "oof_auc": float(auc_score(y.to_numpy(), oof)),
+            "cutoff": self.cutoff if isinstance(self.cutoff, str) else "fixed",
+            "cv": int(self.cv),
+        }
+        self.radsarc_version_ = __version__
+        logger.info(
+            "fitted %s on %d cases (out-of-fold AUC %.3f), cut-off %.4f",
+            self.preset,
+            len(y),
+            self.training_summary_["oof_auc"],
+            self.threshold_,
+        )
+        return self
+
+    @property
+    def preprocessing(self) -> dict:
+        """The learned preprocessing (e.g. Nyul landmarks) as plain numbers/lists."""
+        self._check_fitted()
+        return self.settings_.to_full_dict().get("preprocessing", {})
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "pipeline_"):
+            raise ValueError(
+                "This RadiomicsModel is not fitted; call fit(cohort) or load_model()."
+            )
+
+    # -- prediction -----------------------------------------------------------
+    def predict_features(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Probability and class of cases given as a feature table.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Indexed by case id, with the columns in ``feature_names_``.
+
+        Returns
+        -------
+        DataFrame
+            ``case_id``, ``probability``, ``class``.
+        """
+        self._check_fitted()
+        missing = [c for c in self.feature_names_ if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"The feature table lacks {len(missing)} column(s) the model was "
+                f"trained on, e.g. {missing[:5]}; extract with the model's settings."
+            )
+        proba = self.pipeline_.predict_proba(X[self.feature_names_])
+        classes = list(self.pipeline_.classes_)
+        p = np.asarray(proba)[:, classes.index(1)]
+        return pd.DataFrame(
+            {
+                "case_id": X.index.astype(str),
+                "probability": p,
+                "class": (p >= self.threshold_).astype(int),
+            },
+            columns=PREDICTION_COLUMNS,
+        )
+
+    def predict_cohort(
+        self,
+        cohort: Cohort | str | os.PathLike,
+        *,
+        n_jobs: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> PredictionResult:
+        """From raw images to probability and class, case by case.
+
+        Parameters
+        ----------
+        cohort : Cohort or path-like
+            New cases (labels are not needed and not used).
+        n_jobs : int, default=None
+            Cases extracted in parallel (default: the model's ``n_jobs``).
+        cache_dir : path-like, default=None
+            Extraction cache.
+
+        Returns
+        -------
+        PredictionResult
+            Predictions for every case that could be extracted (and harmonised);
+            every other case is a row of ``errors`` naming it, its file and the
+            problem.
+        """
+        self._check_fitted()
+        if not isinstance(cohort, Cohort):
+            cohort = Cohort.from_csv(cohort)
+        result = extract_features(
+            cohort,
+            self.settings_,
+            n_jobs=self.n_jobs if n_jobs is None else n_jobs,
+            cache_dir=cache_dir,
+            return_result=True,
+        )
+        errors = [result.errors]
+        X = result.features
+        batch = self._batch_column(self.pipeline_)
+        if batch is not None and len(X):
+            combat = next(s for _, s in self.pipeline_.steps if isinstance(s, ComBat))
+            groups = cohort.groups.loc[X.index]
+            known = {str(b) for b in combat.batches_}
+            bad = [
+                cid
+                for cid, g in groups.items()
+                if g is None or (combat.unseen_batch == "error" and str(g) not in known)
+            ]
+            if bad:
+                errors.append(
+                    pd.DataFrame(
+                        [
+                            {
+                                "case_id": cid,
+                                "sequence": "",
+                                "stage": "harmonise",
+                                "file": cohort.source,
+                                "message": (
+                                    f"group {groups[cid]!r} was not seen in training "
+                                    f"(centres seen: {sorted(known)}); ComBat cannot "
+                                    "harmonise a case of an unknown centre"
+                                    if groups[cid] is not None
+                                    else "the manifest gives no 'group' (centre) for "
+                                    "this case; the model harmonises by centre"
+                                ),
+                            }
+                            for cid in bad
+                        ],
+                        columns=ERROR_COLUMNS,
+                    )
+                )
+                X = X.drop(index=bad)
+            X = X.assign(**{batch: cohort.groups.loc[X.index].to_numpy()})
+        if len(X):
+            predictions = self.predict_features(X)
+        else:
+            predictions = pd.DataFrame(columns=PREDICTION_COLUMNS)
+        errors_frame = pd.concat(
+            [e for e in errors if len(e)] or [pd.DataFrame(columns=ERROR_COLUMNS)],
+            ignore_index=True,
+        )
+        logger.info(
+            "predicted %d cases, %d failed",
+            len(predictions),
+            errors_frame["case_id"].nunique(),
+        )
+        return PredictionResult(predictions, errors_frame, self.threshold_)
+
+    # -- persistence ----------------------------------------------------------
+    def _header(self, pipeline_bytes: bytes) -> dict:
+        full = self.settings_.to_full_dict()
+        return {
+            "format": _FORMAT,
+            "format_version": FORMAT_VERSION,
+            "radsarc_version": self.radsarc_version_,
+            "preset": self.preset,
+            "settings": full,
+            "preprocessing": full.get("preprocessing", {}),
+            "threshold": self.threshold_,
+            "cutoff": self.cutoff,
+            "min_sensitivity": self.min_sensitivity,
+            "cv": self.cv,
+            "harmonise": bool(self.harmonise),
+            "positive": None if self.positive is None else str(self.positive),
+            "random_state": self.random_state,
+            "feature_names": self.feature_names_,
+            "training_summary": self.training_summary_,
+            "training_errors": self.training_errors_.astype(str).to_dict("records"),
+            "pipeline_sha256": hashlib.sha256(pipeline_bytes).hexdigest(),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to ``path`` (a zip archive; written atomically).
+
+        Parameters
+        ----------
+        path : path-like
+            File to write (conventionally ``*.radsarc``).
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
+        import skops.io as sio
+
+        self._check_fitted()
+        path = Path(path)
+        pipeline_bytes = sio.dumps(self.pipeline_)
+        untrusted = set(sio.get_untrusted_types(data=pipeline_bytes))
+        unexpected = sorted(untrusted - set(TRUSTED_TYPES))
+        if unexpected:
+            raise TypeError(
+                f"The pipeline holds types a radsarc model file may not hold: "
+                f"{unexpected}; only radsarc's presets and their steps can be saved."
+            )
+        header = json.dumps(self._header(pipeline_bytes), indent=1, default=_plain)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".part")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(_HEADER, header)
+            archive.writestr(_PIPELINE, pipeline_bytes)
+        os.replace(tmp, path)
+        logger.info("saved model to %s", path)
+        return path
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def load_model(path: str | os.PathLike) -> RadiomicsModel:
+    """Read a model written by :meth:`RadiomicsModel.save`, refusing unsafe files.
+
+    The file is refused, with a message saying why, when it is not a radsarc
+    model, was written in another format version or by a radsarc of another
+    major.minor version, when its pipeline does not match the checksum in its
+    header, or when the pipeline holds any type outside :data:`TRUSTED_TYPES`
+    (and skops' defaults). Nothing from the file is executed before these checks.
+
+    Parameters
+    ----------
+    path : path-like
+        The model file.
+
+    Returns
+    -------
+    RadiomicsModel
+        Fitted, ready for :meth:`~RadiomicsModel.predict_cohort`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is refused (see above).
+    """
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Model file {path} does not exist.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if not {_HEADER, _PIPELINE} <= names:
+                raise ValueError(
+                    f"Model file {path} is not a radsarc model: expected the members "
+                    f"{_HEADER} and {_PIPELINE}, found {sorted(names)[:5]}."
+                )
+            header_bytes = archive.read(_HEADER)
+            pipeline_bytes = archive.read(_PIPELINE)
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError(
+            f"Model file {path} is not a readable radsarc model (a zip archive "
+            f"written by `radsarc fit`); it may be truncated or corrupt: {exc}"
+        ) from None
+    try:
+        header = json.loads(header_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"Model file {path} has an unreadable header {_HEADER}: {exc}"
+        ) from None
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise ValueError(f"Model file {path} is not a radsarc model.")
+    version = str(header.get("radsarc_version", "?"))
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"Model file {path} uses model format {header.get('format_version')!r} "
+            f"(written by radsarc {version}); this radsarc {__version__} reads "
+            f"format {FORMAT_VERSION}. Install radsarc {version} to use it, or refit."
+        )
+    if not _compatible(version):
+        major_minor = ".".join(__version__.split(".")[:2])
+        raise ValueError(
+            f"Model file {path} was written by radsarc {version}; this is radsarc "
+            f"{__version__}, which loads models of radsarc {major_minor}.x only "
+            "(the same major.minor version). Refit the model with this version, or "
+            f"install radsarc {version}."
+        )
+    if hashlib.sha256(pipeline_bytes).hexdigest() != header.get("pipeline_sha256"):
+        raise ValueError(
+            f"Model file {path}: the pipeline does not match the checksum in its "
+            "header; the file was modified after it was written. Refusing to load it."
+        )
+    try:
+        untrusted = sio.get_untrusted_types(data=pipeline_bytes)
+    except Exception as exc:  # noqa: BLE001 - any parse failure means "refuse"
+        raise ValueError(
+            f"Model file {path}: its pipeline cannot be read safely "
+            f"({type(exc).__name__}: {exc}). Refusing to load it."
+        ) from None
+    unexpected = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if unexpected:
+        raise ValueError(
+            f"Model file {path} holds types that a radsarc model never contains: "
+            f"{unexpected}. It may have been tampered with or written by other "
+            "software; refusing to load it."
+        )
+    try:
+        pipeline = sio.loads(pipeline_bytes, trusted=list(untrusted))
+    except Exception as exc:  # noqa: BLE001 - a malformed archive is refused
+        raise ValueError(
+            f"Model file {path}: its pipeline could not be loaded "
+            f"({type(exc).__name__}: {exc})."
+        ) from None
+    if not isinstance(pipeline, Pipeline):
+        raise ValueError(
+            f"Model file {path} holds a {type(pipeline).__name__}, not a radsarc "
+            "pipeline; refusing to use it."
+        )
+    try:
+        settings = ExtractionSettings.from_dict(
+            header["settings"], source=f"model file {path}"
+        )
+        model = RadiomicsModel(
+            preset=header["preset"],
+            settings=settings,
+            harmonise=bool(header.get("harmonise", False)),
+            cutoff=header.get("cutoff", "youden"),
+            min_sensitivity=float(header.get("min_sensitivity", 0.9)),
+            cv=int(header.get("cv", 5)),
+            positive=header.get("positive"),
+            random_state=header.get("random_state", 0),
+        )
+        model.pipeline_ = pipeline
+        model.threshold_ = float(header["threshold"])
+        model.settings_ = settings
+        model.feature_names_ = [str(c) for c in header["feature_names"]]
+        model.training_summary_ = dict(header.get("training_summary", {}))
+        model.training_errors_ = pd.DataFrame(
+            header.get("training_errors", []), columns=ERROR_COLUMNS
+        )
+        model.radsarc_version_ = version
+    except (KeyError, TypeError) as exc:
+        raise ValueError(
+            f"Model file {path} has an incomplete header ({type(exc).__name__}: {exc})."
+        ) from None
+    logger.info("loaded model %s (radsarc %s)", path, version)
+    return model
