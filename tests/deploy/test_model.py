@@ -1,0 +1,174 @@
+"""Saved models: CLI and Python API agree, cut-off from training data, safe loading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from radsarc import __version__
+from radsarc.cli import main
+from radsarc.deploy import FORMAT_VERSION, RadiomicsModel, load_model
+from radsarc.evaluation import youden_threshold
+from radsarc.feature_selection import ICCFilter
+from radsarc.features import extract_features
+from radsarc.images import Cohort
+
+
+def _rewrite(src, dst, edit_header=None, pipeline=None, fix_checksum=True):
+    with zipfile.ZipFile(src) as archive:
+        header = json.loads(archive.read("radsarc-model.json"))
+        payload = archive.read("pipeline.skops")
+    if pipeline is not None:
+        payload = pipeline
+    if edit_header:
+        edit_header(header)
+    if fix_checksum:
+        header["pipeline_sha256"] = hashlib.sha256(payload).hexdigest()
+    with zipfile.ZipFile(dst, "w") as archive:
+        archive.writestr("radsarc-model.json", json.dumps(header))
+        archive.writestr("pipeline.skops", payload)
+    return dst
+
+
+def test_cli_fit_predict_equals_the_python_api(fitted_model, tmp_path):
+    model_path, cohort, params = fitted_model
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(
+        main, ["predict", str(model_path), cohort.source, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    cli = pd.read_csv(out)
+    assert list(cli.columns) == ["case_id", "probability", "class"]
+    assert cli["case_id"].tolist() == cohort.case_ids
+    # The saved model, used from Python.
+    loaded = load_model(model_path).predict_cohort(cohort)
+    assert_allclose(cli["probability"], loaded.predictions["probability"], rtol=1e-15)
+    assert (cli["class"] == loaded.predictions["class"]).all()
+    # The same model fitted from Python (same seed, folds, settings).
+    api = RadiomicsModel(preset="peeken2019", settings=params, cv=3).fit(cohort)
+    again = api.predict_cohort(cohort).predictions
+    assert_allclose(cli["probability"], again["probability"], rtol=1e-12)
+    assert api.threshold_ == pytest.approx(loaded.threshold, rel=1e-12)
+    assert (cli["class"] == (cli["probability"] >= loaded.threshold).astype(int)).all()
+
+
+def test_cutoff_is_youden_on_out_of_fold_training_probabilities(fitted_model):
+    model_path, cohort, params = fitted_model
+    model = load_model(model_path)
+    X = extract_features(cohort, params)
+    y = cohort.labels.loc[X.index].astype(int).to_numpy()
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    oof = cross_val_predict(
+        clone(model.pipeline_), X, y, cv=folds, method="predict_proba"
+    )[:, 1]
+    assert model.threshold_ == pytest.approx(youden_threshold(y, oof), rel=1e-12)
+    summary = model.training_summary_
+    assert summary["n_cases"] == 12
+    assert summary["n_positive"] == int(y.sum())
+    assert 0.5 <= summary["oof_auc"] <= 1.0
+
+
+def test_model_file_holds_versions_settings_and_preprocessing(fitted_model):
+    model_path, _, _ = fitted_model
+    with zipfile.ZipFile(model_path) as archive:
+        header = json.loads(archive.read("radsarc-model.json"))
+    assert header["format"] == "radsarc-model"
+    assert header["format_version"] == FORMAT_VERSION
+    assert header["radsarc_version"] == __version__
+    assert header["settings"]["setting"] == {"binWidth": 25.0}
+    assert header["preprocessing"] == {}
+    assert header["preset"] == "peeken2019"
+    assert len(header["feature_names"]) > 20
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (
+            lambda h: h.update(radsarc_version="9.3.0"),
+            r"written by radsarc 9\.3\.0; this is radsarc .* loads models of radsarc "
+            r"0\.1\.x only",
+        ),
+        (
+            lambda h: h.update(format_version=FORMAT_VERSION + 1),
+            f"uses model format {FORMAT_VERSION + 1}",
+        ),
+        (lambda h: h.update(format="something-else"), "is not a radsarc model"),
+    ],
+    ids=["radsarc-version", "format-version", "not-a-model"],
+)
+def test_incompatible_files_are_refused(fitted_model, tmp_path, edit, match):
+    path = _rewrite(fitted_model[0], tmp_path / "m.radsarc", edit)
+    with pytest.raises(ValueError, match=match):
+        load_model(path)
+
+
+def test_a_patch_release_loads(fitted_model, tmp_path):
+    major_minor = ".".join(__version__.split(".")[:2])
+    path = _rewrite(
+        fitted_model[0],
+        tmp_path / "m.radsarc",
+        lambda h: h.update(radsarc_version=f"{major_minor}.99"),
+    )
+    assert load_model(path).radsarc_version_ == f"{major_minor}.99"
+
+
+def test_modified_pipeline_fails_the_checksum(fitted_model, tmp_path):
+    with zipfile.ZipFile(fitted_model[0]) as archive:
+        payload = bytearray(archive.read("pipeline.skops"))
+    payload[-100] ^= 0xFF
+    path = _rewrite(
+        fitted_model[0], tmp_path / "m.radsarc", pipeline=bytes(payload),
+        fix_checksum=False,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="does not match the checksum"):
+        load_model(path)
+
+
+def test_missing_feature_columns_are_named(fitted_model):
+    model = load_model(fitted_model[0])
+    X = pd.DataFrame(
+        np.zeros((2, len(model.feature_names_))), columns=model.feature_names_
+    ).drop(columns=model.feature_names_[:2])
+    with pytest.raises(ValueError, match=r"lacks 2 column\(s\) the model was trained"):
+        model.predict_features(X)
+
+
+def test_harmonised_model_with_stability_filter_round_trips(fitted_model, tmp_path):
+    _, cohort, params = fitted_model
+    names = extract_features(cohort.subset(cohort.case_ids[:2]), params).columns
+    icc = pd.DataFrame(
+        {"ICC(2,1)": np.where(np.arange(len(names)) % 4 == 0, 0.5, 0.9)}, index=names
+    )
+    model = RadiomicsModel(
+        preset="peeken2019",
+        settings=params,
+        cv=3,
+        harmonise=True,
+        params={"stability": ICCFilter(icc=icc)},
+    ).fit(cohort)
+    assert model.feature_names_[-1] == "group"
+    stability = model.pipeline_.named_steps["stability"]
+    assert stability.support_.sum() == len(names) - len(names[::4])
+    path = model.save(tmp_path / "harmonised.radsarc")
+    # A new case from an unseen centre is reported; the others are scored.
+    table = pd.read_csv(cohort.source, dtype=str)
+    table.loc[0, "group"] = "centre-Z"
+    new = Cohort.from_frame(table, root=cohort.source.rsplit("/", 1)[0])
+    result = load_model(path).predict_cohort(new)
+    assert result.errors["case_id"].tolist() == [cohort.case_ids[0]]
+    assert result.errors["stage"].tolist() == ["harmonise"]
+    assert "group 'centre-Z' was not seen in training" in result.errors["message"][0]
+    expected = model.predict_cohort(cohort).predictions.iloc[1:]
+    assert_allclose(
+        result.predictions["probability"], expected["probability"], rtol=1e-12
+    )
