@@ -27,7 +27,9 @@ ESTIMATORS = [
     ICCFilter(icc=_ICC, missing="keep"),
     # The checks' random data make every row its own batch (mean-only ComBat).
     ComBat(batch_column=0, unseen_batch="identity"),
-    RadiomicsScore(C=1.0, random_state=0),
+    # cross_fit=None: the generic checks compare fit_transform with transform;
+    # the cross-fitted fit_transform is tested in tests/model/test_nomogram.py.
+    RadiomicsScore(C=1.0, random_state=0, cross_fit=None),
 ]
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -88,7 +89,15 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
     max_iter : int, default=1000
         Solver iterations.
     random_state : int, RandomState instance or None, default=None
-        Seed of the liblinear solver (the ``cv`` folds are not shuffled).
+        Seed of the liblinear solver and of the ``cross_fit`` folds (the ``cv``
+        folds are not shuffled).
+    cross_fit : int or None, default=5
+        In ``fit_transform`` (what a Pipeline calls while fitting), score each
+        training row with a model fitted on the other ``cross_fit`` - 1 folds of
+        the training rows (same ``C_``), so that the step after it (the combined
+        logistic model) learns the weight of an honest, not an in-sample, score.
+        ``transform`` (test and new rows) always uses the model fitted on every
+        training row. None: in-sample scores in ``fit_transform`` too.
 
     Attributes
     ----------
@@ -120,7 +129,10 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
     Notes
     -----
     A score precomputed on the whole cohort and added as a column leaks the
-    test labels into every split; this transformer avoids that.
+    test labels into every split; this transformer avoids that. Within the
+    training rows, an in-sample LASSO score is over-confident, and a logistic
+    model stacked on it over-weights it; ``cross_fit`` gives the stacked model
+    out-of-fold scores instead, as scikit-learn's ``TargetEncoder`` does.
 
     References
     ----------
@@ -148,6 +160,7 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        "cross_fit": [Interval(Integral, 2, None, closed="left"), None],
     }
 
     def __init__(
@@ -161,6 +174,7 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         class_weight: dict | str | None = None,
         max_iter: int = 1000,
         random_state=None,
+        cross_fit: int | None = 5,
     ):
         self.columns = columns
         self.passthrough = passthrough
@@ -170,6 +184,7 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.random_state = random_state
+        self.cross_fit = cross_fit
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -240,6 +255,49 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
             self.C_,
         )
         return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then return out-of-fold scores for the training rows.
+
+        With ``cross_fit`` set, each training row's score comes from a model
+        fitted (scaler and L1 logistic regression with the fitted ``C_``) on the
+        other folds of a stratified ``cross_fit``-fold split; ``transform`` on
+        new rows uses the model fitted on all of them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Binary labels.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_passthrough + 1)
+        """
+        self.fit(X, y, **fit_params)
+        Xv = validate_data(self, X, reset=False, dtype=np.float64)
+        y = np.asarray(y)
+        counts = np.unique(y, return_counts=True)[1]
+        n_folds = min(self.cross_fit or 0, int(counts.min()))
+        if n_folds < 2:
+            return self.transform(X)
+        rad = Xv[:, self.radiomics_columns_]
+        score = np.empty(Xv.shape[0])
+        folds = StratifiedKFold(
+            n_splits=n_folds, shuffle=True, random_state=self.random_state
+        )
+        for train, held_out in folds.split(rad, y):
+            scaler = StandardScaler().fit(rad[train])
+            model = LogisticRegression(
+                l1_ratio=1.0,
+                C=self.C_,
+                solver="liblinear",
+                class_weight=self.class_weight,
+                max_iter=self.max_iter,
+                random_state=self.random_state,
+            ).fit(scaler.transform(rad[train]), y[train])
+            score[held_out] = model.decision_function(scaler.transform(rad[held_out]))
+        return np.column_stack([Xv[:, self.passthrough_columns_], score])
 
     def transform(self, X):
         """Passthrough columns and the radiomics score.

@@ -57,8 +57,10 @@ def test_score_is_the_lasso_linear_predictor():
     X, y = _data()
     rad = [c for c in X if c.startswith("T1_")]
     score = RadiomicsScore(columns=rad, passthrough=["age"], C=0.2, random_state=0)
-    Xt = score.set_output(transform="pandas").fit_transform(X, y)
+    # transform: the score of the model fitted on every training row.
+    Xt = score.set_output(transform="pandas").fit(X, y).transform(X)
     assert list(Xt.columns) == ["age", "rad_score"]
+    assert list(score.fit_transform(X, y).columns) == ["age", "rad_score"]
     Z = StandardScaler().fit_transform(X[rad])
     ref = LogisticRegression(
         l1_ratio=1.0, C=0.2, solver="liblinear", random_state=0
@@ -104,3 +106,34 @@ def test_three_models_and_nomogram_points():
     fig = nomogram_figure(combined, X, labels={"deep": "Deep-seated"})
     labels = {t.get_text() for t in fig.axes[0].texts}
     assert {"Points", "Deep-seated", "Rad-score", "Total points", "Risk"} <= labels
+
+
+def test_cross_fitted_training_scores_are_out_of_fold():
+    """fit_transform scores each training row with a model that did not see it."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    from radsarc.model import RadiomicsScore
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 40))  # pure noise: an in-sample score still "works"
+    y = np.array([0, 1] * 30)
+    step = RadiomicsScore(C=1.0, random_state=0, cross_fit=5)
+    oof = step.fit_transform(X, y)[:, -1]
+    expected = np.empty(60)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    for train, held in folds.split(X, y):
+        scaler = StandardScaler().fit(X[train])
+        model = LogisticRegression(
+            l1_ratio=1.0, C=1.0, solver="liblinear", max_iter=1000, random_state=0
+        )
+        model.fit(scaler.transform(X[train]), y[train])
+        expected[held] = model.decision_function(scaler.transform(X[held]))
+    np.testing.assert_allclose(oof, expected, rtol=1e-10, atol=1e-12)
+    in_sample = step.transform(X)[:, -1]  # the model fitted on every row
+    assert roc_auc_score(y, in_sample) > 0.9
+    assert roc_auc_score(y, oof) < 0.7
+    plain = RadiomicsScore(C=1.0, random_state=0, cross_fit=None)
+    np.testing.assert_allclose(plain.fit_transform(X, y), plain.transform(X))
