@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
-from sklearn.model_selection import GridSearchCV, cross_val_predict
+from sklearn.model_selection import cross_val_predict
+from threadpoolctl import threadpool_limits
 
 from radsarc._version import __version__
 from radsarc.evaluation._bootstrap import bootstrap_ci
@@ -32,6 +33,7 @@ from radsarc.evaluation._importance import (
 )
 from radsarc.evaluation._metrics import METRICS, binary_metrics
 from radsarc.evaluation._thresholds import CUTOFFS, choose_threshold
+from radsarc.evaluation._tuning import grid_search
 
 __all__ = [
     "EvaluationResult",
@@ -111,19 +113,25 @@ def _fit_split(
     X_test, y_test = X.iloc[test], y.iloc[test]
     g_train = None if groups is None else np.asarray(groups)[train]
     best_params = None
+    tuned_oof = None
     if param_grid:
-        search = GridSearchCV(
-            clone(estimator),
-            param_grid,
-            scoring="roc_auc",
-            cv=inner_cv(inner_splits, g_train, random_state),
-            refit=True,
-            error_score="raise",
+        # The inner search of GridSearchCV(scoring="roc_auc", refit=True), with the
+        # steps no candidate changes fitted once per fold, and the out-of-fold
+        # predictions of every candidate kept.
+        folds = list(
+            inner_cv(inner_splits, g_train, random_state).split(
+                X_train, y_train, g_train
+            )
         )
-        search.fit(X_train, y_train, groups=g_train)
-        model = search.best_estimator_
-        best_params = search.best_params_
-        unfitted = clone(estimator).set_params(**best_params)
+        search = grid_search(estimator, param_grid, X_train, y_train, folds)
+        best_params = search.best_params
+        unfitted = clone(estimator).set_params(**clone(best_params, safe=False))
+        model = clone(unfitted).fit(X_train, y_train)
+        if threshold_cv == inner_splits:
+            # The cut-off's folds are the tuning folds (same k, groups and seed):
+            # the selected candidate's out-of-fold predictions are exactly what a
+            # refit on those folds would give.
+            tuned_oof = search.oof_scores[search.best_index]
     else:
         model = clone(estimator).fit(X_train, y_train)
         unfitted = clone(estimator)
@@ -133,13 +141,16 @@ def _fit_split(
         # The cut-off is chosen on out-of-fold predictions of the training part:
         # never on the test part, and not on resubstitution predictions (which are
         # over-confident for flexible models).
-        oof = _oof_scores(
-            unfitted,
-            X_train,
-            y_train,
-            inner_cv(threshold_cv, g_train, random_state),
-            g_train,
-        )
+        if tuned_oof is not None:
+            oof = tuned_oof
+        else:
+            oof = _oof_scores(
+                unfitted,
+                X_train,
+                y_train,
+                inner_cv(threshold_cv, g_train, random_state),
+                g_train,
+            )
         threshold = choose_threshold(y_train.to_numpy(), oof, cutoff, min_sensitivity)
     else:
         threshold = float(cutoff)
@@ -170,9 +181,14 @@ def _fit_split(
 
 
 def _run_split(where: str, *args, **kwargs) -> dict:
-    """:func:`_fit_split` with the model and split named in a failure's message."""
+    """:func:`_fit_split` with the model and split named in a failure's message.
+
+    A split runs with one BLAS/OpenMP thread: its work is many small fits, for
+    which threads cost more than they give, and splits are what runs in parallel.
+    """
     try:
-        return _fit_split(*args, **kwargs)
+        with threadpool_limits(limits=1):
+            return _fit_split(*args, **kwargs)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
 
