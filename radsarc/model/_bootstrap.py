@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -17,6 +19,67 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["BootstrapLogisticRegression"]
 
 logger = logging.getLogger(__name__)
+
+#: Newton iterations stop when no coefficient moves by more than this.
+_NEWTON_TOL = 1e-10
+
+
+def _newton_binary(X, y, weights, C, max_iter):
+    """Minimise ``sum_i w_bi loss_i(beta_b) + ||coef_b||^2 / (2 C)`` for every
+    row ``b`` of ``weights`` at once (intercept not penalised), by damped Newton.
+
+    Returns ``(coef (B, p), intercept (B,), iterations)``.
+    """
+    n_boot = weights.shape[0]
+    Xa = np.column_stack([X, np.ones(X.shape[0])])
+    penalty = np.r_[np.full(X.shape[1], 1.0 / C), 0.0]
+
+    def objective(beta, w):
+        eta = beta @ Xa.T
+        loss = np.logaddexp(0.0, eta) - y * eta
+        return (w * loss).sum(axis=1) + 0.5 * (penalty * beta**2).sum(axis=1)
+
+    beta = np.zeros((n_boot, Xa.shape[1]))
+    value = objective(beta, weights)
+    active = np.ones(n_boot, dtype=bool)
+    n_iter = 0
+    for _ in range(max_iter):
+        n_iter += 1
+        b, w = beta[active], weights[active]
+        prob = expit(b @ Xa.T)
+        grad = (w * (prob - y)) @ Xa + penalty * b
+        hess = np.einsum("bn,ni,nj->bij", w * prob * (1.0 - prob), Xa, Xa)
+        hess += np.diag(penalty)
+        step = np.linalg.solve(hess, grad[..., None])[..., 0]
+        # Halve the step of a bootstrap while its objective does not decrease.
+        scale = np.ones(b.shape[0])
+        old = value[active]
+        new = objective(b - step, w)
+        for _ in range(30):
+            worse = new > old + 1e-12 * np.abs(old)
+            if not worse.any():
+                break
+            scale[worse] /= 2.0
+            new[worse] = objective(
+                b[worse] - scale[worse, None] * step[worse], w[worse]
+            )
+        moved = scale[:, None] * step
+        beta[active] = b - moved
+        value[active] = new
+        done = np.abs(moved).max(axis=1) <= _NEWTON_TOL * (1.0 + np.abs(b).max(axis=1))
+        idx = np.flatnonzero(active)
+        active[idx[done]] = False
+        if not active.any():
+            break
+    else:
+        warnings.warn(
+            f"BootstrapLogisticRegression: Newton iterations did not converge on "
+            f"{int(active.sum())} of {n_boot} bootstrap samples within max_iter="
+            f"{max_iter}; increase max_iter or lower C.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return beta[:, :-1], beta[:, -1], n_iter
 
 
 class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
@@ -36,7 +99,7 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
     C : float, default=1.0
         Inverse L2 penalty of each logistic regression; ``numpy.inf`` for none.
     max_iter : int, default=1000
-        Maximum solver iterations of each fit.
+        Maximum solver iterations of each fit (Newton iterations for two classes).
     random_state : int, RandomState instance or None, default=None
         Seed of the bootstrap draws.
 
@@ -60,6 +123,17 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
     See Also
     --------
     sklearn.linear_model.LogisticRegression : One fit on the data as given.
+
+    Notes
+    -----
+    With two classes and a finite ``C``, all bootstrap fits are solved together:
+    a bootstrap sample is the data with each case weighted by how often it was
+    drawn (times the class weight ``n / (2 n_k)``), and damped Newton iterations
+    minimise ``sum_i w_i log-loss_i + ||coef||^2 / (2 C)`` for every sample at
+    once until no coefficient moves by more than 1e-10 (relative). This is the
+    objective of ``LogisticRegression(C=C, class_weight="balanced")`` on the
+    drawn rows, solved more tightly than its lbfgs default. With more classes
+    (or ``C=inf``) each sample is fitted by ``LogisticRegression``.
 
     References
     ----------
@@ -119,9 +193,26 @@ class BootstrapLogisticRegression(ClassifierMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         members = [np.flatnonzero(y_codes == k) for k in range(self.classes_.size)]
+        draws = [
+            np.concatenate([rng.choice(m, size=m.size) for m in members])
+            for _ in range(self.n_bootstrap)
+        ]
+        if self.classes_.size == 2 and np.isfinite(self.C):
+            # A bootstrap sample is the data with each case weighted by how often
+            # it was drawn; "balanced" multiplies by n / (2 n_k), the same in every
+            # sample (each class keeps its size). All samples are solved together.
+            counts = np.array([np.bincount(i, minlength=y.size) for i in draws])
+            balance = y.size / (2.0 * np.bincount(y_codes))
+            coefs, intercepts, n_iter = _newton_binary(
+                X, y_codes, counts * balance[y_codes], self.C, self.max_iter
+            )
+            self.coef_ = coefs.mean(axis=0, keepdims=True)
+            self.coef_std_ = coefs.std(axis=0, keepdims=True)
+            self.intercept_ = intercepts.mean(keepdims=True)
+            self.n_iter_ = int(n_iter)
+            return self
         coefs, intercepts, n_iter = [], [], 0
-        for _ in range(self.n_bootstrap):
-            index = np.concatenate([rng.choice(m, size=m.size) for m in members])
+        for index in draws:
             model = LogisticRegression(
                 C=self.C, class_weight="balanced", max_iter=self.max_iter
             )

@@ -9,6 +9,7 @@ from imblearn.pipeline import Pipeline
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from radsarc.feature_selection import MRMRSelector
@@ -140,14 +141,37 @@ def test_bootstrap_logistic_regression_matches_mean_of_fits():
     # replay the draws by hand
     draw = np.random.RandomState(3)
     members = [np.flatnonzero(y == k) for k in (0, 1)]
-    coefs = []
+    coefs, intercepts = [], []
     for _ in range(10):
         index = np.concatenate([draw.choice(m, size=m.size) for m in members])
-        fit = LogisticRegression(class_weight="balanced", max_iter=1000)
-        coefs.append(fit.fit(X[index], y[index]).coef_)
-    assert_allclose(clf.coef_, np.mean(coefs, axis=0), rtol=1e-10)
+        # The binary case is solved by Newton to ~1e-10; lbfgs needs a tight tol.
+        fit = LogisticRegression(class_weight="balanced", max_iter=10000, tol=1e-12)
+        fit.fit(X[index], y[index])
+        coefs.append(fit.coef_)
+        intercepts.append(fit.intercept_)
+    assert_allclose(clf.coef_, np.mean(coefs, axis=0), rtol=1e-7)
+    assert_allclose(clf.intercept_, np.mean(intercepts, axis=0), rtol=1e-7)
+    assert_allclose(clf.coef_std_, np.std(coefs, axis=0), rtol=1e-6)
     proba = clf.predict_proba(X)[:, 1]
     expected = 1 / (1 + np.exp(-(X @ clf.coef_[0] + clf.intercept_[0])))
     assert_allclose(proba, expected, rtol=1e-12)
     with pytest.raises(ValueError, match=r"needs at least 2 classes in y; got 1"):
         BootstrapLogisticRegression().fit(X, np.zeros(50))
+
+
+def test_bootstrap_logistic_regression_separable_multiclass_and_convergence():
+    rng = np.random.default_rng(1)
+    X = np.r_[rng.normal(size=(20, 3)) - 3, rng.normal(size=(20, 3)) + 3]
+    y = np.r_[np.zeros(20), np.ones(20)].astype(int)
+    # Separable samples: the L2 penalty keeps every coefficient finite.
+    for C in (1.0, 1e6):
+        clf = BootstrapLogisticRegression(n_bootstrap=8, C=C, random_state=0)
+        clf.fit(X, y)
+        assert np.isfinite(clf.coef_).all()
+        assert (clf.predict(X) == y).all()
+    # Three classes take the per-sample multinomial fits.
+    y3 = np.r_[np.zeros(14), np.ones(13), np.full(13, 2)].astype(int)
+    clf = BootstrapLogisticRegression(n_bootstrap=4, random_state=0).fit(X, y3)
+    assert clf.coef_.shape == (3, 3)
+    with pytest.warns(ConvergenceWarning, match=r"did not converge on \d+ of 5"):
+        BootstrapLogisticRegression(n_bootstrap=5, max_iter=1, random_state=0).fit(X, y)
