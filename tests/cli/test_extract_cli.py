@@ -153,6 +153,11 @@ def test_killed_run_resumes_from_cache_and_gives_the_same_table(
     manifest = small_cohort.source
     cache = tmp_path / "cache"
     out = tmp_path / "features.csv"
+    # Wavelet filters make each case slow enough to be killed part-way.
+    params.write_text(
+        yaml.safe_dump({**PARAMS, "imageType": {"Original": {}, "Wavelet": {}}}),
+        encoding="utf-8",
+    )
     cmd = [
         sys.executable,
         "-m",
@@ -173,7 +178,7 @@ def test_killed_run_resumes_from_cache_and_gives_the_same_table(
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         done = [p for p in cache.rglob("*.json") if not p.name.startswith(".tmp-")]
-        if len(done) >= 3:
+        if len(done) >= 2:
             break
         assert proc.poll() is None, "extraction ended before it could be killed"
         time.sleep(0.02)
@@ -182,7 +187,7 @@ def test_killed_run_resumes_from_cache_and_gives_the_same_table(
     proc.wait()
     assert not out.exists()
     n_done = len([p for p in cache.rglob("*.json") if not p.name.startswith(".tmp-")])
-    assert 3 <= n_done < 12  # 6 cases x 2 sequences
+    assert 2 <= n_done < 12  # 6 cases x 2 sequences
 
     resumed = subprocess.run(cmd, capture_output=True, text=True, check=True)
     summary = resumed.stdout.strip().splitlines()[-1]
