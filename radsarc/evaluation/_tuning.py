@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, roc_auc_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils import _safe_indexing
 
@@ -131,10 +131,16 @@ def grid_search(
         for i, params in enumerate(candidates):
             model = clone(suffix).set_params(**clone(params, safe=False))
             model.fit(X_train, y_train)
-            if scorer is None:
-                scorer = check_scoring(model, scoring="roc_auc")
-            fold_scores[i, j] = scorer(model, X_test, y_test)
             oof[i, test] = _positive_column(model, X_test)
+            if hasattr(model, "decision_function"):
+                # The roc_auc scorer prefers decision_function; for a model with
+                # both, score what GridSearchCV scores (ties may differ).
+                if scorer is None:
+                    scorer = check_scoring(model, scoring="roc_auc")
+                fold_scores[i, j] = scorer(model, X_test, y_test)
+            else:
+                # What the scorer computes, without predicting twice.
+                fold_scores[i, j] = roc_auc_score(y_test, oof[i, test])
     means = np.average(fold_scores, axis=1)
     # GridSearchCV's rule: rank by mean score (NaN last), first candidate on ties.
     if np.isnan(means).all():
