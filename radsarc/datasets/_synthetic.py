@@ -119,6 +119,36 @@ def _write(array: np.ndarray, spacing, path: Path) -> None:
     sitk.WriteImage(img, str(path), useCompression=True)
 
 
+def _check_cohort_arguments(count, effect_size, fraction, n_groups) -> None:
+    """Validate the arguments shared by the synthetic cohort generators.
+
+    ``count`` and ``fraction`` are ``(name, value)`` pairs, so that the message
+    names the caller's own parameter.
+    """
+    name, n = count
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"{name} must be an integer >= 2; got {n!r}.")
+    if not 0.0 <= effect_size <= 1.0:
+        raise ValueError(f"effect_size must be in [0, 1]; got {effect_size!r}.")
+    fname, f = fraction
+    if not 0.0 < f < 1.0:
+        raise ValueError(f"{fname} must be in (0, 1); got {f!r}.")
+    if n_groups not in (1, 2, 3):
+        raise ValueError(f"n_groups must be 1, 2 or 3; got {n_groups!r}.")
+
+
+def _draw_labels(root: np.random.SeedSequence, n: int, fraction: float) -> np.ndarray:
+    """``round(n * fraction)`` ones (at least one of each class), shuffled.
+
+    Uses the first child of ``root``; the cases use the next ``n`` children.
+    """
+    order_rng = np.random.default_rng(root.spawn(1)[0])
+    n_pos = min(max(round(n * fraction), 1), n - 1)
+    labels = np.array([1] * n_pos + [0] * (n - n_pos))
+    order_rng.shuffle(labels)
+    return labels
+
+
 def make_synthetic_cohort(
     n_cases: int,
     out_dir: str | os.PathLike,
@@ -183,23 +213,16 @@ def make_synthetic_cohort(
     >>> from radsarc.datasets import make_synthetic_cohort
     >>> cohort = make_synthetic_cohort(4, "synthetic", random_state=0)  # doctest: +SKIP
     """
-    if isinstance(n_cases, bool) or not isinstance(n_cases, int) or n_cases < 2:
-        raise ValueError(f"n_cases must be an integer >= 2; got {n_cases!r}.")
-    if not 0.0 <= effect_size <= 1.0:
-        raise ValueError(f"effect_size must be in [0, 1]; got {effect_size!r}.")
-    if not 0.0 < positive_fraction < 1.0:
-        raise ValueError(
-            f"positive_fraction must be in (0, 1); got {positive_fraction!r}."
-        )
-    if n_groups not in (1, 2, 3):
-        raise ValueError(f"n_groups must be 1, 2 or 3; got {n_groups!r}.")
+    _check_cohort_arguments(
+        ("n_cases", n_cases),
+        effect_size,
+        ("positive_fraction", positive_fraction),
+        n_groups,
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = np.random.SeedSequence(random_state)
-    order_rng = np.random.default_rng(root.spawn(1)[0])
-    n_pos = min(max(round(n_cases * positive_fraction), 1), n_cases - 1)
-    labels = np.array([1] * n_pos + [0] * (n_cases - n_pos))
-    order_rng.shuffle(labels)
+    labels = _draw_labels(root, n_cases, positive_fraction)
     rows, truths = [], []
     for i, (seed, label) in enumerate(zip(root.spawn(n_cases), labels, strict=True)):
         rng = np.random.default_rng(seed)

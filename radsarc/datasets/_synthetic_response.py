@@ -21,6 +21,8 @@ from radsarc.datasets._synthetic import (
     _MUSCLE,
     _NECROSIS,
     _TUMOUR,
+    _check_cohort_arguments,
+    _draw_labels,
     _smooth_field,
     _write,
 )
@@ -166,27 +168,16 @@ def make_synthetic_response_cohort(
     >>> from radsarc.datasets import make_synthetic_response_cohort
     >>> cohort = make_synthetic_response_cohort(4, "response")  # doctest: +SKIP
     """
-    if (
-        isinstance(n_patients, bool)
-        or not isinstance(n_patients, int)
-        or n_patients < 2
-    ):
-        raise ValueError(f"n_patients must be an integer >= 2; got {n_patients!r}.")
-    if not 0.0 <= effect_size <= 1.0:
-        raise ValueError(f"effect_size must be in [0, 1]; got {effect_size!r}.")
-    if not 0.0 < responder_fraction < 1.0:
-        raise ValueError(
-            f"responder_fraction must be in (0, 1); got {responder_fraction!r}."
-        )
-    if n_groups not in (1, 2, 3):
-        raise ValueError(f"n_groups must be 1, 2 or 3; got {n_groups!r}.")
+    _check_cohort_arguments(
+        ("n_patients", n_patients),
+        effect_size,
+        ("responder_fraction", responder_fraction),
+        n_groups,
+    )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     root = np.random.SeedSequence(random_state)
-    order_rng = np.random.default_rng(root.spawn(1)[0])
-    n_pos = min(max(round(n_patients * responder_fraction), 1), n_patients - 1)
-    labels = np.array([1] * n_pos + [0] * (n_patients - n_pos))
-    order_rng.shuffle(labels)
+    labels = _draw_labels(root, n_patients, responder_fraction)
     rows, truths = [], []
     for i, (seed, label) in enumerate(zip(root.spawn(n_patients), labels, strict=True)):
         rng = np.random.default_rng(seed)
