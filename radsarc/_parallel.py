@@ -17,6 +17,9 @@ __all__ = ["import_distributed", "parallel_backend"]
 
 logger = logging.getLogger(__name__)
 
+#: How long to wait for a Dask scheduler to answer before giving up.
+CONNECT_TIMEOUT = "30s"
+
 
 def import_distributed():
     """Import :mod:`distributed`, or raise an ImportError saying how to install it."""
@@ -71,7 +74,7 @@ def parallel_backend(scheduler=None) -> Iterator[object | None]:
         client, owned = scheduler, False
     elif isinstance(scheduler, str) and scheduler:
         try:
-            client = distributed.Client(scheduler, timeout="30s")
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
         except OSError as exc:
             raise ConnectionError(
                 f"Cannot connect to the Dask scheduler at {scheduler!r}: {exc}. "

@@ -64,8 +64,17 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     type=click.Path(path_type=Path),
     help="Folder for report.html, results.csv and the figures.",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the splits on a Dask cluster: its scheduler address, e.g. "
+    "tcp://host:8786 (needs pip install 'radsarc[dask]'; see docs/scale_out.md).",
+)
 @user_errors
-def benchmark_command(dataset, presets, n_splits, threshold_cv, n_jobs, seed, out_dir):
+def benchmark_command(
+    dataset, presets, n_splits, threshold_cv, n_jobs, seed, out_dir, scheduler
+):
     """Run the tabular presets on WORC-Lipo and WORC-Desmoid with WORC's own splits.
 
     Results are shown beside WORC's published AUC on the same patients and splits
@@ -73,6 +82,7 @@ def benchmark_command(dataset, presets, n_splits, threshold_cv, n_jobs, seed, ou
     """
     from tqdm import tqdm
 
+    from radsarc._parallel import parallel_backend
     from radsarc.datasets import (
         WORC_PUBLISHED_RESULTS,
         load_worc_splits,
@@ -88,12 +98,15 @@ def benchmark_command(dataset, presets, n_splits, threshold_cv, n_jobs, seed, ou
     datasets = list(_DATASETS.values()) if dataset == "all" else [_DATASETS[dataset]]
     start = time.perf_counter()
     sections, reference = {}, {}
-    with tqdm(
-        total=len(datasets) * len(names) * n_splits,
-        unit="split",
-        desc="benchmark",
-        file=sys.stderr,
-    ) as bar:
+    with (
+        parallel_backend(scheduler),
+        tqdm(
+            total=len(datasets) * len(names) * n_splits,
+            unit="split",
+            desc="benchmark",
+            file=sys.stderr,
+        ) as bar,
+    ):
         for ds in datasets:
             X, y = load_worc_table(ds)
             splits = load_worc_splits(ds)[:n_splits]
@@ -111,7 +124,7 @@ def benchmark_command(dataset, presets, n_splits, threshold_cv, n_jobs, seed, ou
                         cv=scheme,
                         threshold_cv=threshold_cv,
                         random_state=seed,
-                        n_jobs=n_jobs,
+                        n_jobs=n_jobs if scheduler is None else -1,
                         progress=bar.update,
                     )
                 )

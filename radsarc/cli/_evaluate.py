@@ -175,6 +175,13 @@ def read_feature_table(
     type=click.Path(path_type=Path),
     help="Folder for report.html and results.csv.",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run the splits on a Dask cluster: its scheduler address, e.g. "
+    "tcp://host:8786 (needs pip install 'radsarc[dask]'; see docs/scale_out.md).",
+)
 @user_errors
 def evaluate_command(
     features,
@@ -191,6 +198,7 @@ def evaluate_command(
     seed,
     n_jobs,
     out_dir,
+    scheduler,
 ):
     """Evaluate presets on FEATURES.csv and write DIR/report.html and results.csv.
 
@@ -198,6 +206,7 @@ def evaluate_command(
     feature columns. Every step that learns from data is fitted on the training
     part of each split only.
     """
+    from radsarc._parallel import parallel_backend
     from radsarc.evaluation import (
         ExternalValidation,
         FixedSplits,
@@ -240,24 +249,25 @@ def evaluate_command(
         f"{scheme.describe()['description']}."
     )
     results = []
-    for name in presets:
-        res = evaluate(
-            name,
-            X,
-            y,
-            cv=scheme,
-            groups=groups,
-            cutoff=cutoff,
-            min_sensitivity=min_sensitivity,
-            random_state=seed,
-            n_jobs=n_jobs,
-        )
-        s = res.summary.loc["auc"]
-        click.echo(
-            f"{name}: mean AUC {s['mean']:.3f} (95% CI {s['ci_low']:.3f} to "
-            f"{s['ci_high']:.3f}, {s['ci_method']})"
-        )
-        results.append(res)
+    with parallel_backend(scheduler):
+        for name in presets:
+            res = evaluate(
+                name,
+                X,
+                y,
+                cv=scheme,
+                groups=groups,
+                cutoff=cutoff,
+                min_sensitivity=min_sensitivity,
+                random_state=seed,
+                n_jobs=n_jobs if scheduler is None else -1,
+            )
+            s = res.summary.loc["auc"]
+            click.echo(
+                f"{name}: mean AUC {s['mean']:.3f} (95% CI {s['ci_low']:.3f} to "
+                f"{s['ci_high']:.3f}, {s['ci_method']})"
+            )
+            results.append(res)
     section = {features.name: results}
     out_dir.mkdir(parents=True, exist_ok=True)
     results_table(section).to_csv(out_dir / "results.csv", index=False)
