@@ -443,6 +443,8 @@ default="repeated"
         training sensitivity is at least this.
     threshold_cv : int, default=5
         Folds of the training part whose out-of-fold predictions choose the cut-off.
+        When tuning with as many inner folds, these are the tuning folds and the
+        tuned candidate's out-of-fold predictions are reused (no refit).
     n_bootstraps : int, default=1000
         Bootstrap replicates for a single test set (external validation).
     confidence_level : float, default=0.95
@@ -451,7 +453,7 @@ default="repeated"
     random_state : int, default=0
         Seed of the split shuffling, inner folds, bootstrap and permutations.
     n_jobs : int, default=None
-        Splits run in parallel with joblib.
+        Splits run in parallel with joblib; each split uses one BLAS thread.
     keep_models : bool, default=False
         Keep the fitted model of every split in the result.
     name : str, default=None
@@ -469,6 +471,10 @@ default="repeated"
     ``threshold_cv``-fold split of it), not on the model's predictions of its
     own training data, which are over-confident. With nested CV the out-of-fold
     predictions use the tuned hyper-parameters.
+
+    Tuning selects what ``GridSearchCV(scoring="roc_auc")`` would, but fits the
+    leading pipeline steps that no grid key names once per inner fold for all
+    candidates (see ``docs/speed.md``).
 
     Examples
     --------
