@@ -47,17 +47,9 @@ from radsarc.evaluation import FixedSplits, evaluate
 from radsarc.presets import get_preset, list_presets
 
 DATASETS = ("Lipo", "Desmoid")
+
+
 #: Presets that take a case-level radiomics table such as WORC's.
-TABULAR_PRESETS = (
-    "gitto2023",
-    "liang2022",
-    "malinauskaite2020",
-    "peeken2019",
-    "vallieres2015",
-    "xu2020",
-)
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -106,7 +98,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
-    presets = presets or [p for p in list_presets() if p in TABULAR_PRESETS]
+    presets = presets or list_presets("features")
     for name in presets:
         get_preset(name)  # fail on a misspelled name before any work
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]

@@ -92,7 +92,7 @@ def benchmark_command(
     from radsarc.presets import get_preset, list_presets
     from radsarc.report import results_table, write_report
 
-    names = _split_names(presets) or list_presets()
+    names = _split_names(presets) or list_presets("features")
     for name in names:
         get_preset(name)  # unknown names fail before any work
     datasets = list(_DATASETS.values()) if dataset == "all" else [_DATASETS[dataset]]

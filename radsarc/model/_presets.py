@@ -71,6 +71,10 @@ class Preset:
         Small grid for inner tuning; keys are ``set_params`` keys of the pipeline.
     builder : callable
         Returns a new unfitted pipeline.
+    input : {"features", "delta", "voxels"}, default="features"
+        What one row of ``X`` is: a case's radiomic features (the tabular
+        presets, e.g. on the WORC tables), a patient's delta-radiomic features
+        between timepoints, or one voxel's feature vector.
     """
 
     name: str
@@ -84,6 +88,7 @@ class Preset:
     departures: tuple[str, ...]
     param_grid: dict[str, list]
     builder: Callable[[], Pipeline] = dataclasses.field(repr=False, compare=False)
+    input: str = "features"
 
     def make(self, **overrides: Any) -> Pipeline:
         """Build the unfitted pipeline, with ``set_params`` overrides.
@@ -388,6 +393,7 @@ _PRESETS: dict[str, Preset] = {
             ),
             param_grid={"classifier__min_samples_leaf": [1, 3]},
             builder=_peeken2021,
+            input="delta",
         ),
         Preset(
             name="blackledge2019",
@@ -420,6 +426,7 @@ _PRESETS: dict[str, Preset] = {
             ),
             param_grid={"classifier__var_smoothing": [1e-9, 1e-3]},
             builder=_blackledge2019,
+            input="voxels",
         ),
         Preset(
             name="vallieres2015",
@@ -461,8 +468,15 @@ _PRESETS: dict[str, Preset] = {
 }
 
 
-def list_presets() -> list[str]:
+def list_presets(input: str | None = None) -> list[str]:
     """Names of the available presets, sorted.
+
+    Parameters
+    ----------
+    input : {"features", "delta", "voxels"} or None, default=None
+        Only the presets whose rows are of this kind (see :class:`Preset`);
+        ``"features"`` gives the tabular presets that run on a case-level feature
+        table such as the WORC tables. None: every preset.
 
     Returns
     -------
@@ -474,8 +488,13 @@ def list_presets() -> list[str]:
     >>> from radsarc.presets import list_presets
     >>> list_presets()[:3]
     ['blackledge2019', 'gitto2023', 'liang2022']
+    >>> len(list_presets("features")), list_presets("voxels")
+    (6, ['blackledge2019'])
     """
-    return sorted(_PRESETS)
+    kinds = ("features", "delta", "voxels")
+    if input is not None and input not in kinds:
+        raise ValueError(f"input must be one of {list(kinds)} or None; got {input!r}.")
+    return sorted(n for n, p in _PRESETS.items() if input in (None, p.input))
 
 
 def get_preset(name: str) -> Preset:

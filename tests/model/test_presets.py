@@ -116,3 +116,23 @@ def test_preset_nan_constant_and_string_labels(lipo, name):
     labels = y.loc[train].map({0: "lipoma", 1: "liposarcoma"})
     model = make_preset(name, **FAST.get(name, {})).fit(X, labels)
     assert set(model.predict(X)) <= {"lipoma", "liposarcoma"}
+
+
+def test_list_presets_by_input_kind():
+    from radsarc.presets import get_preset, list_presets
+
+    tabular = list_presets("features")
+    assert tabular == [
+        "gitto2023",
+        "liang2022",
+        "malinauskaite2020",
+        "peeken2019",
+        "vallieres2015",
+        "xu2020",
+    ]
+    assert list_presets("delta") == ["peeken2021"]
+    assert list_presets("voxels") == ["blackledge2019"]
+    assert sorted(tabular + ["peeken2021", "blackledge2019"]) == list_presets()
+    assert get_preset("peeken2021").input == "delta"
+    with pytest.raises(ValueError, match=r"input must be one of \['features', 'delta'"):
+        list_presets("images")
