@@ -13,7 +13,7 @@ from radsarc.cli._main import main, user_errors
 
 #: Default number of WORC splits: keeps ``radsarc benchmark`` under 3 minutes on
 #: 2 cores; ``--splits 100`` is WORC's full protocol.
-DEFAULT_SPLITS = 5
+DEFAULT_SPLITS = 10
 _DATASETS = {"worc-lipo": "Lipo", "worc-desmoid": "Desmoid"}
 
 
@@ -41,6 +41,13 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     show_default=True,
     type=click.IntRange(1, 100),
     help="How many of WORC's 100 train/test splits (100 = full protocol).",
+)
+@click.option(
+    "--tuning/--no-tuning",
+    default=True,
+    show_default=True,
+    help="Tune each preset's hyper-parameter grid inside every training part "
+    "(3-fold inner cross-validation), as WORC's protocol does.",
 )
 @click.option(
     "--threshold-cv",
@@ -73,7 +80,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 )
 @user_errors
 def benchmark_command(
-    dataset, presets, n_splits, threshold_cv, n_jobs, seed, out_dir, scheduler
+    dataset, presets, n_splits, tuning, threshold_cv, n_jobs, seed, out_dir, scheduler
 ):
     """Run the tabular presets on WORC-Lipo and WORC-Desmoid with WORC's own splits.
 
@@ -122,6 +129,7 @@ def benchmark_command(
                         X,
                         y,
                         cv=scheme,
+                        param_grid=get_preset(name).param_grid if tuning else None,
                         threshold_cv=threshold_cv,
                         random_state=seed,
                         n_jobs=n_jobs if scheduler is None else -1,
