@@ -11,7 +11,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import SimpleITK as sitk
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
@@ -149,6 +151,7 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
             else (p.message.replace("resample_mask=True", "setting correctMask: true"))
         )
         return {"error": _failure(task, "validate", message, p.file)}
+    other_labels = _other_labels(mask, settings.label)
     regions = {"": mask}
     if settings.preprocessing:
         try:
@@ -186,6 +189,12 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
                 for k, v in diag.items()
             }
         )
+    if other_labels:
+        # The requested label is extracted, as pyradiomics does; the others are
+        # named in the diagnostics so that a wrong `label` setting can be seen.
+        diagnostics["diagnostics_radsarc_OtherMaskLabels"] = ",".join(
+            str(v) for v in other_labels
+        )
     if cache is not None:
         cache.store(
             task.case_id,
@@ -201,6 +210,16 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
             },
         )
     return {"features": features, "diagnostics": diagnostics, "cached": False}
+
+
+def _other_labels(mask, label: int) -> list[int]:
+    """Non-zero mask values other than ``label`` (a multi-label mask)."""
+    arr = sitk.GetArrayViewFromImage(mask)
+    if arr.dtype.kind in "ui" and arr.size and arr.min() >= 0 and arr.max() < 65536:
+        present = np.flatnonzero(np.bincount(arr.ravel()))
+    else:
+        present = np.unique(arr)
+    return [int(v) for v in present if v != 0 and v != label]
 
 
 def _case_view(task: _Task):

@@ -232,10 +232,43 @@ def test_preprocessing_and_peritumoral_ring_features(small_cohort):
 
 
 def test_preprocessing_failure_is_recorded(tmp_path):
-    settings = {"featureClass": {"firstorder": None},
-                "preprocessing": {"resegment": {"range": [1e6, None]}}}
+    settings = {
+        "featureClass": {"firstorder": None},
+        "preprocessing": {"resegment": {"range": [1e6, None]}},
+    }
     result = extract_features(_breast_manifest(tmp_path), settings, return_result=True)
     assert result.features.empty
     row = result.errors.iloc[0]
     assert (row.case_id, row.stage) == ("breast1", "preprocess")
     assert "no voxel of the ROI is inside the resegmentation range" in row.message
+
+
+def test_a_multi_label_mask_extracts_the_requested_label_and_names_the_others(
+    tmp_path,
+):
+    import SimpleITK as sitk
+
+    label = sitk.ReadImage(str(PYRADIOMICS_DATA / "breast1_label.nrrd"))
+    arr = sitk.GetArrayFromImage(label)
+    arr[0, :2, :2] = 3  # a second structure far from the tumour
+    two = sitk.GetImageFromArray(arr)
+    two.CopyInformation(label)
+    sitk.WriteImage(two, str(tmp_path / "two.nrrd"))
+    manifest = _breast_manifest(
+        tmp_path,
+        [
+            {
+                "case_id": "two",
+                "image": str(PYRADIOMICS_DATA / "breast1_image.nrrd"),
+                "mask": "two.nrrd",
+            },
+        ],
+    )
+    result = extract_features(manifest, FAST, return_result=True)
+    assert result.errors.empty
+    np.testing.assert_array_equal(
+        result.features.loc["two"].to_numpy(), result.features.loc["breast1"].to_numpy()
+    )
+    diag = result.diagnostics
+    assert diag.loc["two", "diagnostics_radsarc_OtherMaskLabels"] == "3"
+    assert pd.isna(diag.loc["breast1", "diagnostics_radsarc_OtherMaskLabels"])
