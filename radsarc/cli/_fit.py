@@ -59,6 +59,12 @@ def _echo_errors(errors) -> None:
 )
 @click.option("--min-sensitivity", type=float, default=0.9, show_default=True)
 @click.option("--cv", type=int, default=5, show_default=True, help="Folds.")
+@click.option(
+    "--tuning/--no-tuning",
+    default=True,
+    show_default=True,
+    help="Tune the preset's hyper-parameter grid by --cv-fold AUC before fitting.",
+)
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
 @click.option("--n-jobs", type=int, default=1, show_default=True)
 @click.option(
@@ -79,6 +85,7 @@ def fit_command(
     cutoff,
     min_sensitivity,
     cv,
+    tuning,
     positive,
     n_jobs,
     cache_dir,
@@ -105,6 +112,7 @@ def fit_command(
         cutoff=cutoff,
         min_sensitivity=min_sensitivity,
         cv=cv,
+        tune=tuning,
         positive=positive,
         n_jobs=n_jobs,
         cache_dir=cache_dir,
@@ -117,6 +125,7 @@ def fit_command(
         f"wrote {out}: {preset} fitted on {summary['n_cases']} cases "
         f"({summary['n_positive']} positive), out-of-fold AUC "
         f"{summary['oof_auc']:.3f}, cut-off {model.threshold_:.4g} ({cutoff})"
+        + (f", tuned {summary['best_params']}" if summary["best_params"] else "")
     )
     if len(model.training_errors_):
         path = _sidecar(out, "training-errors")

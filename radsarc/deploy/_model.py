@@ -27,6 +27,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from radsarc._version import __version__
 from radsarc.evaluation import auc_score, choose_threshold
+from radsarc.evaluation._tuning import grid_search
 from radsarc.feature_selection import ICCFilter
 from radsarc.features import ExtractionSettings, extract_features
 from radsarc.features._extract import ERROR_COLUMNS
@@ -139,6 +140,11 @@ class RadiomicsModel:
         With ``cutoff="specificity"``: the sensitivity to keep.
     cv : int, default=5
         Folds for the out-of-fold probabilities (stratified, shuffled).
+    tune : bool, default=True
+        Tune the preset's hyper-parameter grid (less the keys fixed in
+        ``params``) by ``cv``-fold AUC on the training cases before the final
+        fit; the cut-off then comes from the chosen candidate's out-of-fold
+        probabilities on the same folds.
     positive : object, default=None
         Label value of class 1 when labels are not 0/1.
     n_jobs : int, default=1
@@ -161,7 +167,8 @@ class RadiomicsModel:
     training_errors_ : DataFrame
         Training cases that failed extraction (not used for fitting).
     training_summary_ : dict
-        ``n_cases``, ``n_positive``, ``oof_auc``, ``cutoff``.
+        ``n_cases``, ``n_positive``, ``oof_auc``, ``cutoff``, ``cv`` and
+        ``best_params`` (empty without tuning).
     radsarc_version_ : str
         radsarc version that fitted the model.
 
@@ -187,6 +194,7 @@ class RadiomicsModel:
         cutoff: str | float = "youden",
         min_sensitivity: float = 0.9,
         cv: int = 5,
+        tune: bool = True,
         positive: object = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
@@ -200,6 +208,7 @@ class RadiomicsModel:
         self.cutoff = cutoff
         self.min_sensitivity = min_sensitivity
         self.cv = cv
+        self.tune = tune
         self.positive = positive
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
@@ -328,9 +337,26 @@ class RadiomicsModel:
         folds = StratifiedKFold(
             n_splits=self.cv, shuffle=True, random_state=self.random_state
         )
-        oof = cross_val_predict(
-            clone(pipeline), X, y.to_numpy(), cv=folds, method="predict_proba"
-        )[:, 1]
+        fixed = set(self.params or {})
+        grid = {
+            k: v
+            for k, v in (
+                get_preset(self.preset).param_grid if self.tune else {}
+            ).items()
+            if k not in fixed
+        }
+        best_params: dict[str, Any] = {}
+        if grid:
+            search = grid_search(
+                pipeline, grid, X, y.to_numpy(), list(folds.split(X, y.to_numpy()))
+            )
+            best_params = dict(search.best_params)
+            pipeline.set_params(**best_params)
+            oof = search.oof_scores[search.best_index]
+        else:
+            oof = cross_val_predict(
+                clone(pipeline), X, y.to_numpy(), cv=folds, method="predict_proba"
+            )[:, 1]
         threshold = choose_threshold(
             y.to_numpy(), oof, self.cutoff, min_sensitivity=self.min_sensitivity
         )
@@ -347,6 +373,7 @@ class RadiomicsModel:
             "oof_auc": float(auc_score(y.to_numpy(), oof)),
             "cutoff": self.cutoff if isinstance(self.cutoff, str) else "fixed",
             "cv": int(self.cv),
+            "best_params": {k: _plain(v) for k, v in best_params.items()},
         }
         self.radsarc_version_ = __version__
         logger.info(
@@ -504,6 +531,7 @@ class RadiomicsModel:
             "cutoff": self.cutoff,
             "min_sensitivity": self.min_sensitivity,
             "cv": self.cv,
+            "tune": bool(self.tune),
             "harmonise": bool(self.harmonise),
             "positive": None if self.positive is None else str(self.positive),
             "random_state": self.random_state,
@@ -668,6 +696,7 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
             cutoff=header.get("cutoff", "youden"),
             min_sensitivity=float(header.get("min_sensitivity", 0.9)),
             cv=int(header.get("cv", 5)),
+            tune=bool(header.get("tune", True)),
             positive=header.get("positive"),
             random_state=header.get("random_state", 0),
         )
@@ -686,3 +715,12 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
         ) from None
     logger.info("loaded model %s (radsarc %s)", path, version)
     return model
+
+
+def _plain(value):
+    """A JSON-friendly copy of a hyper-parameter value."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return repr(value)

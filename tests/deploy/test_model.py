@@ -172,3 +172,23 @@ def test_harmonised_model_with_stability_filter_round_trips(fitted_model, tmp_pa
     assert_allclose(
         result.predictions["probability"], expected["probability"], rtol=1e-12
     )
+
+
+def test_fit_tunes_the_preset_grid_on_the_training_folds(fitted_model):
+    from radsarc.evaluation._tuning import grid_search
+    from radsarc.presets import get_preset, make_preset
+
+    model_path, cohort, params = fitted_model
+    model = load_model(model_path)
+    best = model.training_summary_["best_params"]
+    grid = get_preset("peeken2019").param_grid
+    assert set(best) == set(grid)
+    # The same search, done by hand on the same features and folds.
+    X = extract_features(cohort, params)
+    y = cohort.labels.loc[X.index].astype(int).to_numpy()
+    folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(X, y))
+    search = grid_search(make_preset("peeken2019"), grid, X, y, folds)
+    assert best == search.best_params
+    assert model.pipeline_.get_params()["classifier__C"] == best["classifier__C"]
+    untuned = RadiomicsModel(preset="peeken2019", settings=params, cv=3, tune=False)
+    assert untuned.fit(cohort).training_summary_["best_params"] == {}
