@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -56,13 +57,35 @@ def _parse_cv(value: str) -> tuple[str, str | None]:
 
 
 def read_feature_table(
-    path: Path, label: str, exclude: tuple[str, ...] = (), positive: str | None = None
+    path: Path,
+    label: str,
+    exclude: tuple[str, ...] = (),
+    positive: str | None = None,
+    covariates: tuple[str, ...] = (),
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[str]]:
     """Read FEATURES.csv: case ids in the first column, a label column, features.
 
-    Returns ``(X, y, table, dropped)`` with the non-numeric columns that were
-    left out of X in ``dropped``.
+    When FEATURES.columns.yaml (written by ``radsarc extract``) is beside it,
+    the manifest columns it lists (label, group, covariates) are not features,
+    except the ``covariates`` asked for. Returns ``(X, y, table, dropped)`` with
+    the non-numeric columns that were left out of X in ``dropped``.
     """
+    from radsarc.cli._extract import columns_sidecar, read_columns_sidecar
+
+    roles = read_columns_sidecar(path)
+    clinical = [str(c) for c in roles["clinical"]] if roles else []
+    unknown = [c for c in covariates if c not in clinical]
+    if unknown:
+        raise ValueError(
+            f"--covariate {unknown[0]!r} is not a manifest column of {path}"
+            + (
+                f" (its manifest columns are {clinical})"
+                if roles
+                else f" ({columns_sidecar(path).name}, written by radsarc extract, "
+                "is not beside it; every numeric column is a feature anyway)"
+            )
+            + "."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"Feature table {path} does not exist.")
     table = pd.read_csv(path, index_col=0)
@@ -95,7 +118,8 @@ def read_feature_table(
                 "must be 0/1, or give --positive VALUE to name the positive class."
             )
         y = raw.astype(int)
-    features = table.drop(columns=[label, *exclude])
+    not_features = {label, *exclude} | (set(clinical) - set(covariates))
+    features = table.drop(columns=[c for c in table.columns if c in not_features])
     dropped = [
         c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
     ]
@@ -103,6 +127,19 @@ def read_feature_table(
     if X.shape[1] == 0:
         raise ValueError(f"{path} has no numeric feature columns besides {label!r}.")
     return X, y.rename(label), table, dropped
+
+
+def _read_settings_sidecar(path: Path) -> dict:
+    """FEATURES.settings.yaml as written by ``radsarc extract``: its settings, and
+    the engine and digest from its first (comment) line."""
+    text = path.read_text(encoding="utf-8")
+    out: dict = {"file": path.name}
+    first = text.splitlines()[0] if text else ""
+    found = re.match(r"# radsarc extraction settings \((.*)\); digest (\w+)", first)
+    if found:
+        out.update(engine=found.group(1), digest=found.group(2))
+    out["settings"] = yaml.safe_load(text)
+    return out
 
 
 @main.command("evaluate")
@@ -164,6 +201,15 @@ def read_feature_table(
     type=float,
     help="With --cutoff specificity: the sensitivity to keep.",
 )
+@click.option(
+    "--covariate",
+    "covariates",
+    multiple=True,
+    metavar="COLUMN",
+    help="Use this manifest covariate (e.g. age) as a feature too (repeat for "
+    "several). Without it, the manifest columns `radsarc extract` wrote beside the "
+    "features (label, group, covariates) are never features.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option(
     "--n-jobs", default=1, show_default=True, type=int, help="Splits run in parallel."
@@ -195,6 +241,7 @@ def evaluate_command(
     n_repeats,
     cutoff,
     min_sensitivity,
+    covariates,
     seed,
     n_jobs,
     out_dir,
@@ -203,8 +250,9 @@ def evaluate_command(
     """Evaluate presets on FEATURES.csv and write DIR/report.html and results.csv.
 
     FEATURES.csv has the case id in its first column, the label column and the
-    feature columns. Every step that learns from data is fitted on the training
-    part of each split only.
+    feature columns; the table `radsarc extract` writes works as is (its
+    manifest columns are not used as features, see --covariate). Every step
+    that learns from data is fitted on the training part of each split only.
     """
     from radsarc._parallel import parallel_backend
     from radsarc.evaluation import (
@@ -219,7 +267,9 @@ def evaluate_command(
 
     kind, arg = _parse_cv(cv)
     exclude = tuple(c for c in (group, arg if kind == "external" else None) if c)
-    X, y, table, dropped = read_feature_table(features, label, exclude, positive)
+    X, y, table, dropped = read_feature_table(
+        features, label, exclude, positive, covariates
+    )
     if dropped:
         click.echo(
             f"Ignoring {len(dropped)} non-numeric column(s): "
@@ -244,9 +294,19 @@ def evaluate_command(
         scheme = ExternalValidation(
             centres, test_centre=None if test_centre is None else str(test_centre)
         )
+    from radsarc.cli._extract import read_columns_sidecar
+
+    roles = read_columns_sidecar(features)
+    unused = [c for c in (roles or {}).get("clinical", []) if c != label and c in table]
+    unused = [c for c in unused if c not in covariates]
     click.echo(
         f"{len(X)} cases ({int(y.sum())} positive), {X.shape[1]} features; "
         f"{scheme.describe()['description']}."
+        + (
+            f" Manifest columns not used as features: {', '.join(unused)}."
+            if unused
+            else ""
+        )
     )
     results = []
     with parallel_backend(scheduler):
@@ -274,11 +334,7 @@ def evaluate_command(
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     # `radsarc extract` writes the settings beside the feature table.
     sidecar = features.with_name(features.name.removesuffix(".csv") + ".settings.yaml")
-    extraction = (
-        yaml.safe_load(sidecar.read_text(encoding="utf-8"))
-        if sidecar.is_file()
-        else None
-    )
+    extraction = _read_settings_sidecar(sidecar) if sidecar.is_file() else None
     path = write_report(
         section,
         out_dir,

@@ -6,14 +6,36 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
 from radsarc.cli._main import main, user_errors
 
 
-def _sidecar(out: Path, kind: str) -> Path:
-    """FEATURES.csv -> FEATURES.<kind>.csv beside it."""
+def _sidecar(out: Path, kind: str, suffix: str = ".csv") -> Path:
+    """FEATURES.csv -> FEATURES.<kind>.csv (or .<kind><suffix>) beside it."""
     name = out.name[: -len(".csv")] if out.name.endswith(".csv") else out.name
-    return out.with_name(f"{name}.{kind}.csv")
+    return out.with_name(f"{name}.{kind}{suffix}")
+
+
+def columns_sidecar(features: Path) -> Path:
+    """FEATURES.csv -> FEATURES.columns.yaml: which columns are not features."""
+    return _sidecar(features, "columns", ".yaml")
+
+
+def read_columns_sidecar(features: Path) -> dict | None:
+    """The column roles ``radsarc extract`` wrote beside FEATURES.csv, or None."""
+    import yaml
+
+    path = columns_sidecar(features)
+    if not path.is_file():
+        return None
+    roles = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(roles, dict) or not isinstance(roles.get("clinical"), list):
+        raise ValueError(
+            f"{path} is not a column file written by radsarc extract (expected a "
+            "'clinical' list of column names); delete it or write it again."
+        )
+    return roles
 
 
 @main.command()
@@ -58,9 +80,12 @@ def _sidecar(out: Path, kind: str) -> Path:
 def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet):
     """Extract radiomic features of every case in MANIFEST.
 
-    Writes OUT (features), OUT.diagnostics.csv and OUT.errors.csv (one row per
-    failed case and sequence: case_id, sequence, stage, file, message). Failed
-    cases do not stop the others; the exit code is 0 when the run finished.
+    Writes OUT (case_id, the manifest's label, group and covariate columns, then
+    the features: ready for `radsarc evaluate OUT --label label`),
+    OUT.diagnostics.csv, OUT.errors.csv (one row per failed case and sequence:
+    case_id, sequence, stage, file, message), OUT.settings.yaml and
+    OUT.columns.yaml (which columns are not features). Failed cases do not stop
+    the others; the exit code is 0 when the run finished.
     """
     from radsarc.features import ExtractionSettings, extract_features
     from radsarc.images import Cohort
@@ -86,7 +111,22 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
         scheduler=scheduler,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    result.features.to_csv(out, float_format="%.17g")
+    result.to_frame().to_csv(out, float_format="%.17g")
+    clinical = [str(c) for c in result.clinical.columns]
+    columns_sidecar(out).write_text(
+        "# Columns of " + out.name + " written by radsarc extract: the case id, "
+        "then the\n# manifest's clinical columns (not features), then "
+        "n_features feature columns.\n"
+        + yaml.safe_dump(
+            {
+                "case_id": result.features.index.name or "case_id",
+                "clinical": clinical,
+                "n_features": int(result.features.shape[1]),
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     result.diagnostics.to_csv(_sidecar(out, "diagnostics"))
     settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
     from radsarc.features._pyradiomics import ENGINE
@@ -103,7 +143,9 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
         click.echo(f"failed: {row.case_id}{seq} ({row.stage}): {row.message}", err=True)
     click.echo(
         f"wrote {out} ({result.features.shape[0]} cases x "
-        f"{result.features.shape[1]} features) in {result.elapsed:.1f} s"
+        f"{result.features.shape[1]} features"
+        + (f"; columns {', '.join(clinical)} from the manifest" if clinical else "")
+        + f") in {result.elapsed:.1f} s"
     )
     if result.n_failed:
         click.echo(f"errors table: {errors_path}")

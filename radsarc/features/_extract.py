@@ -51,6 +51,16 @@ class ExtractionResult:
         Cases computed in this run, taken whole from the cache, and failed.
     elapsed : float
         Wall time in seconds.
+    settings : ExtractionSettings
+        The settings the features were extracted with.
+    clinical : DataFrame
+        The manifest's ``label`` and ``group`` (when the manifest has them) and
+        its covariate columns, for the rows of ``features``, in manifest column
+        order. Not features: :meth:`to_frame` puts them beside the features.
+
+    See Also
+    --------
+    ExtractionResult.to_frame : the table ``radsarc extract`` writes.
     """
 
     features: pd.DataFrame
@@ -61,6 +71,35 @@ class ExtractionResult:
     n_failed: int = 0
     elapsed: float = 0.0
     settings: ExtractionSettings = field(default_factory=ExtractionSettings)
+    clinical: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Case id, label, group, covariates, then the features: one row per case.
+
+        This is the table ``radsarc extract`` writes, ready for ``radsarc
+        evaluate FEATURES.csv --label label``. The index is the case id;
+        ``label`` and ``group`` are present when the manifest has them.
+
+        Returns
+        -------
+        DataFrame
+            ``clinical`` joined with ``features`` (same rows, same order).
+
+        Raises
+        ------
+        ValueError
+            If a manifest column has the name of a feature column.
+        """
+        clash = [c for c in self.clinical.columns if c in self.features.columns]
+        if clash:
+            raise ValueError(
+                f"Manifest column(s) {clash} have the name of feature columns; "
+                "rename them in the manifest."
+            )
+        if self.clinical.shape[1] == 0:
+            return self.features.copy()
+        clinical = self.clinical.reindex(self.features.index)
+        return pd.concat([clinical, self.features], axis=1)
 
     @property
     def summary(self) -> str:
@@ -364,6 +403,7 @@ def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
     features = pd.DataFrame(feat_rows, index=idx, dtype=float)
     diagnostics = pd.DataFrame(diag_rows, index=idx, dtype=object)
     return ExtractionResult(
+        clinical=_clinical(cohort, idx),
         features=features,
         diagnostics=diagnostics,
         errors=pd.DataFrame(errors, columns=ERROR_COLUMNS),
@@ -372,6 +412,17 @@ def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
         n_failed=n_failed,
         settings=settings,
     )
+
+
+def _clinical(cohort: Cohort, index: pd.Index) -> pd.DataFrame:
+    """Label, group (when any case has one) and covariates of the cases in index."""
+    table = cohort.clinical()
+    empty = [
+        c for c in ("label", "group") if c in table.columns and table[c].isna().all()
+    ]
+    table = table.drop(columns=empty).loc[list(index)]
+    table.index = index
+    return table
 
 
 def _cell(value):
