@@ -1,5 +1,6 @@
 """Classifiers, samplers and the leak-free pipeline builder; published presets."""
 
+from radsarc.model._baselines import ClinicalBaseline, VolumeBaseline, volume_column
 from radsarc.model._bootstrap import BootstrapLogisticRegression
 from radsarc.model._nomogram import RadiomicsScore, make_nomogram_models
 from radsarc.model._presets import Preset, get_preset, list_presets, make_preset
@@ -22,9 +23,11 @@ __all__ = [
     "SELECTORS",
     "VOXEL_CLASSIFIERS",
     "BootstrapLogisticRegression",
+    "ClinicalBaseline",
     "CoxnetCV",
     "Preset",
     "RadiomicsScore",
+    "VolumeBaseline",
     "get_preset",
     "list_presets",
     "make_classifier",
@@ -36,4 +39,5 @@ __all__ = [
     "make_selector",
     "make_svm",
     "make_voxel_classifier",
+    "volume_column",
 ]
