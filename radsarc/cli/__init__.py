@@ -5,7 +5,15 @@ Each sub-command lives in its own private module and registers itself on
 message, not as a traceback from inside a dependency.
 """
 
-from radsarc.cli import _benchmark, _evaluate, _extract, _fetch, _fit, _synthetic  # noqa: F401
+from radsarc.cli import (  # noqa: F401
+    _benchmark,
+    _evaluate,
+    _extract,
+    _fetch,
+    _fit,
+    _presets,
+    _synthetic,
+)
 from radsarc.cli._main import main
 
 __all__ = ["main"]
