@@ -142,28 +142,47 @@ def _failure(task: _Task, stage: str, message: str, file: Path | str = "") -> di
     }
 
 
-def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None):
-    """Extract one case and sequence. Never raises for a case-level problem."""
-    cache = ResultCache(cache_root) if cache_root else None
+def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, dict]:
+    """The cache key of a task (content of its files and the settings)."""
     try:
         digests = [file_digest(task.image), file_digest(task.mask)]
     except FileNotFoundError:
         missing = task.image if not task.image.exists() else task.mask
         kind = "image" if missing == task.image else "mask"
-        return {"error": _failure(task, "read", f"{kind} file does not exist", missing)}
+        return None, {
+            "error": _failure(task, "read", f"{kind} file does not exist", missing)
+        }
     except OSError as exc:
-        return {"error": _failure(task, "read", f"cannot read file: {exc}", task.image)}
+        return None, {
+            "error": _failure(task, "read", f"cannot read file: {exc}", task.image)
+        }
     key = hashlib.sha256(
         json.dumps([task.case_id, task.sequence, *digests, settings.digest]).encode()
     ).hexdigest()
-    if cache is not None:
-        hit = cache.load(task.case_id, task.sequence, key)
-        if hit is not None:
-            return {
-                "features": hit["features"],
-                "diagnostics": hit["diagnostics"],
-                "cached": True,
-            }
+    return key, {}
+
+
+def _from_cache(task: _Task, cache_root: str | None, key: str) -> dict | None:
+    if cache_root is None:
+        return None
+    hit = ResultCache(cache_root).load(task.case_id, task.sequence, key)
+    if hit is None:
+        return None
+    return {
+        "features": hit["features"],
+        "diagnostics": hit["diagnostics"],
+        "cached": True,
+    }
+
+
+def _compute(
+    task: _Task, settings: ExtractionSettings, part: int = 0, n_parts: int = 1
+):
+    """Read, check, preprocess and extract one share of one case and sequence.
+
+    Returns ``{"error": ...}`` or ``{"regions": [(region, blocks, diagnostics)],
+    "other_labels": [...]}`` (see :meth:`Engine.extract_part`).
+    """
     try:
         image = read_image(task.image)
     except (ValueError, OSError) as exc:
@@ -203,11 +222,12 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
             )
         except (ValueError, RuntimeError) as exc:
             return {"error": _failure(task, "preprocess", str(exc), task.image)}
-    features, diagnostics = {}, {}
+    out = []
     for region, region_mask in regions.items():
-        prefix = f"{region}_" if region else ""
         try:
-            found, diag = _engine(settings).extract(image, region_mask, settings.label)
+            blocks, diag = _engine(settings).extract_part(
+                image, region_mask, settings.label, part, n_parts
+            )
         except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
             where = f" (region {region!r})" if region else ""
             return {
@@ -219,6 +239,24 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
                     task.image,
                 )
             }
+        out.append((region, blocks, diag))
+    return {"regions": out, "other_labels": other_labels}
+
+
+def _finish(task: _Task, parts: list[dict], cache_root: str | None, key: str):
+    """Merge the shares of one case and sequence; store the result in the cache."""
+    from radsarc.features._pyradiomics import merge_parts
+
+    for part in parts:
+        if "error" in part:
+            return {"error": part["error"]}
+    features, diagnostics = {}, {}
+    for i, (region, _, _) in enumerate(parts[0]["regions"]):
+        prefix = f"{region}_" if region else ""
+        found = merge_parts([part["regions"][i][1] for part in parts])
+        diag = {}
+        for part in parts:
+            diag.update(part["regions"][i][2])
         features.update({prefix + k: v for k, v in found.items()})
         diagnostics.update(
             {
@@ -228,14 +266,15 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
                 for k, v in diag.items()
             }
         )
+    other_labels = parts[0]["other_labels"]
     if other_labels:
         # The requested label is extracted, as pyradiomics does; the others are
         # named in the diagnostics so that a wrong `label` setting can be seen.
         diagnostics["diagnostics_radsarc_OtherMaskLabels"] = ",".join(
             str(v) for v in other_labels
         )
-    if cache is not None:
-        cache.store(
+    if cache_root is not None:
+        ResultCache(cache_root).store(
             task.case_id,
             task.sequence,
             key,
@@ -249,6 +288,17 @@ def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None)
             },
         )
     return {"features": features, "diagnostics": diagnostics, "cached": False}
+
+
+def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None):
+    """Extract one case and sequence. Never raises for a case-level problem."""
+    key, failed = _cache_key(task, settings)
+    if failed:
+        return failed
+    hit = _from_cache(task, cache_root, key)
+    if hit is not None:
+        return hit
+    return _finish(task, [_compute(task, settings)], cache_root, key)
 
 
 def _other_labels(mask, label: int) -> list[int]:
@@ -332,9 +382,15 @@ def extract_features(
     ]
     cache_root = str(cache_dir) if cache_dir is not None else None
     # Build the engine once here: a bad parameter combination fails before any work.
-    _engine(settings)
-    jobs = (delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks))
+    engine = _engine(settings)
+    n_parts = _shares(engine, len(tasks), n_jobs, scheduler)
     outputs: list[dict | None] = [None] * len(tasks)
+    if n_parts > 1:
+        jobs, pending = _split_jobs(tasks, settings, cache_root, n_parts, outputs)
+    else:
+        jobs = (
+            delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks)
+        )
     with (
         parallel_backend(scheduler),
         tqdm(
@@ -351,8 +407,22 @@ def extract_features(
             batch_size=1,
         )
         for i, out in runner(jobs):
-            outputs[i] = out
-            bar.update()
+            if n_parts == 1:
+                outputs[i] = out
+                bar.update()
+                continue
+            # One share of a case split over processes (``out`` is a part).
+            task_index, part = i
+            shares = pending[task_index]
+            shares[part] = out
+            if all(share is not None for share in shares):
+                key = shares.key
+                outputs[task_index] = _finish(
+                    tasks[task_index], shares, cache_root, key
+                )
+                bar.update()
+        if n_parts > 1:
+            bar.update(sum(1 for i in range(len(tasks)) if i not in pending))
     result = _assemble(cohort, tasks, outputs, settings)
     result.elapsed = time.perf_counter() - start
     logger.info("%s in %.1f s", result.summary, result.elapsed)
@@ -370,6 +440,53 @@ def extract_features(
 
 def _indexed(i, task, settings, cache_root):
     return i, _run_task(task, settings, cache_root)
+
+
+def _part(i, part, task, settings, n_parts):
+    return (i, part), _compute(task, settings, part, n_parts)
+
+
+class _Shares(list):
+    """The shares of one case and sequence, and its cache key."""
+
+    key: str = ""
+
+
+def _shares(engine, n_tasks: int, n_jobs: int, scheduler) -> int:
+    """Into how many shares each case is split (1: not split).
+
+    With fewer cases than worker processes, the filtered images of a case (the
+    original, each LoG sigma, each wavelet decomposition) are spread over the
+    idle processes; a case with a single image type is not split.
+    """
+    if scheduler is not None or n_tasks == 0:
+        return 1
+    from joblib import effective_n_jobs
+
+    workers = effective_n_jobs(n_jobs)
+    if n_tasks >= workers:
+        return 1
+    return max(1, min(workers // n_tasks, engine.n_units(3)))
+
+
+def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
+    """Jobs for the shares of every task not in the cache (outputs filled)."""
+    pending: dict[int, _Shares] = {}
+    jobs = []
+    for i, task in enumerate(tasks):
+        key, failed = _cache_key(task, settings)
+        if failed:
+            outputs[i] = failed
+            continue
+        hit = _from_cache(task, cache_root, key)
+        if hit is not None:
+            outputs[i] = hit
+            continue
+        shares = _Shares([None] * n_parts)
+        shares.key = key
+        pending[i] = shares
+        jobs += [delayed(_part)(i, k, task, settings, n_parts) for k in range(n_parts)]
+    return jobs, pending
 
 
 def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:

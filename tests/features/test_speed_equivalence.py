@@ -221,3 +221,83 @@ def test_shape_coefficients_large_mask_uses_hull_and_matches():
     a, v, d = shape_coefficients(mask, spacing)
     np.testing.assert_allclose([a, v], [area, volume], rtol=1e-12)
     assert tuple(d) == tuple(diameters)
+
+
+# --- LoG on a crop, and one case spread over processes ------------------------
+def test_log_on_a_crop_of_a_large_volume():
+    # A small ROI in a large volume: the LoG runs on the ROI's box plus 20 sigma.
+    from radsarc.features._pyradiomics import LOG_MARGIN_SIGMAS, _log_images
+
+    image, mask = _synthetic(
+        (40, 120, 120), (4, 12, 12), seed=7, spacing=(1.0, 1.0, 1.5)
+    )
+    roi = sitk.GetArrayFromImage(mask).astype(bool)
+    z, y, x = np.where(roi)
+    bbox = np.array([x.min(), x.max(), y.min(), y.max(), z.min(), z.max()])
+    crops = list(_log_images(image, bbox, [(0, 1.0), (1, 2)]))
+    assert [c[0] for c in crops] == [0, 1]
+    assert [c[2] for c in crops] == ["log-sigma-1-0-mm-3D", "log-sigma-2-mm-3D"]
+    margin = int(np.ceil(LOG_MARGIN_SIGMAS * 1.0 / 1.0))
+    assert crops[0][1].GetSize()[0] == min(120, x.max() - x.min() + 1 + 2 * margin)
+    assert crops[0][1].GetSize()[0] < image.GetSize()[0]
+    params = {
+        "imageType": {"LoG": {"sigma": [1.0, 2]}},
+        "featureClass": {"firstorder": None, "glcm": None, "glszm": None},
+    }
+    assert _assert_same(params, image, mask) == 2 * (18 + 24 + 16)
+
+
+def test_shares_of_a_case_merge_to_the_whole(small):
+    from radsarc.features._pyradiomics import merge_parts
+
+    image, mask = small
+    params = {
+        "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}},
+        "featureClass": {"firstorder": None, "shape": None, "glcm": None},
+        "setting": {"additionalInfo": True},
+    }
+    engine = Engine(params)
+    assert engine.n_units() == 1 + 2 + 8
+    whole, diagnostics = engine.extract(image, mask, 1)
+    shares = [engine.extract_part(image, mask, 1, k, 3) for k in range(3)]
+    # units 0, 3, 6, 9 (+ shape); 1, 4, 7, 10; 2, 5, 8
+    assert [len(blocks) for blocks, _ in shares] == [5, 4, 3]
+    assert shares[1][1] == {}
+    assert shares[0][1] == diagnostics
+    merged = merge_parts([blocks for blocks, _ in shares])
+    assert list(merged) == list(whole)  # pyradiomics' order
+    assert merged == whole  # the same operations, so exactly equal
+    with pytest.raises(ValueError, match=r"part must be in \[0, 3\); got 3"):
+        engine.extract_part(image, mask, 1, 3, 3)
+
+
+def test_one_case_over_two_processes_equals_one_process(small, tmp_path):
+    import pandas as pd
+
+    from radsarc.features import extract_features
+    from radsarc.images import Cohort
+
+    image, mask = small
+    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
+    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
+    cohort = Cohort.from_frame(
+        pd.DataFrame(
+            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
+            columns=["case_id", "image", "mask"],
+        )
+    )
+    params = {
+        "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}, "Wavelet": {}},
+        "featureClass": {"firstorder": None, "glrlm": None},
+    }
+    one = extract_features(cohort, params, n_jobs=1)
+    result = extract_features(
+        cohort, params, n_jobs=2, cache_dir=tmp_path / "cache", return_result=True
+    )
+    pd.testing.assert_frame_equal(result.features, one, check_exact=True)
+    assert result.summary == "extracted: 1 computed, 0 from cache, 0 failed"
+    again = extract_features(
+        cohort, params, n_jobs=2, cache_dir=tmp_path / "cache", return_result=True
+    )
+    assert again.summary == "extracted: 0 computed, 1 from cache, 0 failed"
+    pd.testing.assert_frame_equal(again.features, one, check_exact=True)
