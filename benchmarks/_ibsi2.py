@@ -1,0 +1,338 @@
+"""IBSI-2 conformance: phase 1 (response maps) and phase 2 (CT phantom features).
+
+Used by ``benchmarks/ibsi.py``; run alone with
+``python benchmarks/_ibsi2.py --out DIR [--phase 1|2]``.
+
+Phase 1 writes ``DIR/ibsi2_phase1/<test id>.nii.gz`` (the response map of every
+test, on the reference map's grid) and compares each with the consensus map:
+the IBSI criterion is ``max |ours - reference| <= 1 %`` of the reference map's
+intensity range. Phase 2 writes ``DIR/ibsi2_phase2.csv``
+(``filter_id,feature_tag,value``): intensity statistics of the filtered CT
+phantom for the 18 configurations 1.A-9.B, and compares them with the
+reference values and tolerances.
+
+The test settings are those of the IBSI-2 reference manual (Depeursinge et al.,
+arXiv:2006.05470, chapter "Benchmarking"): phase 1 on the 64^3 digital phantoms
+(2 mm voxels, no interpolation), phase 2 on the IBSI-1 CT phantom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from radsarc.images._filters import ImageFilter  # noqa: E402
+
+DATA = Path(
+    os.environ.get(
+        "RADSARC_IBSI_DATA",
+        Path(__file__).resolve().parents[2] / "shared" / "data" / "ibsi",
+    )
+)
+if not DATA.is_dir():
+    DATA = Path("/work/shared/data/ibsi")
+
+# test id -> (phantom, filter name, parameters). 2D filters act in axial planes.
+PHASE1: dict[str, tuple[str, str, dict]] = {
+    "1_a_1": ("checkerboard", "mean", {"support": 15, "boundary": "zero"}),
+    "1_a_2": ("checkerboard", "mean", {"support": 15, "boundary": "nearest"}),
+    "1_a_3": ("checkerboard", "mean", {"support": 15, "boundary": "periodic"}),
+    "1_a_4": ("checkerboard", "mean", {"support": 15, "boundary": "mirror"}),
+    "1_b_1": ("impulse", "mean", {"support": 15, "boundary": "zero", "dimensions": 2}),
+    "2_a": ("impulse", "log", {"sigma": 3.0, "truncate": 4.0, "boundary": "zero"}),
+    "2_b": (
+        "checkerboard",
+        "log",
+        {"sigma": 5.0, "truncate": 4.0, "boundary": "mirror"},
+    ),
+    "2_c": (
+        "checkerboard",
+        "log",
+        {"sigma": 5.0, "truncate": 4.0, "boundary": "mirror", "dimensions": 2},
+    ),
+    "3_a_1": ("impulse", "laws", {"kernel": "E5L5S5", "boundary": "zero"}),
+    "3_a_2": (
+        "impulse",
+        "laws",
+        {
+            "kernel": "E5L5S5",
+            "boundary": "zero",
+            "rotation_invariance": True,
+            "pooling": "max",
+        },
+    ),
+    "3_a_3": (
+        "impulse",
+        "laws",
+        {
+            "kernel": "E5L5S5",
+            "boundary": "zero",
+            "rotation_invariance": True,
+            "pooling": "max",
+            "energy_distance": 7,
+        },
+    ),
+    "3_b_1": ("checkerboard", "laws", {"kernel": "E3W5R5", "boundary": "mirror"}),
+    "3_b_2": (
+        "checkerboard",
+        "laws",
+        {
+            "kernel": "E3W5R5",
+            "boundary": "mirror",
+            "rotation_invariance": True,
+            "pooling": "max",
+        },
+    ),
+    "3_b_3": (
+        "checkerboard",
+        "laws",
+        {
+            "kernel": "E3W5R5",
+            "boundary": "mirror",
+            "rotation_invariance": True,
+            "pooling": "max",
+            "energy_distance": 7,
+        },
+    ),
+    "3_c_1": (
+        "checkerboard",
+        "laws",
+        {"kernel": "L5S5", "boundary": "mirror", "dimensions": 2},
+    ),
+    "3_c_2": (
+        "checkerboard",
+        "laws",
+        {
+            "kernel": "L5S5",
+            "boundary": "mirror",
+            "dimensions": 2,
+            "rotation_invariance": True,
+            "pooling": "max",
+        },
+    ),
+    "3_c_3": (
+        "checkerboard",
+        "laws",
+        {
+            "kernel": "L5S5",
+            "boundary": "mirror",
+            "dimensions": 2,
+            "rotation_invariance": True,
+            "pooling": "max",
+            "energy_distance": 7,
+        },
+    ),
+    "4_a_1": (
+        "impulse",
+        "gabor",
+        {
+            "sigma": 10.0,
+            "wavelength": 4.0,
+            "gamma": 0.5,
+            "theta": 60.0,
+            "boundary": "zero",
+        },
+    ),
+    "4_a_2": (
+        "impulse",
+        "gabor",
+        {
+            "sigma": 10.0,
+            "wavelength": 4.0,
+            "gamma": 0.5,
+            "theta": 0.0,
+            "boundary": "zero",
+            "rotation_invariance": True,
+            "theta_step": 45.0,
+            "pooling": "mean",
+            "orthogonal_planes": True,
+        },
+    ),
+    "4_b_1": (
+        "sphere",
+        "gabor",
+        {
+            "sigma": 20.0,
+            "wavelength": 8.0,
+            "gamma": 2.5,
+            "theta": 225.0,
+            "boundary": "mirror",
+        },
+    ),
+    "4_b_2": (
+        "sphere",
+        "gabor",
+        {
+            "sigma": 20.0,
+            "wavelength": 8.0,
+            "gamma": 2.5,
+            "theta": 0.0,
+            "boundary": "mirror",
+            "rotation_invariance": True,
+            "theta_step": 22.5,
+            "pooling": "mean",
+            "orthogonal_planes": True,
+        },
+    ),
+    "5_a_1": (
+        "impulse",
+        "wavelet",
+        {"wavelet": "db2", "subband": "LHL", "boundary": "zero"},
+    ),
+    "5_a_2": (
+        "impulse",
+        "wavelet",
+        {
+            "wavelet": "db2",
+            "subband": "LHL",
+            "boundary": "zero",
+            "rotation_invariance": True,
+        },
+    ),
+    "6_a_1": (
+        "sphere",
+        "wavelet",
+        {"wavelet": "coif1", "subband": "HHL", "boundary": "periodic"},
+    ),
+    "6_a_2": (
+        "sphere",
+        "wavelet",
+        {
+            "wavelet": "coif1",
+            "subband": "HHL",
+            "boundary": "periodic",
+            "rotation_invariance": True,
+        },
+    ),
+    "7_a_1": (
+        "checkerboard",
+        "wavelet",
+        {
+            "wavelet": "haar",
+            "subband": "LLL",
+            "level": 2,
+            "boundary": "mirror",
+            "rotation_invariance": True,
+        },
+    ),
+    "7_a_2": (
+        "checkerboard",
+        "wavelet",
+        {
+            "wavelet": "haar",
+            "subband": "HHH",
+            "level": 2,
+            "boundary": "mirror",
+            "rotation_invariance": True,
+        },
+    ),
+    "8_a_1": ("checkerboard", "simoncelli", {"level": 1, "boundary": "periodic"}),
+    "8_a_2": ("checkerboard", "simoncelli", {"level": 2, "boundary": "periodic"}),
+    "8_a_3": ("checkerboard", "simoncelli", {"level": 3, "boundary": "periodic"}),
+    "9_a": (
+        "impulse",
+        "log",
+        {"sigma": 3.0, "truncate": 4.0, "boundary": "zero", "riesz_order": [1, 0, 0]},
+    ),
+    "9_b_1": (
+        "sphere",
+        "log",
+        {"sigma": 3.0, "truncate": 4.0, "boundary": "zero", "riesz_order": [0, 2, 0]},
+    ),
+    "10_b_1": (
+        "pattern_1",
+        "simoncelli",
+        {"level": 1, "boundary": "nearest", "riesz_order": [0, 2, 0]},
+    ),
+}
+
+
+def _read(path: Path) -> tuple[np.ndarray, sitk.Image]:
+    img = sitk.ReadImage(str(path))
+    return sitk.GetArrayFromImage(img).astype(np.float64), img
+
+
+def phantom(name: str) -> tuple[np.ndarray, sitk.Image]:
+    return _read(
+        DATA / "ibsi2_digital_phantoms" / "nifti" / name / "image" / f"{name}.nii.gz"
+    )
+
+
+def reference_map(test_id: str) -> tuple[np.ndarray, sitk.Image]:
+    return _read(DATA / "ibsi2_reference_response_maps" / f"{test_id}-ValidCRM.nii.gz")
+
+
+def response_map(test_id: str) -> np.ndarray:
+    name, filt, params = PHASE1[test_id]
+    image, img = phantom(name)
+    spacing = img.GetSpacing()[::-1]
+    return ImageFilter(filt, params)(image, spacing)
+
+
+def run_phase1(out_dir) -> list[dict]:
+    """Write every phase-1 response map and return one conformance row per test."""
+    out = Path(out_dir) / "ibsi2_phase1"
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for test_id in sorted(PHASE1, key=_sort_key):
+        ref, ref_img = reference_map(test_id)
+        t0 = time.perf_counter()
+        ours = response_map(test_id)
+        seconds = time.perf_counter() - t0
+        written = sitk.GetImageFromArray(ours.astype(np.float32))
+        written.CopyInformation(ref_img)
+        sitk.WriteImage(written, str(out / f"{test_id}.nii.gz"))
+        span = float(ref.max() - ref.min())
+        diff = float(np.max(np.abs(ours - ref)))
+        rel = diff / span if span > 0 else diff
+        rows.append(
+            {
+                "phase": "IBSI-2 phase 1",
+                "test": test_id,
+                "filter": PHASE1[test_id][1],
+                "max_abs_diff": diff,
+                "range": span,
+                "relative": rel,
+                "passed": rel <= 0.01,
+                "seconds": seconds,
+            }
+        )
+    return rows
+
+
+def _sort_key(test_id: str):
+    return [int(p) if p.isdigit() else p for p in test_id.split("_")]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--phase", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--only", nargs="*", default=None)
+    args = parser.parse_args(argv)
+    if args.only:
+        for k in list(PHASE1):
+            if k not in args.only:
+                del PHASE1[k]
+    print("load", os.getloadavg())
+    if args.phase in ("1", "both"):
+        rows = run_phase1(args.out)
+        for r in rows:
+            print(
+                f"{r['test']:7s} {r['filter']:10s} {r['relative'] * 100:8.3f} % "
+                f"{'PASS' if r['passed'] else 'FAIL'} {r['seconds']:.2f}s"
+            )
+        print(f"phase 1: {sum(r['passed'] for r in rows)}/{len(rows)} maps within 1 %")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
