@@ -1,8 +1,13 @@
 """Extraction speed and memory: radsarc against plain pyradiomics, side by side.
 
 Builds synthetic sarcoma-sized cases (an irregular ellipsoid ROI of ~480k voxels
-in a 60x320x320 volume at 0.8x0.8x3 mm, and an ~11k-voxel one), then for each case
-and feature set:
+in a 60x320x320 volume at 0.8x0.8x3 mm, and an ~11k-voxel one), then
+
+* times whole processes, start-up included, on the large case: a fresh
+  ``python`` running pyradiomics against ``python -m radsarc extract ... --n-jobs
+  2`` (each feature set; values compared through the written CSVs);
+
+and for each case and feature set:
 
 * times plain pyradiomics (``RadiomicsFeatureExtractor(params).execute(image,
   mask)``) and radsarc (``extract_features`` on a one-case cohort, one process),
@@ -16,7 +21,7 @@ and finally times a cohort: a plain pyradiomics loop against radsarc with
 
 Usage::
 
-    python benchmarks/extraction_speed.py [--repeat 3] [--quick]
+    python benchmarks/extraction_speed.py [--repeat 3] [--quick] [--whole-process-only]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -147,11 +153,86 @@ def peak_memory(engine: str, image: str, mask: str, config: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+_PYRADIOMICS_SCRIPT = """
+import csv, logging, sys
+import radiomics
+from radiomics.featureextractor import RadiomicsFeatureExtractor
+radiomics.setVerbosity(logging.ERROR)
+image, mask, params, out = sys.argv[1:5]
+result = RadiomicsFeatureExtractor(params).execute(image, mask)
+row = {k: float(v) for k, v in result.items() if not k.startswith("diagnostics")}
+with open(out, "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(row)
+    writer.writerow([repr(v) for v in row.values()])
+"""
+
+
+def whole_process(folder: Path, image: str, mask: str, config: str, n_jobs: int):
+    """Wall time of one fresh process each, start-up included.
+
+    pyradiomics: ``python -c <script>`` (import, extract one case, write a CSV);
+    radsarc: ``python -m radsarc extract MANIFEST --params P --out F --n-jobs N
+    --no-cache -q``. Returns (pyradiomics s, radsarc s, max rel diff).
+    """
+    import yaml
+
+    params = folder / f"{abs(hash(config))}.yaml"
+    params.write_text(yaml.safe_dump(CONFIGS[config]))
+    manifest = folder / "whole.csv"
+    manifest.write_text(f"case_id,image,mask\ncase,{image},{mask}\n")
+    ref_csv, got_csv = folder / "ref.csv", folder / "got.csv"
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PYRADIOMICS_SCRIPT,
+            image,
+            mask,
+            str(params),
+            str(ref_csv),
+        ],
+        check=True,
+    )
+    t_py = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "radsarc",
+            "extract",
+            str(manifest),
+            "--params",
+            str(params),
+            "--out",
+            str(got_csv),
+            "--n-jobs",
+            str(n_jobs),
+            "--no-cache",
+            "-q",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    t_rs = time.perf_counter() - start
+    ref = pd.read_csv(ref_csv).iloc[0].to_dict()
+    got = pd.read_csv(got_csv, index_col=0).iloc[0]
+    got = {k: float(got[k]) for k in ref}
+    return t_py, t_rs, compare(ref, got)[0]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
     parser.add_argument("--quick", action="store_true", help="original features only")
     parser.add_argument("--cohort", type=int, default=6, help="cases in the cohort")
+    parser.add_argument(
+        "--whole-process-only",
+        action="store_true",
+        help="only the whole-process timings (large ROI, both feature sets)",
+    )
     args = parser.parse_args(argv)
     configs = dict(list(CONFIGS.items())[:1]) if args.quick else CONFIGS
 
@@ -161,6 +242,35 @@ def main(argv=None):
             "large": make_case(folder, "large", (19.5, 78, 73), seed=0),
             "small": make_case(folder, "small", (5, 26, 24), seed=1),
         }
+        # Whole process, start-up included: one fresh process each, the large
+        # ROI, radsarc with --n-jobs 2 (the image types of the one case are
+        # spread over the two processes).
+        rows = []
+        for config in configs:
+            times = [
+                whole_process(folder, *cases["large"][:2], config, n_jobs=2)
+                for _ in range(args.repeat)
+            ]
+            t_py = min(t[0] for t in times)
+            t_rs = min(t[1] for t in times)
+            rows.append(
+                {
+                    "features": config,
+                    "pyradiomics s": t_py,
+                    "radsarc -j2 s": t_rs,
+                    "speed-up": t_py / t_rs,
+                    "max rel diff": max(t[2] for t in times),
+                }
+            )
+        print(
+            f"Whole process, large ROI ({cases['large'][2]} vox), best of "
+            f"{args.repeat}; load average {os.getloadavg()[0]:.2f}:"
+        )
+        print(
+            pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}")
+        )
+        if args.whole_process_only:
+            return
         # Warm both engines (imports, pyradiomics' class discovery).
         run_pyradiomics(*cases["small"][:2], {"featureClass": {"firstorder": None}})
         run_radsarc(*cases["small"][:2], {"featureClass": {"firstorder": None}})

@@ -401,6 +401,11 @@ def extract_features(
             leave=False,
         ) as bar,
     ):
+        if scheduler is None:
+            # One job runs in this process: starting worker processes for it
+            # would only add their start-up time.
+            jobs = list(jobs)
+            n_jobs = 1 if len(jobs) <= 1 else n_jobs
         runner = Parallel(
             n_jobs=n_jobs if scheduler is None else -1,
             return_as="generator_unordered",
