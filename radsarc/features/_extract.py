@@ -128,7 +128,7 @@ def _engine(settings: ExtractionSettings):
 
     digest = settings.digest
     if digest not in _ENGINES:
-        _ENGINES[digest] = Engine(settings.to_dict())
+        _ENGINES[digest] = Engine(settings.to_dict(), filters=settings.filters)
     return _ENGINES[digest]
 
 

@@ -52,6 +52,7 @@ from radiomics.glcm import RadiomicsGLCM
 from radiomics.shape import RadiomicsShape
 
 from radsarc.features import _mesh
+from radsarc.images._filters import filtered_image
 
 __all__ = [
     "ENGINE",
@@ -630,10 +631,15 @@ class Engine:
     params : dict
         A pyradiomics parameter dict (see
         :meth:`radsarc.features.ExtractionSettings.to_dict`).
+    filters : sequence of ImageFilter, default=()
+        IBSI-2 filters (:class:`radsarc.images._filters.ImageFilter`): each
+        adds an image type after pyradiomics' own, filtered by radsarc and
+        passed to pyradiomics' feature classes like a built-in filtered image.
     """
 
-    def __init__(self, params: dict) -> None:
+    def __init__(self, params: dict, filters=()) -> None:
         self._extractor = featureextractor.RadiomicsFeatureExtractor(params)
+        self._filters = tuple(filters)
 
     def extract(
         self, image: sitk.Image, mask: sitk.Image, label: int
@@ -691,7 +697,7 @@ class Engine:
         Counted from the settings alone (the LoG sigmas, the wavelet levels); an
         image type whose count is not known beforehand counts as one.
         """
-        return sum(len(units) for _, units in self._units(ndim))
+        return sum(len(units) for _, units in self._units(ndim)) + len(self._filters)
 
     def _units(self, ndim: int):
         """``(image type, [unit, ...])`` in pyradiomics' order."""
@@ -805,6 +811,21 @@ class Engine:
                         ),
                     )
                 del filtered
+        for k, image_filter in enumerate(self._filters, start=index):
+            if k % n_parts != part:
+                continue
+            filtered = filtered_image(image, mask, label, image_filter)
+            yield (
+                k,
+                self._one(
+                    filtered,
+                    mask,
+                    bounding_box,
+                    image,
+                    image_filter.type_name,
+                    settings,
+                ),
+            )
 
     def _one(self, filtered, mask, bounding_box, image, type_name, kwargs):
         cropped, cropped_mask = _crop_to(filtered, mask, bounding_box, image)

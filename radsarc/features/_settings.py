@@ -21,6 +21,7 @@ import yaml
 
 from radsarc.exceptions import SettingsError
 from radsarc.images import PreprocessingConfig, nyul_landmarks_for
+from radsarc.images._filters import FILTER_NAMES, ImageFilter
 
 __all__ = ["ExtractionSettings"]
 
@@ -87,7 +88,14 @@ _VOXEL_SETTINGS: dict[str, tuple] = {
     "initValue": ("float", None),
     "voxelBatch": ("int", ("gt", 0)),
 }
-_SECTIONS = ("imageType", "featureClass", "setting", "voxelSetting", "preprocessing")
+_SECTIONS = (
+    "imageType",
+    "featureClass",
+    "setting",
+    "voxelSetting",
+    "preprocessing",
+    "filter",
+)
 #: Settings that may be None (meaning "off"), as in pyradiomics' defaults.
 _NULLABLE = {
     "minimumROISize",
@@ -240,6 +248,47 @@ def _check_settings(where: str, values, schema: dict) -> dict:
     return out
 
 
+def _check_filters(where: str, filters) -> tuple[ImageFilter, ...]:
+    """The ``filter`` section -> validated :class:`ImageFilter` objects."""
+    if filters is None:
+        return ()
+    if (
+        isinstance(filters, Mapping)
+        or isinstance(filters, str)
+        or not isinstance(filters, list | tuple)
+    ):
+        raise SettingsError(
+            f"{where}Section 'filter' must be a list of filters, each a mapping "
+            f"with 'name' and its parameters; got {type(filters).__name__}."
+        )
+    out = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(filters):
+        if isinstance(item, ImageFilter):
+            out.append(item)
+        else:
+            if not isinstance(item, Mapping) or "name" not in item:
+                raise SettingsError(
+                    f"{where}filter[{i}] must be a mapping with 'name' (one of "
+                    f"{', '.join(FILTER_NAMES)}) and the filter's parameters; "
+                    f"got {item!r}."
+                )
+            params = {k: _thaw(v) for k, v in item.items() if k != "name"}
+            try:
+                out.append(ImageFilter(str(item["name"]), params))
+            except ValueError as exc:
+                raise SettingsError(f"{where}filter[{i}]: {exc}") from None
+        name = out[-1].type_name
+        if name in seen:
+            raise SettingsError(
+                f"{where}filter[{i}] gives the same image type {name!r} as "
+                f"filter[{seen[name]}] (only the boundary condition differs?); "
+                "each filter must give distinct feature columns."
+            )
+        seen[name] = i
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ExtractionSettings:
     """Frozen, validated feature-extraction settings.
@@ -264,6 +313,13 @@ class ExtractionSettings:
         radsarc's MRI preprocessing steps (N4, resampling, normalisation,
         resegmentation, peritumoral ring), applied before pyradiomics; see
         :class:`radsarc.images.PreprocessingConfig`.
+    filters : sequence of mapping, default=()
+        IBSI-2 convolutional filters (the ``filter`` section of the parameter
+        file): each a mapping with ``name`` (mean, log, laws, gabor, wavelet,
+        simoncelli) and that filter's parameters. Each adds an image type whose
+        features are computed like pyradiomics' filtered images, with columns
+        prefixed by its name (``ibsi2-laws-L5E5E5-energy-7-invariant-max-3D_...``);
+        see docs/extraction.md.
     source : str, default=""
         Where the settings were read from (for messages only; not hashed).
 
@@ -281,6 +337,7 @@ class ExtractionSettings:
     preprocessing: PreprocessingConfig | Mapping = field(
         default_factory=PreprocessingConfig
     )
+    filters: tuple = ()
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -338,6 +395,7 @@ class ExtractionSettings:
                         f"{', '.join(classes[name])}."
                     )
             feature_classes[name] = list(feats)
+        object.__setattr__(self, "filters", _check_filters(where, self.filters))
         object.__setattr__(self, "image_types", _freeze(image_types))
         object.__setattr__(self, "feature_classes", _freeze(feature_classes))
         object.__setattr__(self, "setting", _freeze(setting))
@@ -371,6 +429,7 @@ class ExtractionSettings:
             setting=params.get("setting") or {},
             voxel_setting=params.get("voxelSetting") or {},
             preprocessing=params.get("preprocessing") or {},
+            filters=params.get("filter") or (),
             source=source,
         )
 
@@ -439,6 +498,7 @@ class ExtractionSettings:
             setting=self.setting,
             voxel_setting=self.voxel_setting,
             preprocessing=steps,
+            filters=self.filters,
             source=self.source,
         )
 
@@ -470,6 +530,8 @@ class ExtractionSettings:
         out = self.to_dict()
         if self.preprocessing:
             out["preprocessing"] = self.preprocessing.to_dict()
+        if self.filters:
+            out["filter"] = [f.to_dict() for f in self.filters]
         return out
 
     @property
