@@ -1,13 +1,15 @@
 """Stage 2: radiomic features from images and masks.
 
 pyradiomics does the computing, behind one module of radsarc
-(:mod:`radsarc.features._pyradiomics`); this stage adds validated settings,
+(:mod:`radsarc.features._pyradiomics`; voxel-based texture maps have their own
+engine, :mod:`radsarc.features._maps_engine`); this stage adds validated settings,
 parallel and cached extraction over a cohort, and per-case error records.
 """
 
 from radsarc.features._delta import delta_features
 from radsarc.features._extract import ExtractionResult, extract_features
 from radsarc.features._ibsi import ibsi_code, ibsi_table
+from radsarc.features._maps import MapsResult, feature_maps
 from radsarc.features._robustness import (
     ICC_KINDS,
     PERTURBATIONS,
@@ -32,9 +34,11 @@ __all__ = [
     "LOCAL_STATISTICS",
     "ExtractionResult",
     "ExtractionSettings",
+    "MapsResult",
     "RobustnessResult",
     "delta_features",
     "extract_features",
+    "feature_maps",
     "ibsi_code",
     "ibsi_table",
     "icc_table",

@@ -1,0 +1,640 @@
+"""Voxel-based texture maps with pyradiomics' values, computed at the speed of a CPU.
+
+pyradiomics' ``voxelBased`` extraction computes, for every voxel of the region,
+the features of the kernel around it: a full ``Ng x Ng x 13`` GLCM per voxel and
+dense formulas over it, and a per-row ``nanpercentile`` for first order. Here:
+
+* **GLCM**: one compiled pass per voxel and angle (:mod:`radsarc.features._kernels`)
+  counts the kernel's pairs into the few cells they occupy and computes every
+  feature from those cells; the maximal correlation coefficient is the second
+  singular value of :math:`D_x^{-1/2} P D_y^{-1/2}` (the eigenvalues of
+  pyradiomics' :math:`Q` are its squares), on the gray levels present only.
+  Angles whose :math:`Q` is (numerically) of rank one, where pyradiomics' own
+  result is the square root of rounding noise (0, ~1e-8 or NaN, which changes
+  the mean over angles), are recomputed for those voxels with pyradiomics' own
+  dense formulas on the same matrices, so their values are pyradiomics'.
+* **GLRLM, GLSZM, GLDM, NGTDM**: the kernel matrices are filled by compiled loops
+  that follow pyradiomics' C extension rule by rule, then pyradiomics' own
+  (vectorised) coefficient and feature functions run on them.
+* **First order**: pyradiomics' own formulas on the same ``(voxels, kernel)``
+  array; only the per-row percentiles and medians are replaced by one sort of
+  the whole array (same interpolation, same values).
+
+Everything pyradiomics does per batch of voxels (``voxelBatch``: deleting angles
+that are empty for the whole batch, a failed feature leaving ``initValue`` for
+the batch) is reproduced per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import radiomics
+import SimpleITK as sitk
+from radiomics import cMatrices, featureextractor, imageoperations
+from radiomics.firstorder import RadiomicsFirstOrder
+from radiomics.glcm import RadiomicsGLCM
+from radiomics.gldm import RadiomicsGLDM
+from radiomics.glrlm import RadiomicsGLRLM
+from radiomics.glszm import RadiomicsGLSZM
+from radiomics.ngtdm import RadiomicsNGTDM
+
+from radsarc.features import _kernels
+from radsarc.features._pyradiomics import _check_mask, _load
+
+__all__ = ["MAP_CLASSES", "compute_maps"]
+
+logger = logging.getLogger(__name__)
+
+radiomics.setVerbosity(logging.ERROR)
+
+#: Feature classes with voxel-based maps (shape features have none).
+MAP_CLASSES = ("firstorder", "glcm", "gldm", "glrlm", "glszm", "ngtdm")
+_CLASSES = {
+    "firstorder": RadiomicsFirstOrder,
+    "glcm": RadiomicsGLCM,
+    "gldm": RadiomicsGLDM,
+    "glrlm": RadiomicsGLRLM,
+    "glszm": RadiomicsGLSZM,
+    "ngtdm": RadiomicsNGTDM,
+}
+# Voxels per compiled call (bounds the memory of the dense matrices).
+_CHUNK = 4096
+# Below this, the second eigenvalue of Q is rounding noise in pyradiomics.
+_RANK_ONE = 1e-8
+
+
+def enabled_features(extractor) -> dict[str, list[str]]:
+    """Enabled map classes and their features, in pyradiomics' order."""
+    out = {}
+    for cls_name, names in extractor.enabledFeatures.items():
+        if cls_name not in _CLASSES:
+            continue
+        cls = _CLASSES[cls_name]
+        if names is None or len(names) == 0:
+            names = [n for n, dep in cls.getFeatureNames().items() if not dep]
+        out[cls_name] = list(names)
+    return out
+
+
+def compute_maps(
+    image: sitk.Image,
+    mask: sitk.Image,
+    params: dict,
+    kernel_radius: int | None,
+    filters=(),
+) -> tuple[dict[str, np.ndarray], sitk.Image]:
+    """Voxel-based feature maps of one image and mask.
+
+    Parameters
+    ----------
+    image, mask : SimpleITK.Image
+    params : dict
+        pyradiomics parameters (``voxelSetting`` included).
+    kernel_radius : int or None
+        Overrides ``voxelSetting.kernelRadius`` (pyradiomics' default: 1).
+    filters : sequence of ImageFilter, default=()
+        radsarc's IBSI-2 filters (settings section ``filter``), each an image
+        type after pyradiomics' own, as in extraction.
+
+    Returns
+    -------
+    maps : dict of str to ndarray
+        ``<imagetype>_<class>_<feature>`` to a float64 array on the grid of
+        ``reference`` (z, y, x), ``initValue`` (default 0) outside the mask.
+    reference : SimpleITK.Image
+        The image the maps lie on (the input image, or its resampled version
+        when the settings resample).
+    """
+    extractor = featureextractor.RadiomicsFeatureExtractor(params)
+    settings = extractor.settings.copy()
+    settings["voxelBased"] = True
+    if kernel_radius is not None:
+        settings["kernelRadius"] = int(kernel_radius)
+    radius = int(settings.get("kernelRadius", 1))
+    settings["kernelRadius"] = radius
+    label = settings.get("label", 1)
+    image, mask = _load(image, mask, None, **settings)
+    bounding_box, corrected = _check_mask(image, mask, **settings)
+    if corrected is not None:
+        mask = corrected
+    if settings.get("resegmentRange") is not None:
+        mask = imageoperations.resegmentMask(image, mask, **settings)
+        bounding_box, _ = imageoperations.checkMask(image, mask, **settings)
+    classes = enabled_features(extractor)
+    init_value = float(settings.get("initValue", 0))
+    full_shape = image.GetSize()[::-1]
+    lower = np.maximum(np.asarray(bounding_box[0::2]) - radius, 0)[::-1]
+    maps: dict[str, np.ndarray] = {}
+    z0, y0, x0 = (int(v) for v in lower)
+
+    def add(filtered, type_name, kwargs):
+        cropped, cropped_mask = imageoperations.cropToTumorMask(
+            filtered, mask, bounding_box, padDistance=radius
+        )
+        found = _maps_of(cropped, cropped_mask, classes, kwargs, label)
+        for cls_name, values in found.items():
+            for feat, arr in values.items():
+                full = np.full(full_shape, init_value)
+                dz, dy, dx = arr.shape
+                full[z0 : z0 + dz, y0 : y0 + dy, x0 : x0 + dx] = arr
+                maps[f"{type_name}_{cls_name}_{feat}"] = full
+
+    for image_type, custom in extractor.enabledImagetypes.items():
+        args = settings.copy()
+        args.update(custom)
+        generator = getattr(imageoperations, f"get{image_type}Image")(
+            image, mask, **args
+        )
+        for filtered, type_name, kwargs in generator:
+            add(filtered, type_name, kwargs)
+            del filtered
+    if filters:
+        from radsarc.images._filters import filtered_image
+
+        for image_filter in filters:
+            add(
+                filtered_image(image, mask, label, image_filter),
+                image_filter.type_name,
+                settings,
+            )
+    return maps, image
+
+
+class _Case:
+    """The discretised kernel inputs of one (filtered, cropped) image."""
+
+    def __init__(self, image: sitk.Image, mask: sitk.Image, settings: dict, label):
+        self.settings = settings
+        self.image = image
+        self.radius = int(settings.get("kernelRadius", 1))
+        self.masked = bool(settings.get("maskedKernel", True))
+        self.init_value = float(settings.get("initValue", 0))
+        batch = int(settings.get("voxelBatch", -1))
+        self.array = sitk.GetArrayFromImage(image)
+        roi = sitk.GetArrayFromImage(mask) == label
+        self.roi = roi
+        self.coords = np.array(np.where(roi))  # (3, n), pyradiomics' order
+        self.n = self.coords.shape[1]
+        self.batch = self.n if batch < 0 else batch
+        self.bin_mask = roi if self.masked else np.ones(roi.shape, dtype=bool)
+        binned, _ = imageoperations.binImage(self.array, self.bin_mask, **settings)
+        self.binned = binned
+        self.levels = np.unique(binned[self.bin_mask])
+        self.ng = int(np.max(self.levels))
+        self.level_index = np.full(self.ng + 1, -1, dtype=np.int64)
+        self.level_index[self.levels] = np.arange(len(self.levels))
+        self.img32 = np.ascontiguousarray(binned, dtype=np.int32)
+        self.msk8 = np.ascontiguousarray(self.bin_mask, dtype=np.uint8)
+        self.force2d = bool(settings.get("force2D", False))
+        self.f2d = int(settings.get("force2Ddimension", 0)) if self.force2d else -1
+        self.size = np.array(self.array.shape)
+        self.zyx = np.ascontiguousarray(self.coords.T, dtype=np.int64)
+
+    def angles(self, distances=None, bidirectional=False):
+        distances = np.array(
+            self.settings.get("distances", [1]) if distances is None else distances
+        )
+        return np.ascontiguousarray(
+            cMatrices.generate_angles(
+                self.size,
+                distances,
+                bidirectional,
+                self.force2d,
+                self.settings.get("force2Ddimension", 0),
+            ),
+            dtype=np.int64,
+        )
+
+    def batches(self):
+        """(start, stop) of pyradiomics' batches."""
+        for start in range(0, self.n, self.batch):
+            yield start, min(start + self.batch, self.n)
+
+    def chunks(self, start, stop):
+        for s in range(start, stop, _CHUNK):
+            yield s, min(s + _CHUNK, stop)
+
+    def empty_map(self):
+        return np.full(self.array.shape, self.init_value)
+
+
+def _maps_of(image, mask, classes, settings, label) -> dict[str, dict[str, np.ndarray]]:
+    case = _Case(image, mask, settings, label)
+    out = {}
+    for cls_name, names in classes.items():
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            values = _FUNCS[cls_name](case, names)
+        maps = {}
+        for name in names:
+            full = case.empty_map()
+            if name in values:
+                full[tuple(case.coords)] = values[name]
+            maps[name] = full
+        out[cls_name] = maps
+    return out
+
+
+def _assign(values, name, sl, result, ok=True):
+    if not ok:
+        return
+    arr = values.setdefault(name, None)
+    if arr is None:
+        return
+    arr[sl] = result
+
+
+# ---------------------------------------------------------------------------
+# First order
+# ---------------------------------------------------------------------------
+def _nanpercentile_rows(sorted_rows, counts, q):
+    """``numpy.nanpercentile(row, q)`` for rows sorted with NaN last."""
+    quantile = np.true_divide(q, 100)
+    virtual = (counts - 1) * quantile
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    prev_idx = previous.astype(np.int64)
+    next_idx = np.minimum(prev_idx + 1, counts - 1)
+    rows = np.arange(sorted_rows.shape[0])
+    a = sorted_rows[rows, prev_idx]
+    b = sorted_rows[rows, next_idx]
+    diff = b - a
+    out = a + diff * gamma
+    upper = gamma >= 0.5
+    out[upper] = (b - diff * (1 - gamma))[upper]
+    return out
+
+
+class _FirstOrder(RadiomicsFirstOrder):
+    """pyradiomics' first-order formulas with whole-array percentiles."""
+
+    def _percentile(self, q):
+        return _nanpercentile_rows(self._sorted, self._counts, q)
+
+    def get10PercentileFeatureValue(self):  # noqa: N802 - pyradiomics' name
+        return self._percentile(10)
+
+    def get90PercentileFeatureValue(self):  # noqa: N802
+        return self._percentile(90)
+
+    def getInterquartileRangeFeatureValue(self):  # noqa: N802
+        return self._percentile(75) - self._percentile(25)
+
+    def getMedianFeatureValue(self):  # noqa: N802
+        n = self._counts
+        rows = np.arange(n.shape[0])
+        lo = self._sorted[rows, (n - 1) // 2]
+        hi = self._sorted[rows, n // 2]
+        return np.where(n % 2 == 1, lo, (lo + hi) / 2.0)
+
+
+def _firstorder(case: _Case, names):
+    settings = case.settings
+    r = case.radius
+    if case.masked:
+        size = case.coords.max(1) - case.coords.min(1) + 1
+    else:
+        size = np.array(case.array.shape)
+    box = np.minimum(size, r * 2 + 1)
+    offsets = cMatrices.generate_angles(
+        box,
+        np.array(range(1, r + 1)),
+        True,
+        case.force2d,
+        settings.get("force2Ddimension", 0),
+    )
+    offsets = np.append(offsets, [[0, 0, 0]], axis=0).T  # (3, Nk)
+    image = case.array.astype("float")
+    image[~case.bin_mask] = np.nan
+    image = np.pad(image, r, mode="constant", constant_values=np.nan)
+    binned = np.pad(case.binned, r, mode="constant", constant_values=0)
+    obj = _FirstOrder.__new__(_FirstOrder)
+    obj.logger = logging.getLogger("radiomics.firstorder")
+    obj.settings = settings
+    obj.voxelArrayShift = settings.get("voxelArrayShift", 0)
+    obj.pixelSpacing = case.image.GetSpacing()
+    values = {n: np.empty(case.n) for n in names}
+    for start, stop in case.batches():
+        for s, e in case.chunks(start, stop):
+            coords = case.coords[:, s:e] + r
+            kernel = tuple(offsets[:, None, :] + coords[:, :, None])
+            target = image[kernel]
+            disc = binned[kernel]
+            p_i = np.empty((e - s, len(case.levels)))
+            for k, gl in enumerate(case.levels):
+                p_i[:, k] = np.nansum(disc == gl, 1)
+            sums = np.sum(p_i, 1, keepdims=True).astype("float")
+            sums[sums == 0] = 1
+            p_i = p_i.astype("float") / sums
+            obj.targetVoxelArray = target
+            obj.coefficients = {"p_i": p_i}
+            obj._sorted = np.sort(target, axis=1)
+            obj._counts = np.sum(~np.isnan(target), 1)
+            for name in names:
+                values[name][s:e] = getattr(obj, f"get{name}FeatureValue")()
+    return values
+
+
+# ---------------------------------------------------------------------------
+# GLCM
+# ---------------------------------------------------------------------------
+_GLCM_INDEX = {name: k for k, name in enumerate(_kernels.GLCM_RAW)}
+
+
+def _glcm_weights(case: _Case, angles):
+    norm = case.settings.get("weightingNorm", None)
+    if norm is None:
+        return np.empty(0)
+    spacing = case.image.GetSpacing()[::-1]
+    weights = np.empty(len(angles))
+    for k, a in enumerate(angles):
+        if norm == "infinity":
+            weights[k] = np.exp(-(max(np.abs(a) * spacing) ** 2))
+        elif norm == "euclidean":
+            weights[k] = np.exp(-np.sum((np.abs(a) * spacing) ** 2))
+        elif norm == "manhattan":
+            weights[k] = np.exp(-(np.sum(np.abs(a) * spacing) ** 2))
+        else:
+            weights[k] = 1
+    return weights
+
+
+def _glcm(case: _Case, names):
+    angles = case.angles()
+    weights = _glcm_weights(case, angles)
+    symmetric = bool(case.settings.get("symmetricalGLCM", True))
+    values = {n: np.empty(case.n) for n in names}
+    failed = {n: np.zeros(case.n, dtype=bool) for n in names}
+    for start, stop in case.batches():
+        raw = np.concatenate(
+            [
+                _kernels.glcm_features(
+                    case.img32,
+                    case.msk8,
+                    case.zyx[s:e],
+                    case.radius,
+                    case.f2d,
+                    angles,
+                    weights,
+                    symmetric,
+                    case.ng,
+                )
+                for s, e in case.chunks(start, stop)
+            ]
+        )
+        sums = raw[:, _GLCM_INDEX["_sum"], :]
+        keep = np.ones(raw.shape[2], dtype=bool)
+        if raw.shape[2] > 1:
+            keep = (sums > 0).any(0)  # pyradiomics deletes angles empty in the batch
+        raw = raw[:, :, keep]
+        sums = sums[:, keep]
+        any_empty = bool((sums == 0).any())
+        sl = slice(start, stop)
+        for name in names:
+            if name in ("MCC", "Imc2"):
+                continue
+            per_angle = raw[:, _GLCM_INDEX[name], :]
+            if name == "JointAverage":
+                values[name][sl] = per_angle.mean(1)
+            else:
+                values[name][sl] = np.nanmean(per_angle, 1)
+        # Where pyradiomics' value is rounding noise (Q of rank one: MCC and
+        # Imc2; one gray level on one side of an asymmetric GLCM: Correlation),
+        # pyradiomics' own formulas run on the same matrices for those voxels.
+        rank_one = (raw[:, _GLCM_INDEX["_lambda2"], :] < _RANK_ONE).any(1)
+        one_level = (raw[:, _GLCM_INDEX["_one_level"], :] > 0).any(1)
+        exact = []
+        if "MCC" in names:
+            if len(case.levels) < 2:
+                values["MCC"][sl] = 1.0
+            elif any_empty:
+                failed["MCC"][sl] = True  # eigvals of NaN: pyradiomics fails
+            else:
+                exact.append(("MCC", rank_one))
+        if "Imc2" in names:
+            exact.append(("Imc2", rank_one))
+        if "Correlation" in names:
+            exact.append(("Correlation", one_level))
+        for name, _ in exact:
+            if name != "Correlation":
+                values[name][sl] = np.nanmean(raw[:, _GLCM_INDEX[name], :], 1)
+        todo = {name: np.flatnonzero(where) for name, where in exact}
+        voxels = np.unique(np.concatenate(list(todo.values()) or [[]]))
+        if voxels.size:
+            found = _glcm_exact(
+                case,
+                angles,
+                weights,
+                symmetric,
+                keep,
+                start + voxels.astype(np.int64),
+                [n for n, v in todo.items() if v.size],
+            )
+            position = {v: k for k, v in enumerate(voxels)}
+            for name, where in todo.items():
+                if where.size:
+                    rows = [position[v] for v in where]
+                    values[name][start + where] = found[name][rows]
+    for name in names:
+        values[name][failed[name]] = case.init_value
+    return values
+
+
+def _glcm_exact(case, angles, weights, symmetric, keep, voxels, names):
+    """pyradiomics' own GLCM formulas ``names`` for ``voxels``, same matrices."""
+    nlev = len(case.levels)
+    idx = voxels if voxels.size > 1 else np.repeat(voxels, 2)  # same array layout
+    counts = _kernels.glcm_counts(
+        case.img32,
+        case.msk8,
+        case.zyx[idx],
+        case.radius,
+        case.f2d,
+        angles,
+        case.level_index,
+        nlev,
+    )
+    if symmetric:
+        counts += np.transpose(counts, (0, 2, 1, 3)).copy()
+    if weights.size:
+        counts = np.sum(counts * weights[None, None, None, :], 3, keepdims=True)
+    else:
+        counts = counts[:, :, :, keep]
+    sums = np.sum(counts, (1, 2))
+    sums[sums == 0] = np.nan
+    counts /= sums[:, None, None, :]
+    obj = RadiomicsGLCM.__new__(RadiomicsGLCM)
+    obj.logger = logging.getLogger("radiomics.glcm")
+    obj.P_glcm = counts
+    obj.coefficients = {"Ng": case.ng, "grayLevels": case.levels}
+    RadiomicsGLCM._calculateCoefficients(obj)
+    out = {}
+    for name in names:
+        try:
+            value = getattr(obj, f"get{name}FeatureValue")()
+        except np.linalg.LinAlgError:
+            value = np.nan
+        out[name] = np.broadcast_to(value, (len(idx),))[: voxels.size]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# GLRLM, GLSZM, GLDM, NGTDM: compiled matrices, pyradiomics' formulas
+# ---------------------------------------------------------------------------
+def _run_features(obj, names, values, sl, init_value):
+    for name in names:
+        try:
+            values[name][sl] = getattr(obj, f"get{name}FeatureValue")()
+        except Exception:  # noqa: BLE001 - pyradiomics leaves initValue then
+            logger.debug("feature %s failed for a batch", name, exc_info=True)
+            values[name][sl] = init_value
+
+
+def _instance(cls, case):
+    obj = cls.__new__(cls)
+    obj.logger = logging.getLogger(cls.__module__)
+    obj.settings = case.settings
+    obj.voxelBased = True
+    obj.coefficients = {"Ng": case.ng, "grayLevels": case.levels.copy()}
+    obj.inputImage = case.image
+    return obj
+
+
+def _glrlm(case: _Case, names):
+    angles = case.angles(distances=[1])
+    nr = int(min(2 * case.radius + 1, np.max(case.array.shape)))
+    norm = case.settings.get("weightingNorm", None)
+    values = {n: np.empty(case.n) for n in names}
+    for start, stop in case.batches():
+        for s, e in case.chunks(start, stop):
+            p = _kernels.glrlm_counts(
+                case.img32,
+                case.msk8,
+                case.zyx[s:e],
+                case.radius,
+                case.f2d,
+                angles,
+                case.level_index,
+                len(case.levels),
+                nr,
+            )
+            if norm is not None:
+                spacing = case.image.GetSpacing()[::-1]
+                weights = np.empty(len(angles))
+                for k, a in enumerate(angles):
+                    if norm == "infinity":
+                        weights[k] = max(np.abs(a) * spacing)
+                    elif norm == "euclidean":
+                        weights[k] = np.sqrt(np.sum((np.abs(a) * spacing) ** 2))
+                    elif norm == "manhattan":
+                        weights[k] = np.sum(np.abs(a) * spacing)
+                    else:
+                        weights[k] = 1
+                p = np.sum(p * weights[None, None, None, :], 3, keepdims=True)
+            n_runs = np.sum(p, (1, 2))
+            if p.shape[3] > 1:
+                empty = np.where(np.sum(n_runs, 0) == 0)
+                if len(empty[0]) > 0:
+                    p = np.delete(p, empty, 3)
+                    n_runs = np.delete(n_runs, empty, 1)
+            n_runs[n_runs == 0] = np.nan
+            obj = _instance(RadiomicsGLRLM, case)
+            obj.P_glrlm = p
+            obj.coefficients["Nr"] = n_runs
+            obj._calculateCoefficients()
+            _run_features(obj, names, values, slice(s, e), case.init_value)
+    return values
+
+
+def _glszm(case: _Case, names):
+    angles = case.angles(distances=[1])
+    ns = int((2 * case.radius + 1) ** (2 if case.force2d else 3))
+    values = {n: np.empty(case.n) for n in names}
+    for start, stop in case.batches():
+        for s, e in case.chunks(start, stop):
+            p = _kernels.glszm_counts(
+                case.img32,
+                case.msk8,
+                case.zyx[s:e],
+                case.radius,
+                case.f2d,
+                angles,
+                case.level_index,
+                len(case.levels),
+                ns,
+            )
+            obj = _instance(RadiomicsGLSZM, case)
+            obj.P_glszm = p
+            obj._calculateCoefficients()
+            _run_features(obj, names, values, slice(s, e), case.init_value)
+    return values
+
+
+def _neighbours(case, chunk):
+    s, e = chunk
+    return _kernels.neighbour_counts(
+        case.img32,
+        case.msk8,
+        case.zyx[s:e],
+        case.radius,
+        case.f2d,
+        case.angles(),
+        case.level_index,
+        len(case.levels),
+        int(case.settings.get("gldm_a", 0)),
+    )
+
+
+def _gldm(case: _Case, names):
+    values = {n: np.empty(case.n) for n in names}
+    for start, stop in case.batches():
+        for s, e in case.chunks(start, stop):
+            p, _ = _neighbours(case, (s, e))
+            jvector = np.arange(1, p.shape[2] + 1, dtype="float64")
+            pd = np.sum(p, 1)
+            pg = np.sum(p, 2)
+            empty = np.sum(pd, 0)
+            p = np.delete(p, np.where(empty == 0), 2)
+            jvector = np.delete(jvector, np.where(empty == 0))
+            pd = np.delete(pd, np.where(empty == 0), 1)
+            nz = np.sum(pd, 1)
+            nz[nz == 0] = 1
+            obj = _instance(RadiomicsGLDM, case)
+            obj.gldm_a = case.settings.get("gldm_a", 0)
+            obj.P_gldm = p
+            obj.coefficients.update(
+                Nz=nz,
+                pd=pd,
+                pg=pg,
+                ivector=case.levels.astype(float),
+                jvector=jvector,
+            )
+            _run_features(obj, names, values, slice(s, e), case.init_value)
+    return values
+
+
+def _ngtdm(case: _Case, names):
+    values = {n: np.empty(case.n) for n in names}
+    for start, stop in case.batches():
+        for s, e in case.chunks(start, stop):
+            _, p = _neighbours(case, (s, e))
+            empty = np.where(np.sum(p[:, :, 0], 0) == 0)
+            p = np.delete(p, empty, 1)
+            obj = _instance(RadiomicsNGTDM, case)
+            obj.P_ngtdm = p
+            obj._calculateCoefficients()
+            _run_features(obj, names, values, slice(s, e), case.init_value)
+    return values
+
+
+_FUNCS = {
+    "firstorder": _firstorder,
+    "glcm": _glcm,
+    "gldm": _gldm,
+    "glrlm": _glrlm,
+    "glszm": _glszm,
+    "ngtdm": _ngtdm,
+}

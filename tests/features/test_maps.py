@@ -1,0 +1,211 @@
+"""Voxel-based texture maps: pyradiomics' values, file layout, cache, errors."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+
+from radsarc.features import feature_maps
+from radsarc.features._maps_engine import compute_maps
+from tests.conftest import write_image
+
+ALL_CLASSES = dict.fromkeys(("firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"))
+
+
+def _phantom(seed=0, shape=(7, 14, 14), spacing=(0.8, 0.8, 3.0)):
+    """A lobulated ellipsoid (~200 voxels) with texture and noise."""
+    rng = np.random.default_rng(seed)
+    z, y, x = np.mgrid[: shape[0], : shape[1], : shape[2]]
+    r = np.sqrt(
+        ((z - shape[0] / 2) / (shape[0] / 3)) ** 2
+        + ((y - shape[1] / 2) / (shape[1] / 3)) ** 2
+        + ((x - shape[2] / 2) / (shape[2] / 3)) ** 2
+    )
+    mask = (r < 1 + 0.2 * np.sin(3 * x) * np.cos(2 * y)).astype(np.uint8)
+    image = (200 + 80 * np.sin(x / 2.0) + 40 * rng.standard_normal(shape)).astype(
+        np.float32
+    )
+    return image, mask, spacing
+
+
+def _sitk(array, spacing):
+    img = sitk.GetImageFromArray(array)
+    img.SetSpacing(spacing)
+    return img
+
+
+def _pyradiomics_maps(image, mask, params):
+    import radiomics
+    from radiomics import featureextractor
+
+    radiomics.setVerbosity(logging.CRITICAL)
+    out = featureextractor.RadiomicsFeatureExtractor(params).execute(
+        image, mask, voxelBased=True
+    )
+    full = {}
+    shape = sitk.GetArrayViewFromImage(mask).shape
+    for name, value in out.items():
+        if name.startswith("diagnostics"):
+            continue
+        arr = sitk.GetArrayFromImage(value)
+        z, y, x = mask.TransformPhysicalPointToIndex(value.GetOrigin())[::-1]
+        grid = np.zeros(shape)
+        grid[z : z + arr.shape[0], y : y + arr.shape[1], x : x + arr.shape[2]] = arr
+        full[name] = grid
+    return full
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"binCount": 16},
+        {"binWidth": 25},
+        {"binCount": 8, "symmetricalGLCM": False, "gldm_a": 1},
+        {"binWidth": 40, "weightingNorm": "euclidean", "distances": [1, 2]},
+    ],
+)
+def test_maps_equal_pyradiomics_voxel_based(setting):
+    image, mask, spacing = _phantom()
+    img, msk = _sitk(image, spacing), _sitk(mask, spacing)
+    params = {
+        "setting": setting,
+        "featureClass": ALL_CLASSES,
+        "voxelSetting": {"kernelRadius": 1},
+    }
+    expected = _pyradiomics_maps(img, msk, params)
+    maps, reference = compute_maps(img, msk, params, None)
+    assert reference.GetSize() == img.GetSize()
+    assert sorted(maps) == sorted(expected)
+    assert len(maps) == 93
+    inside = mask == 1
+    for name, want in expected.items():
+        got = maps[name]
+        # Same NaN pattern; relative difference <= 1e-6 (absolute 1e-9 for
+        # values that are zero up to rounding).
+        np.testing.assert_allclose(
+            got[inside], want[inside], rtol=1e-6, atol=1e-9, err_msg=name
+        )
+        # Outside the mask: pyradiomics' initValue (0).
+        assert np.all(got[~inside] == 0), name
+
+
+def test_masked_kernel_off_radius_2_and_init_value_nan():
+    image, mask, spacing = _phantom(seed=3, shape=(6, 12, 12))
+    img, msk = _sitk(image, spacing), _sitk(mask, spacing)
+    params = {
+        "setting": {"binCount": 10},
+        "featureClass": {
+            "glcm": ["Contrast", "MCC", "Correlation"],
+            "firstorder": ["Median", "90Percentile", "Entropy"],
+            "glszm": None,
+            "ngtdm": ["Busyness"],
+        },
+        "voxelSetting": {
+            "kernelRadius": 2,
+            "maskedKernel": False,
+            "initValue": float("nan"),
+        },
+    }
+    expected = _pyradiomics_maps(img, msk, params)
+    maps, _ = compute_maps(img, msk, params, None)
+    inside = mask == 1
+    for name, want in expected.items():
+        np.testing.assert_allclose(
+            maps[name][inside], want[inside], rtol=1e-6, atol=1e-9, err_msg=name
+        )
+        assert np.isnan(maps[name][~inside]).all()
+
+
+def _manifest(tmp_path, n=2, missing_mask=False):
+    rows = []
+    for k in range(n):
+        image, mask, spacing = _phantom(seed=k, shape=(6, 12, 12))
+        img = write_image(tmp_path / f"c{k}_img.nii.gz", image, spacing=spacing)
+        msk = tmp_path / f"c{k}_mask.nii.gz"
+        if not (missing_mask and k == 0):
+            write_image(msk, mask, spacing=spacing)
+        rows.append({"case_id": f"case{k}", "image": str(img), "mask": str(msk)})
+    path = tmp_path / "manifest.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+FAST = {
+    "setting": {"binCount": 8},
+    "featureClass": {"glcm": ["Contrast", "JointEntropy"], "firstorder": ["Mean"]},
+}
+
+
+def test_files_named_like_extract_columns_on_the_image_grid(tmp_path):
+    manifest = _manifest(tmp_path)
+    result = feature_maps(manifest, FAST, tmp_path / "maps")
+    assert result.summary == "maps: 2 computed, 0 from cache, 0 failed"
+    assert result.errors.empty
+    names = sorted(p.name for p in (tmp_path / "maps" / "case0").glob("*.nii.gz"))
+    assert names == [
+        "original_firstorder_Mean.nii.gz",
+        "original_glcm_Contrast.nii.gz",
+        "original_glcm_JointEntropy.nii.gz",
+    ]
+    assert set(result.files["column"]) == {
+        "original_firstorder_Mean",
+        "original_glcm_Contrast",
+        "original_glcm_JointEntropy",
+    }
+    image = sitk.ReadImage(str(tmp_path / "c0_img.nii.gz"))
+    mask = sitk.ReadImage(str(tmp_path / "c0_mask.nii.gz"))
+    written = sitk.ReadImage(
+        str(tmp_path / "maps" / "case0" / "original_glcm_Contrast.nii.gz")
+    )
+    assert written.GetSize() == image.GetSize()
+    assert written.GetSpacing() == image.GetSpacing()
+    expected, _ = compute_maps(image, mask, FAST, 1)
+    got = sitk.GetArrayFromImage(written)
+    np.testing.assert_allclose(
+        got, expected["original_glcm_Contrast"].astype(np.float32), rtol=0
+    )
+
+
+def test_resume_from_cache_and_recompute_on_change(tmp_path):
+    manifest = _manifest(tmp_path)
+    out = tmp_path / "maps"
+    first = feature_maps(manifest, FAST, out)
+    assert first.n_computed == 2
+    contrast = out / "case1" / "original_glcm_Contrast.nii.gz"
+    stamp = contrast.stat().st_mtime_ns
+    again = feature_maps(manifest, FAST, out)
+    assert (again.n_computed, again.n_cached) == (0, 2)
+    assert contrast.stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(again.files, first.files)
+    # A lost map is recomputed; so is every case after a change of kernel.
+    contrast.unlink()
+    partial = feature_maps(manifest, FAST, out)
+    assert (partial.n_computed, partial.n_cached) == (1, 1)
+    assert contrast.exists()
+    wider = feature_maps(manifest, FAST, out, kernel_radius=2)
+    assert wider.n_computed == 2
+
+
+def test_a_bad_case_is_recorded_and_the_others_are_written(tmp_path):
+    manifest = _manifest(tmp_path, missing_mask=True)
+    with pytest.warns(UserWarning, match=r"1 case\(s\) failed and have no maps"):
+        result = feature_maps(manifest, FAST, tmp_path / "maps")
+    assert (result.n_computed, result.n_failed) == (1, 1)
+    row = result.errors.iloc[0]
+    assert row["case_id"] == "case0"
+    assert row["stage"] == "read"
+    assert row["message"] == "mask file does not exist"
+    assert row["file"].endswith("c0_mask.nii.gz")
+    assert (tmp_path / "maps" / "case1" / "original_firstorder_Mean.nii.gz").exists()
+
+
+def test_bad_arguments_are_refused(tmp_path):
+    manifest = _manifest(tmp_path, n=1)
+    with pytest.raises(ValueError, match="kernel_radius must be a positive integer"):
+        feature_maps(manifest, FAST, tmp_path / "maps", kernel_radius=0)
+    with pytest.raises(ValueError, match="n_jobs must be a non-zero integer"):
+        feature_maps(manifest, FAST, tmp_path / "maps", n_jobs=0)
