@@ -6,7 +6,7 @@ value, ``TypeError`` for a bad type, ``FileNotFoundError`` for a missing file).
 
 from __future__ import annotations
 
-__all__ = ["CaseError", "CohortValidationError", "SettingsError"]
+__all__ = ["CacheWarning", "CaseError", "CohortValidationError", "SettingsError"]
 
 
 class SettingsError(ValueError):
@@ -57,3 +57,11 @@ class CohortValidationError(ValueError):
     def __init__(self, message: str, problems: list | None = None) -> None:
         self.problems = list(problems or [])
         super().__init__(message)
+
+
+class CacheWarning(UserWarning):
+    """The extraction cache could not be written (full disk, blocked entry).
+
+    The run goes on: every result is still computed and returned; only the
+    cache misses them, so the next run computes them again.
+    """

@@ -7,9 +7,12 @@ code 2 with one ``radsarc: error:`` line naming the problem. Never a traceback.
 
 from __future__ import annotations
 
+import errno
+import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -128,8 +131,51 @@ def _unreadable_dicom(dst, row):
     return folder, "holds no readable DICOM series"
 
 
+def _zero_byte_file(dst, row):
+    path = dst / "T1.nii.gz"
+    path.write_bytes(b"")
+    return path, r"image file is empty \(0 bytes\); expected an image file"
+
+
+def _nii_gz_not_gzip(dst, row):
+    path = dst / "T1.nii.gz"
+    path.write_bytes(gzip.decompress(path.read_bytes()))
+    return path, (
+        "image file is named .nii.gz but is not gzip-compressed; it is an "
+        "uncompressed NIfTI file: rename it to .nii"
+    )
+
+
+def _nii_that_is_gzip(dst, row):
+    path = dst / "T1.nii"
+    (dst / "T1.nii.gz").rename(path)
+    row["image_T1"] = str(path)
+    return path, "image file is named .nii but is gzip-compressed; rename it to .nii.gz"
+
+
+def _broken_symlink(dst, row):
+    path = dst / "link.nii.gz"
+    path.symlink_to(dst / "gone.nii.gz")
+    row["image_T1"] = str(path)
+    return path, "image file does not exist: it is a broken symbolic link to "
+
+
+def _float_mask(dst, row):
+    path = dst / "mask.nii.gz"
+    mask = _arr(path).astype(np.float32)
+    mask[mask == 1] = 0.5  # a partial-volume mask
+    mask[mask.shape[0] // 2, 20, 20] = 1.0
+    _write_like(mask, path, path)
+    return path, r"mask holds \d+ voxel\(s\) with non-integer values \(e\.g\. 0\.5\)"
+
+
 PER_CASE = {
     "missing file": _missing_file,
+    "empty (0-byte) file": _zero_byte_file,
+    ".nii.gz that is not gzip": _nii_gz_not_gzip,
+    ".nii that is gzip": _nii_that_is_gzip,
+    "broken symbolic link": _broken_symlink,
+    "float mask with partial-volume values": _float_mask,
     "corrupt or truncated file": _truncated_file,
     "2-D image": _two_d_image,
     "image-mask geometry mismatch": _geometry_mismatch,
@@ -158,8 +204,42 @@ def test_bad_case_is_recorded_and_the_others_predicted(case, fitted_model, tmp_p
     assert set(errors["case_id"]) == {"BAD"}
     assert str(bad_file) in errors["file"].tolist()
     assert errors["message"].str.contains(expected).any(), errors["message"].tolist()
-    assert "failed: BAD" in result.output
+    assert f"failed: BAD [T1] ({errors['stage'].iloc[0]}): {bad_file}:" in (
+        result.output
+    ) or f"failed: BAD [T2FS] ({errors['stage'].iloc[0]}): {bad_file}:" in (
+        result.output
+    )
     assert "predicted: 3 cases, 1 failed" in result.output
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["empty (0-byte) file", ".nii.gz that is not gzip", ".nii that is gzip",
+     "broken symbolic link", "float mask with partial-volume values"],
+)  # fmt: skip
+def test_validate_and_extract_give_the_same_verdict(case, fitted_model, tmp_path):
+    _, cohort, params = fitted_model
+    row, dst = _copy_case(cohort, tmp_path)
+    bad_file, expected = PER_CASE[case](dst, row)
+    manifest = tmp_path / "new.csv"
+    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
+        manifest, index=False
+    )
+    validated = _run("validate", manifest)
+    assert validated.exit_code == 1
+    lines = [line for line in validated.output.splitlines() if "'BAD'" in line]
+    assert lines, validated.output
+    assert all(str(bad_file) in line for line in lines), validated.output
+    verdict = re.search(f"{expected}.*", lines[0]).group(0)
+    extracted = _run(
+        "extract", manifest, "--params", params, "--out", tmp_path / "f.csv",
+        "--no-cache", "-q",
+    )  # fmt: skip
+    assert extracted.exit_code == 0, extracted.output
+    errors = pd.read_csv(tmp_path / "f.errors.csv", keep_default_na=False)
+    assert errors["message"].tolist()[0] == verdict
+    assert "Unable to determine ImageIO reader" not in validated.output
+    assert "truncated" not in validated.output + extracted.output
 
 
 def test_several_labels_extract_the_requested_one(fitted_model, tmp_path):
@@ -302,9 +382,15 @@ def test_tampered_model_file(fitted_model, tmp_path):
     payload = sio.dumps(FunctionTransformer(func=os.system))
     meta = json.loads(header)
     meta["pipeline_sha256"] = hashlib.sha256(payload).hexdigest()  # a careful forger
+    header_bytes = json.dumps(meta).encode()
+    checksums = {
+        "radsarc-model.json": hashlib.sha256(header_bytes).hexdigest(),
+        "pipeline.skops": hashlib.sha256(payload).hexdigest(),
+    }
     with zipfile.ZipFile(tampered, "w") as dst:
-        dst.writestr("radsarc-model.json", json.dumps(meta))
+        dst.writestr("radsarc-model.json", header_bytes)
         dst.writestr("pipeline.skops", payload)
+        dst.writestr("checksums.sha256.json", json.dumps(checksums))
     result = _run("predict", tampered, cohort.source, "--out", tmp_path / "p.csv")
     assert result.exit_code == 2
     assert f"radsarc: error: Model file {tampered} holds types that a radsarc " in (
@@ -324,3 +410,411 @@ def test_truncated_model_file(fitted_model, tmp_path):
     assert f"radsarc: error: Model file {broken} is not a readable radsarc model" in (
         result.output
     )
+
+
+# -- nothing on disk is lost -----------------------------------------------------
+def test_an_output_that_is_an_input_is_refused(fitted_model, tmp_path):
+    model, cohort, params = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).to_csv(manifest, index=False)
+    before = manifest.read_bytes()
+    for args in (
+        ("extract", manifest, "--params", params, "--out", manifest),
+        ("predict", model, manifest, "--out", manifest),
+        ("fit", manifest, "--preset", "peeken2019", "--out", manifest),
+        ("predict", model, manifest, "--out", tmp_path / "." / "new.csv"),
+    ):
+        result = _run(*args)
+        assert result.exit_code == 2, result.output
+        assert f"is the manifest ({manifest}); writing it would destroy an input" in (
+            result.output
+        )
+    assert manifest.read_bytes() == before
+    model_before = Path(model).read_bytes()
+    result = _run("predict", model, manifest, "--out", model)
+    assert result.exit_code == 2
+    assert f"--out {model} is the model file" in result.output
+    assert Path(model).read_bytes() == model_before
+    # An image of the cohort is an input too.
+    image = Path(_rows(cohort, GOOD)["image_T1"].iloc[0])
+    result = _run("predict", model, manifest, "--out", image)
+    assert result.exit_code == 2
+    assert "is the image of case 'STS-001' [T1]" in result.output
+    # The feature table given to evaluate, as --out's results.csv.
+    table = tmp_path / "eval" / "results.csv"
+    table.parent.mkdir()
+    table.write_text("case_id,x,y\na,1,0\n")
+    result = _run(
+        "evaluate", table, "--label", "y", "--preset", "peeken2019",
+        "--out", tmp_path / "eval",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "is the feature table" in result.output
+    assert table.read_text() == "case_id,x,y\na,1,0\n"
+
+
+def test_disk_full_while_writing_keeps_the_previous_output(
+    fitted_model, tmp_path, monkeypatch
+):
+    """ENOSPC half-way through the table: the previous table stays, no partial
+    file is left, and the message names the path."""
+    model, cohort, _ = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).to_csv(manifest, index=False)
+    out = tmp_path / "pred.csv"
+    out.write_text("case_id,probability,class\nOLD,0.5,1\n")
+    (tmp_path / "pred.errors.csv").write_text("case_id\nOLD\n")
+    real = pd.DataFrame.to_csv
+
+    def full_disk(frame, path=None, *args, **kwargs):
+        text = real(frame, None, *args, **kwargs)
+        with open(path, "w") as handle:
+            handle.write(text[: len(text) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    result = _run("predict", model, manifest, "--out", out)
+    assert result.exit_code == 2
+    assert f"radsarc: error: Cannot write {out}: No space left on device." in (
+        result.output
+    )
+    assert "a previous file at that path is unchanged" in result.output
+    assert out.read_text() == "case_id,probability,class\nOLD,0.5,1\n"
+    assert (tmp_path / "pred.errors.csv").read_text() == "case_id\nOLD\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "new.csv", "pred.csv", "pred.errors.csv",
+    ]  # fmt: skip
+
+
+def test_disk_full_while_saving_a_model_keeps_the_previous_model(
+    fitted_model, tmp_path, monkeypatch
+):
+    import zipfile as zf
+
+    _, cohort, params = fitted_model
+    out = tmp_path / "m.radsarc"
+    out.write_bytes(b"previous model")
+    real = zf.ZipFile.writestr
+
+    def full_disk(self, name, data, *args, **kwargs):
+        if name == "pipeline.skops":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, name, data, *args, **kwargs)
+
+    monkeypatch.setattr(zf.ZipFile, "writestr", full_disk)
+    result = _run(
+        "fit", cohort.source, "--preset", "peeken2019", "--params", params,
+        "--cv", 3, "--no-tuning", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"Cannot write {out}: No space left on device." in result.output
+    assert out.read_bytes() == b"previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.radsarc"]
+
+
+def test_every_case_failed_exits_non_zero_and_keeps_the_previous_output(
+    fitted_model, tmp_path
+):
+    model, cohort, params = fitted_model
+    table = _rows(cohort, GOOD)
+    table["image_T1"] = [str(tmp_path / f"gone{i}.nii.gz") for i in range(3)]
+    manifest = tmp_path / "new.csv"
+    table.to_csv(manifest, index=False)
+    for command in (
+        ("predict", model, manifest),
+        ("extract", manifest, "--params", params, "--no-cache"),
+    ):
+        out = tmp_path / f"{command[0]}.csv"
+        out.write_text("previous\n")
+        result = _run(*command, "--out", out)
+        assert result.exit_code == 1, result.output
+        assert f"every case of {manifest} failed" in result.output or (
+            f"no case of {manifest} could be scored" in result.output
+        )
+        assert f"failed: STS-001 [T1] (read): {tmp_path / 'gone0.nii.gz'}:" in (
+            result.output
+        )
+        assert out.read_text() == "previous\n"
+        assert not (tmp_path / f"{command[0]}.errors.csv").exists()
+
+
+def test_a_manifest_with_no_rows(fitted_model, tmp_path):
+    model, cohort, _ = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).iloc[:0].to_csv(manifest, index=False)
+    out = tmp_path / "p.csv"
+    out.write_text("previous\n")
+    result = _run("predict", model, manifest, "--out", out)
+    assert result.exit_code == 2
+    assert f"radsarc: error: Manifest {manifest} has no rows; expected one row" in (
+        result.output
+    )
+    assert out.read_text() == "previous\n"
+
+
+def test_an_unwritable_output_folder_fails_before_the_work(fitted_model, tmp_path):
+    """(A read-only folder cannot be tested as root; a path below a file fails
+    the same check.)"""
+    _, cohort, params = fitted_model
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    result = _run(
+        "extract", cohort.source, "--params", params,
+        "--out", blocker / "features.csv",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"Cannot write the feature table in folder {blocker}" in result.output
+    assert "nothing was computed" in result.output
+    assert "extracted:" not in result.output
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning(fitted_model, tmp_path):
+    _, cohort, params = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).to_csv(manifest, index=False)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "STS-002").write_text("a file where the case's folder should be")
+    out = tmp_path / "f.csv"
+    result = _run(
+        "extract", manifest, "--params", params, "--out", out,
+        "--cache-dir", cache, "--n-jobs", 2, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "radsarc: warning: Could not write 2 result(s) to the extraction cache" in (
+        result.output
+    )
+    assert "case 'STS-002'" in result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD
+
+
+def test_case_ids_never_make_paths_outside_the_cache(fitted_model, tmp_path):
+    _, cohort, params = fitted_model
+    table = _rows(cohort, GOOD)
+    table["case_id"] = ["..", ".", "../../escape"]
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    manifest = work / "new.csv"
+    table.to_csv(manifest, index=False)
+    cache = work / "cache"
+    result = _run(
+        "extract", manifest, "--params", params, "--out", work / "f.csv",
+        "--cache-dir", cache, "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
+    assert len(written) == 6
+    assert all(p.startswith("a/b/cache/") for p in written), written
+
+
+# -- tables that must be refused ------------------------------------------------
+def _features(tmp_path, n=40):
+    rng = np.random.default_rng(1)
+    y = np.arange(n) % 2
+    table = pd.DataFrame(
+        {"f1": y + rng.normal(0, 0.5, n), "f2": rng.normal(size=n), "outcome": y},
+        index=pd.Index([f"c{i:02d}" for i in range(n)], name="case_id"),
+    )
+    path = tmp_path / "features.csv"
+    table.to_csv(path)
+    return path
+
+
+def _evaluate(path, tmp_path, *extra):
+    return _run(
+        "evaluate", path, "--label", "outcome", "--preset", "peeken2019",
+        "--out", tmp_path / "eval", *extra,
+    )  # fmt: skip
+
+
+def test_a_feature_table_cut_off_mid_row(tmp_path):
+    path = _features(tmp_path)
+    text = path.read_text()
+    path.write_text(text[: text.rindex(",") - 3])  # the last row loses its end
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert f"radsarc: error: Feature table {path}, line 41: 3 field(s) where the " in (
+        result.output
+    )
+    assert not (tmp_path / "eval" / "results.csv").exists()
+    # Cut inside the last value (f2, a float with many digits): the row has
+    # every field but no line break.
+    table = pd.read_csv(path, index_col=0)[["outcome", "f1", "f2"]]
+    table.to_csv(path)
+    path.write_text(path.read_text()[:-6])
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert "does not end with a line break: its last row may be cut off" in (
+        result.output
+    )
+
+
+def test_ragged_rows_and_repeated_columns(tmp_path):
+    path = _features(tmp_path)
+    lines = path.read_text().splitlines()
+    lines[5] += ",7"
+    path.write_text("\n".join(lines) + "\n")
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert f"Feature table {path}, line 6: 5 field(s) where the header has 4" in (
+        result.output
+    )
+    lines = _features(tmp_path).read_text().splitlines()
+    lines[0] = "case_id,f1,f1,outcome"
+    path.write_text("\n".join(lines) + "\n")
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert f"Feature table {path} has repeated column names ['f1']" in result.output
+
+
+def test_infinity_in_a_feature_table_names_case_and_column(tmp_path):
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0)
+    table.loc["c07", "f2"] = np.inf
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"Feature table {path} holds 1 infinite value(s): case 'c07' column 'f2'."
+        in result.output
+    )
+
+
+def test_cv_external_as_one_quoted_argument(tmp_path):
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0)
+    table["centre"] = np.where(np.arange(len(table)) % 3 == 0, "B", "A")
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path, "--cv", "external centre", "--test-centre", "B")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "eval" / "results.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda t: pd.concat([t, t[["image_T1"]]], axis=1),
+            "repeated column names ['image_T1']",
+        ),
+        (
+            lambda t: t.assign(image_quality="good"),
+            "column 'image_quality': none of its values is a path (e.g. 'good'",
+        ),
+        (
+            lambda t: t.assign(image_score=3),
+            "column 'image_score': every value is a number (e.g. '3'), not an image",
+        ),
+    ],
+    ids=["repeated column", "covariate image_quality", "numeric image_ column"],
+)
+def test_manifest_columns_that_must_be_refused(fitted_model, tmp_path, edit, expected):
+    result, manifest = _manifest_error(fitted_model, tmp_path, edit)
+    assert result.exit_code == 2, result.output
+    assert f"radsarc: error: Manifest {manifest}" in result.output
+    assert expected in result.output
+    if "image_" in expected and "repeated" not in expected:
+        assert "column names starting with 'image_' or 'mask_' are reserved" in (
+            result.output
+        )
+
+
+def test_a_semicolon_separated_manifest_is_named(fitted_model, tmp_path):
+    model, cohort, _ = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).to_csv(manifest, index=False, sep=";")
+    result = _run("predict", model, manifest, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 2
+    assert f"radsarc: error: Manifest {manifest} is semicolon-separated" in (
+        result.output
+    )
+    folder = _run("predict", model, tmp_path, "--out", tmp_path / "p.csv")
+    assert folder.exit_code == 2
+
+
+def test_cohort_from_csv_given_a_folder(tmp_path):
+    from radsarc.images import Cohort
+
+    with pytest.raises(IsADirectoryError, match=f"Manifest {tmp_path} is a folder"):
+        Cohort.from_csv(tmp_path)
+
+
+def test_predict_names_the_missing_sequence(fitted_model, tmp_path):
+    model, cohort, _ = fitted_model
+    manifest = tmp_path / "new.csv"
+    _rows(cohort, GOOD).drop(columns="image_T2FS").to_csv(manifest, index=False)
+    result = _run("predict", model, manifest, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: Manifest {manifest} lacks the sequence(s) ['T2FS'] the "
+        "model needs (columns ['image_T2FS']); it has ['T1']." in result.output
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (
+            "evaluate",
+            "F",
+            "--label",
+            "y",
+            "--preset",
+            "p",
+            "--out",
+            "o",
+            "--n-repeats",
+            0,
+        ),
+        (
+            "evaluate",
+            "F",
+            "--label",
+            "y",
+            "--preset",
+            "p",
+            "--out",
+            "o",
+            "--n-splits",
+            1,
+        ),
+        (
+            "evaluate",
+            "F",
+            "--label",
+            "y",
+            "--preset",
+            "p",
+            "--out",
+            "o",
+            "--n-jobs",
+            -3,
+        ),
+        (
+            "evaluate",
+            "F",
+            "--label",
+            "y",
+            "--preset",
+            "p",
+            "--out",
+            "o",
+            "--min-sensitivity",
+            1.5,
+        ),
+        ("extract", "M", "--out", "o.csv", "--n-jobs", 0),
+        ("fit", "M", "--preset", "p", "--out", "m", "--cv", 1),
+        ("fit", "M", "--preset", "p", "--out", "m", "--seed", -1),
+        ("predict", "MODEL", "M", "--out", "o.csv", "--n-jobs", -2),
+        ("validate", "M", "--label", 0),
+        ("validate", "M", "--tolerance", -0.1),
+        ("synthetic", "o", "--n-cases", 0),
+        ("synthetic", "o", "--positive-fraction", 1),
+        ("benchmark", "--out", "o", "--splits", 0),
+    ],  # fmt: skip
+    ids=lambda a: f"{a[0]} {' '.join(map(str, a[-2:]))}",
+)
+def test_nonsensical_numbers_are_refused(args, tmp_path):
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{args[-2]}'" in result.output

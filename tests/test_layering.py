@@ -28,7 +28,7 @@ ORDER = [
     "cli",
 ]
 # Modules every stage may use.
-BASE = {"exceptions", "_version", "_parallel", "__init__", "__main__"}
+BASE = {"exceptions", "_version", "_parallel", "_files", "__init__", "__main__"}
 
 
 def _stage(module: str) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from radsarc.cli._main import main, user_errors
+from radsarc.cli._main import N_JOBS, SEED, main, user_errors
 
 #: Default number of WORC splits: keeps ``radsarc benchmark`` under 3 minutes on
 #: 2 cores; ``--splits 100`` is WORC's full protocol.
@@ -60,10 +60,10 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     "--n-jobs",
     default=2,
     show_default=True,
-    type=int,
+    type=N_JOBS,
     help="Splits run in parallel (joblib).",
 )
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option(
     "--out",
     "out_dir",
@@ -89,6 +89,7 @@ def benchmark_command(
     """
     from tqdm import tqdm
 
+    from radsarc._files import atomic_write, check_writable_folder
     from radsarc._parallel import parallel_backend
     from radsarc.datasets import (
         WORC_PUBLISHED_RESULTS,
@@ -102,6 +103,7 @@ def benchmark_command(
     names = _split_names(presets) or list_presets("features")
     for name in names:
         get_preset(name)  # unknown names fail before any work
+    check_writable_folder(out_dir, what="report")
     datasets = list(_DATASETS.values()) if dataset == "all" else [_DATASETS[dataset]]
     start = time.perf_counter()
     sections, reference = {}, {}
@@ -136,9 +138,9 @@ def benchmark_command(
                         progress=bar.update,
                     )
                 )
-    out_dir.mkdir(parents=True, exist_ok=True)
     table = results_table(sections, reference)
-    table.to_csv(out_dir / "results.csv", index=False)
+    with atomic_write(out_dir / "results.csv") as tmp:
+        table.to_csv(tmp, index=False)
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     path = write_report(
         sections,

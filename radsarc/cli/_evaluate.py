@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from radsarc.cli._main import main, user_errors
+from radsarc._files import atomic_write, check_csv_table, check_writable_folder
+from radsarc.cli._main import N_JOBS, SEED, main, refuse_overwriting_inputs, user_errors
 
 _CV_WITH_VALUE = ("splits", "external")
 
@@ -45,7 +46,12 @@ class _CvOption(click.Option):
 
 
 def _parse_cv(value: str) -> tuple[str, str | None]:
+    value = value.strip()
+    if "=" not in value and value.split(maxsplit=1)[0] in _CV_WITH_VALUE:
+        # --cv "external centre" given as one quoted argument
+        value = "=".join(value.split(maxsplit=1))
     kind, _, arg = value.partition("=")
+    arg = arg.strip()
     if kind in ("nested", "repeated") and not arg:
         return kind, None
     if kind in _CV_WITH_VALUE and arg:
@@ -86,8 +92,14 @@ def read_feature_table(
             )
             + "."
         )
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Feature table {path} is a folder; expected a CSV file written by "
+            "`radsarc extract`."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"Feature table {path} does not exist.")
+    check_csv_table(path, what="Feature table", complete_last_row=True)
     table = pd.read_csv(path, index_col=0)
     if table.index.has_duplicates:
         dup = table.index[table.index.duplicated()].unique()[:5].tolist()
@@ -126,6 +138,18 @@ def read_feature_table(
     X = features.drop(columns=dropped)
     if X.shape[1] == 0:
         raise ValueError(f"{path} has no numeric feature columns besides {label!r}.")
+    infinite = np.isinf(X.to_numpy(dtype=float))
+    if infinite.any():
+        rows, cols = np.nonzero(infinite)
+        pairs = [
+            f"case {X.index[r]!r} column {X.columns[c]!r}"
+            for r, c in zip(rows[:5], cols[:5], strict=True)
+        ]
+        raise ValueError(
+            f"Feature table {path} holds {int(infinite.sum())} infinite value(s): "
+            f"{'; '.join(pairs)}{' ...' if infinite.sum() > 5 else ''}. Expected "
+            "finite numbers (an empty cell for a missing value)."
+        )
     return X, y.rename(label), table, dropped
 
 
@@ -178,13 +202,13 @@ def _read_settings_sidecar(path: Path) -> dict:
     "--n-splits",
     default=5,
     show_default=True,
-    type=int,
+    type=click.IntRange(2),
     help="Folds of repeated/nested cross-validation.",
 )
 @click.option(
     "--n-repeats",
     default=None,
-    type=int,
+    type=click.IntRange(1),
     help="Repeats (default 10 for repeated, 1 for nested).",
 )
 @click.option(
@@ -198,7 +222,7 @@ def _read_settings_sidecar(path: Path) -> dict:
     "--min-sensitivity",
     default=0.9,
     show_default=True,
-    type=float,
+    type=click.FloatRange(0, 1, min_open=True),
     help="With --cutoff specificity: the sensitivity to keep.",
 )
 @click.option(
@@ -210,9 +234,13 @@ def _read_settings_sidecar(path: Path) -> dict:
     "several). Without it, the manifest columns `radsarc extract` wrote beside the "
     "features (label, group, covariates) are never features.",
 )
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option(
-    "--n-jobs", default=1, show_default=True, type=int, help="Splits run in parallel."
+    "--n-jobs",
+    default=1,
+    show_default=True,
+    type=N_JOBS,
+    help="Splits run in parallel.",
 )
 @click.option(
     "--out",
@@ -266,6 +294,16 @@ def evaluate_command(
     from radsarc.report import results_table, write_report
 
     kind, arg = _parse_cv(cv)
+    refuse_overwriting_inputs(
+        {
+            "--out's results.csv": out_dir / "results.csv",
+            "--out's report.html": out_dir / "report.html",
+        },
+        {
+            "the feature table": features,
+            "the splits file": Path(arg) if kind == "splits" else None,
+        },
+    )
     exclude = tuple(c for c in (group, arg if kind == "external" else None) if c)
     X, y, table, dropped = read_feature_table(
         features, label, exclude, positive, covariates
@@ -279,6 +317,7 @@ def evaluate_command(
     for name in presets:
         get_preset(name)  # unknown names fail before any work
     groups = table[group].to_numpy() if group else None
+    check_writable_folder(out_dir, what="report")
     if kind == "repeated":
         scheme = RepeatedCV(
             n_splits=n_splits, n_repeats=n_repeats or 10, random_state=seed
@@ -329,8 +368,8 @@ def evaluate_command(
             )
             results.append(res)
     section = {features.name: results}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results_table(section).to_csv(out_dir / "results.csv", index=False)
+    with atomic_write(out_dir / "results.csv") as tmp:
+        results_table(section).to_csv(tmp, index=False)
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     # `radsarc extract` writes the settings beside the feature table.
     sidecar = features.with_name(features.name.removesuffix(".csv") + ".settings.yaml")

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import click
 import yaml
 
-from radsarc.cli._main import main, user_errors
+from radsarc._files import OutputSet, check_writable_folder
+from radsarc.cli._main import (
+    N_JOBS,
+    cohort_files,
+    main,
+    refuse_overwriting_inputs,
+    user_errors,
+)
 
 
 def _sidecar(out: Path, kind: str, suffix: str = ".csv") -> Path:
@@ -56,7 +64,7 @@ def read_columns_sidecar(features: Path) -> dict | None:
 )
 @click.option(
     "--n-jobs",
-    type=int,
+    type=N_JOBS,
     default=1,
     show_default=True,
     help="Cases extracted in parallel (-1: all cores).",
@@ -88,6 +96,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
     the others; the exit code is 0 when the run finished.
     """
     from radsarc.features import ExtractionSettings, extract_features
+    from radsarc.features._cache import CacheWarning
     from radsarc.images import Cohort
 
     if scheduler is not None:
@@ -99,21 +108,54 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
             raise click.ClickException(str(exc)) from None
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest)
+    settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
+    errors_path = _sidecar(out, "errors")
+    diagnostics_path = _sidecar(out, "diagnostics")
+    refuse_overwriting_inputs(
+        {
+            "--out": out,
+            "The diagnostics table": diagnostics_path,
+            "The settings file": settings_path,
+            "The errors table": errors_path,
+            "The column file": columns_sidecar(out),
+        },
+        {"the manifest": manifest, "the parameter file": params} | cohort_files(cohort),
+    )
+    check_writable_folder(out.parent, what="feature table")
     if not no_cache and cache_dir is None:
         cache_dir = out.parent / ".radsarc-cache"
-    result = extract_features(
-        cohort,
-        settings,
-        n_jobs=n_jobs,
-        cache_dir=None if no_cache else cache_dir,
-        progress=not quiet,
-        return_result=True,
-        scheduler=scheduler,
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.to_frame().to_csv(out, float_format="%.17g")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheWarning)
+        result = extract_features(
+            cohort,
+            settings,
+            n_jobs=n_jobs,
+            cache_dir=None if no_cache else cache_dir,
+            progress=not quiet,
+            return_result=True,
+            scheduler=scheduler,
+        )
+    for warning in caught:
+        click.echo(f"radsarc: warning: {warning.message}", err=True)
+    for row in result.errors.itertuples(index=False):
+        seq = f" [{row.sequence}]" if row.sequence else ""
+        where = f" {row.file}:" if row.file else ""
+        click.echo(
+            f"failed: {row.case_id}{seq} ({row.stage}):{where} {row.message}",
+            err=True,
+        )
+    if result.features.empty:
+        click.echo(
+            f"radsarc: error: every case of {manifest} failed "
+            f"({result.n_failed} of {len(cohort)}); nothing was written "
+            f"({out} and its side files are unchanged).",
+            err=True,
+        )
+        sys.exit(1)
+    from radsarc.features._pyradiomics import ENGINE
+
     clinical = [str(c) for c in result.clinical.columns]
-    columns_sidecar(out).write_text(
+    columns_text = (
         "# Columns of " + out.name + " written by radsarc extract: the case id, "
         "then the\n# manifest's clinical columns (not features), then "
         "n_features feature columns.\n"
@@ -124,23 +166,19 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
                 "n_features": int(result.features.shape[1]),
             },
             sort_keys=False,
-        ),
-        encoding="utf-8",
+        )
     )
-    result.diagnostics.to_csv(_sidecar(out, "diagnostics"))
-    settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
-    from radsarc.features._pyradiomics import ENGINE
-
-    settings_path.write_text(
-        f"# radsarc extraction settings ({ENGINE}); digest {settings.digest}\n"
-        + settings.to_yaml(),
-        encoding="utf-8",
-    )
-    errors_path = _sidecar(out, "errors")
-    result.errors.to_csv(errors_path, index=False)
-    for row in result.errors.itertuples(index=False):
-        seq = f" [{row.sequence}]" if row.sequence else ""
-        click.echo(f"failed: {row.case_id}{seq} ({row.stage}): {row.message}", err=True)
+    with OutputSet() as outputs:
+        outputs.add(out, lambda p: result.to_frame().to_csv(p, float_format="%.17g"))
+        outputs.add_text(columns_sidecar(out), columns_text)
+        outputs.add(diagnostics_path, result.diagnostics.to_csv)
+        outputs.add_text(
+            settings_path,
+            f"# radsarc extraction settings ({ENGINE}); digest {settings.digest}\n"
+            + settings.to_yaml(),
+        )
+        outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))
+        outputs.commit()
     click.echo(
         f"wrote {out} ({result.features.shape[0]} cases x "
         f"{result.features.shape[1]} features"
@@ -156,14 +194,14 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
 @click.argument("manifest", type=click.Path(path_type=Path))
 @click.option(
     "--label",
-    type=int,
+    type=click.IntRange(1),
     default=1,
     show_default=True,
     help="Mask label of the region of interest.",
 )
 @click.option(
     "--tolerance",
-    type=float,
+    type=click.FloatRange(0, 1),
     default=1e-3,
     show_default=True,
     help="Geometry tolerance (relative to the voxel spacing).",

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from radsarc.cli._main import main, user_errors
+from radsarc._files import OutputSet, check_writable_folder
+from radsarc.cli._main import (
+    N_JOBS,
+    SEED,
+    cohort_files,
+    main,
+    refuse_overwriting_inputs,
+    user_errors,
+)
 
 
 def _sidecar(out: Path, kind: str) -> Path:
@@ -57,8 +66,15 @@ def _echo_errors(errors) -> None:
     show_default=True,
     help="Cut-off rule on out-of-fold probabilities of the training cases.",
 )
-@click.option("--min-sensitivity", type=float, default=0.9, show_default=True)
-@click.option("--cv", type=int, default=5, show_default=True, help="Folds.")
+@click.option(
+    "--min-sensitivity",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.9,
+    show_default=True,
+)
+@click.option(
+    "--cv", type=click.IntRange(2), default=5, show_default=True, help="Folds."
+)
 @click.option(
     "--tuning/--no-tuning",
     default=True,
@@ -66,14 +82,14 @@ def _echo_errors(errors) -> None:
     help="Tune the preset's hyper-parameter grid by --cv-fold AUC before fitting.",
 )
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
-@click.option("--n-jobs", type=int, default=1, show_default=True)
+@click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Extraction cache (default: none).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @user_errors
 def fit_command(
     manifest,
@@ -104,6 +120,12 @@ def fit_command(
 
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest)
+    errors_path = _sidecar(out, "training-errors")
+    refuse_overwriting_inputs(
+        {"--out": out, "The training errors table": errors_path},
+        {"the manifest": manifest, "the parameter file": params} | cohort_files(cohort),
+    )
+    check_writable_folder(out.parent, what="model")
     model = RadiomicsModel(
         preset=preset,
         settings=settings,
@@ -118,7 +140,13 @@ def fit_command(
         cache_dir=cache_dir,
         random_state=seed,
     ).fit(cohort)
-    model.save(out)
+    with OutputSet() as outputs:
+        outputs.add(out, model.save)
+        if len(model.training_errors_):
+            outputs.add(
+                errors_path, lambda p: model.training_errors_.to_csv(p, index=False)
+            )
+        outputs.commit()
     _echo_errors(model.training_errors_)
     summary = model.training_summary_
     click.echo(
@@ -128,9 +156,9 @@ def fit_command(
         + (f", tuned {summary['best_params']}" if summary["best_params"] else "")
     )
     if len(model.training_errors_):
-        path = _sidecar(out, "training-errors")
-        model.training_errors_.to_csv(path, index=False)
-        click.echo(f"{summary['n_failed']} case(s) failed and were left out: {path}")
+        click.echo(
+            f"{summary['n_failed']} case(s) failed and were left out: {errors_path}"
+        )
 
 
 @main.command("predict")
@@ -142,7 +170,7 @@ def fit_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Predictions to write (CSV: case_id, probability, class).",
 )
-@click.option("--n-jobs", type=int, default=1, show_default=True)
+@click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -160,14 +188,34 @@ def predict_command(model_path, manifest, out, n_jobs, cache_dir):
     from radsarc.deploy import load_model
     from radsarc.images import Cohort
 
+    errors_path = _sidecar(out, "errors")
+    refuse_overwriting_inputs(
+        {"--out": out, "The errors table": errors_path},
+        {"the model file": model_path, "the manifest": manifest},
+    )
     model = load_model(model_path)
     cohort = Cohort.from_csv(manifest)
+    refuse_overwriting_inputs(
+        {"--out": out, "The errors table": errors_path}, cohort_files(cohort)
+    )
+    check_writable_folder(out.parent, what="predictions")
     result = model.predict_cohort(cohort, n_jobs=n_jobs, cache_dir=cache_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    result.predictions.to_csv(out, index=False, float_format="%.17g")
-    errors_path = _sidecar(out, "errors")
-    result.errors.to_csv(errors_path, index=False)
     _echo_errors(result.errors)
+    if result.predictions.empty:
+        click.echo(
+            f"radsarc: error: no case of {manifest} could be scored "
+            f"({len(cohort)} failed); nothing was written ({out} and its errors "
+            "table are unchanged).",
+            err=True,
+        )
+        sys.exit(1)
+    with OutputSet() as outputs:
+        outputs.add(
+            out,
+            lambda p: result.predictions.to_csv(p, index=False, float_format="%.17g"),
+        )
+        outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))
+        outputs.commit()
     click.echo(f"wrote {out} (cut-off {result.threshold:.4g})")
     if len(result.errors):
         click.echo(f"errors table: {errors_path}")

@@ -28,3 +28,70 @@ def user_errors(func):
             sys.exit(2)
 
     return wrapper
+
+
+class _NJobs(click.ParamType):
+    """``--n-jobs``: a positive number of processes, or -1 for every core."""
+
+    name = "integer"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a valid integer.", param, ctx)
+        if number < 1 and number != -1:
+            self.fail(
+                f"{number} is not a number of processes; expected 1 or more, or -1 "
+                "for all cores.",
+                param,
+                ctx,
+            )
+        return number
+
+
+#: ``--n-jobs``: >= 1, or -1 (all cores).
+N_JOBS = _NJobs()
+#: ``--seed``: what numpy accepts as a seed.
+SEED = click.IntRange(0, 2**32 - 1)
+
+
+def refuse_overwriting_inputs(outputs, inputs) -> None:
+    """Refuse an output path that is one of the run's inputs.
+
+    Parameters
+    ----------
+    outputs : dict of str to path-like
+        What each output is (e.g. ``"--out"``) -> the path it would write.
+    inputs : dict of str to path-like
+        What each input is (e.g. ``"the manifest"``) -> its path. Missing ones
+        (None) are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming both, before anything is computed or written.
+    """
+    from radsarc._files import same_file
+
+    for out_name, out in outputs.items():
+        for in_name, path in inputs.items():
+            if path is not None and same_file(out, path):
+                raise ValueError(
+                    f"{out_name} {out} is {in_name} ({path}); writing it would "
+                    "destroy an input of this run. Choose another output path."
+                )
+
+
+def cohort_files(cohort) -> dict[str, object]:
+    """Every image and mask file of a cohort, as inputs for the check above."""
+    files = {}
+    for case in cohort:
+        for seq in cohort.sequences:
+            name = f" [{seq}]" if seq else ""
+            files[f"the image of case {case.case_id!r}{name}"] = case.images[seq]
+            files[f"the mask of case {case.case_id!r}{name}"] = case.masks[seq]
+    return files

@@ -6,23 +6,23 @@ from pathlib import Path
 
 import click
 
-from radsarc.cli._main import main, user_errors
+from radsarc.cli._main import SEED, main, user_errors
 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--n-cases", type=int, default=20, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--n-cases", type=click.IntRange(2), default=20, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option(
     "--effect-size",
-    type=float,
+    type=click.FloatRange(0, 1),
     default=1.0,
     show_default=True,
     help="Strength of the high-grade signature in [0, 1]; 0: null cohort.",
 )
 @click.option(
     "--positive-fraction",
-    type=float,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
     default=0.4,
     show_default=True,
     help="Fraction of high-grade (label 1) cases.",

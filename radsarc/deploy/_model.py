@@ -25,6 +25,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from radsarc._files import atomic_write
 from radsarc._version import __version__
 from radsarc.evaluation import auc_score, choose_threshold
 from radsarc.evaluation._tuning import grid_search
@@ -50,6 +51,9 @@ FORMAT_VERSION = 1
 _FORMAT = "radsarc-model"
 _HEADER = "radsarc-model.json"
 _PIPELINE = "pipeline.skops"
+#: Member holding the SHA-256 of every other member: the checksum covers the
+#: whole file (header: settings, feature names, cut-off; and the pipeline).
+_CHECKSUMS = "checksums.sha256.json"
 
 #: The only types (beyond skops' own defaults: scikit-learn's estimators, numpy,
 #: builtins) that a saved pipeline may hold. Anything else is refused on load.
@@ -164,6 +168,9 @@ class RadiomicsModel:
         The settings used (with learned preprocessing).
     feature_names_ : list of str
         Columns the pipeline expects (features, and the batch column if any).
+    sequences_ : list of str
+        The sequences of the training cohort (``[""]`` for a single sequence);
+        a cohort to score must have every one of them.
     training_errors_ : DataFrame
         Training cases that failed extraction (not used for fitting).
     training_summary_ : dict
@@ -365,6 +372,7 @@ class RadiomicsModel:
         self.threshold_ = float(threshold)
         self.settings_ = settings
         self.feature_names_ = [str(c) for c in X.columns]
+        self.sequences_ = list(cohort.sequences)
         self.training_errors_ = result.errors.reset_index(drop=True)
         self.training_summary_ = {
             "n_cases": int(len(y)),
@@ -458,6 +466,7 @@ class RadiomicsModel:
         self._check_fitted()
         if not isinstance(cohort, Cohort):
             cohort = Cohort.from_csv(cohort)
+        self._check_sequences(cohort)
         result = extract_features(
             cohort,
             self.settings_,
@@ -517,6 +526,27 @@ class RadiomicsModel:
         )
         return PredictionResult(predictions, errors_frame, self.threshold_)
 
+    def _check_sequences(self, cohort: Cohort) -> None:
+        """Refuse a cohort that lacks a sequence the model was trained on."""
+        needed = list(getattr(self, "sequences_", None) or [])
+        if not needed:
+            return
+        where = f"Manifest {cohort.source}" if cohort.source else "The cohort"
+        if needed == [""] and cohort.sequences != ("",):
+            raise ValueError(
+                f"{where} has the sequences {list(cohort.sequences)} (columns "
+                "image_<SEQ>), but the model was trained on a single-sequence "
+                "cohort: expected one 'image' column and a 'mask' column."
+            )
+        missing = [s for s in needed if s not in cohort.sequences]
+        if missing:
+            have = [s for s in cohort.sequences if s] or ["(a single 'image')"]
+            raise ValueError(
+                f"{where} lacks the sequence(s) {missing} the model needs (columns "
+                f"{['image_' + s for s in missing if s]}); it has {have}. The "
+                f"model was trained on the sequences {needed}."
+            )
+
     # -- persistence ----------------------------------------------------------
     def _header(self, pipeline_bytes: bytes) -> dict:
         full = self.settings_.to_full_dict()
@@ -536,6 +566,7 @@ class RadiomicsModel:
             "positive": None if self.positive is None else str(self.positive),
             "random_state": self.random_state,
             "feature_names": self.feature_names_,
+            "sequences": list(getattr(self, "sequences_", None) or []),
             "training_summary": self.training_summary_,
             "training_errors": self.training_errors_.astype(str).to_dict("records"),
             "pipeline_sha256": hashlib.sha256(pipeline_bytes).hexdigest(),
@@ -566,13 +597,23 @@ class RadiomicsModel:
                 f"The pipeline holds types a radsarc model file may not hold: "
                 f"{unexpected}; only radsarc's presets and their steps can be saved."
             )
-        header = json.dumps(self._header(pipeline_bytes), indent=1, default=_plain)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        header = json.dumps(
+            self._header(pipeline_bytes), indent=1, default=_plain
+        ).encode("utf-8")
+        checksums = json.dumps(
+            {
+                _HEADER: hashlib.sha256(header).hexdigest(),
+                _PIPELINE: hashlib.sha256(pipeline_bytes).hexdigest(),
+            },
+            indent=1,
+        )
+        with (
+            atomic_write(path) as tmp,
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        ):
             archive.writestr(_HEADER, header)
             archive.writestr(_PIPELINE, pipeline_bytes)
-        os.replace(tmp, path)
+            archive.writestr(_CHECKSUMS, checksums)
         logger.info("saved model to %s", path)
         return path
 
@@ -626,11 +667,13 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
                 )
             header_bytes = archive.read(_HEADER)
             pipeline_bytes = archive.read(_PIPELINE)
+            checksum_bytes = archive.read(_CHECKSUMS) if _CHECKSUMS in names else None
     except (zipfile.BadZipFile, EOFError) as exc:
         raise ValueError(
             f"Model file {path} is not a readable radsarc model (a zip archive "
             f"written by `radsarc fit`); it may be truncated or corrupt: {exc}"
         ) from None
+    _verify_checksums(path, names, checksum_bytes, header_bytes, pipeline_bytes)
     try:
         header = json.loads(header_bytes.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -704,6 +747,7 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
         model.threshold_ = float(header["threshold"])
         model.settings_ = settings
         model.feature_names_ = [str(c) for c in header["feature_names"]]
+        model.sequences_ = [str(s) for s in header.get("sequences") or []]
         model.training_summary_ = dict(header.get("training_summary", {}))
         model.training_errors_ = pd.DataFrame(
             header.get("training_errors", []), columns=ERROR_COLUMNS
@@ -715,6 +759,42 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
         ) from None
     logger.info("loaded model %s (radsarc %s)", path, version)
     return model
+
+
+def _verify_checksums(path, names, checksum_bytes, header_bytes, pipeline_bytes):
+    """Refuse a model file whose members do not match its recorded checksums."""
+    extra = sorted(set(names) - {_HEADER, _PIPELINE, _CHECKSUMS})
+    if extra:
+        raise ValueError(
+            f"Model file {path} holds members a radsarc model never has: {extra}. "
+            "It was modified after it was written; refusing to load it."
+        )
+    if checksum_bytes is None:
+        raise ValueError(
+            f"Model file {path} has no checksum member ({_CHECKSUMS}); it was "
+            "written by an older radsarc or modified. Refit the model with this "
+            "radsarc; refusing to load it."
+        )
+    try:
+        recorded = json.loads(checksum_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(
+            f"Model file {path} has an unreadable checksum member {_CHECKSUMS}: "
+            f"{exc}. Refusing to load it."
+        ) from None
+    for member, data in ((_HEADER, header_bytes), (_PIPELINE, pipeline_bytes)):
+        expected = recorded.get(member) if isinstance(recorded, dict) else None
+        if hashlib.sha256(data).hexdigest() != expected:
+            what = (
+                "header (settings, feature names, cut-off)"
+                if member == _HEADER
+                else "pipeline"
+            )
+            raise ValueError(
+                f"Model file {path}: its {what} ({member}) does not match the "
+                "checksum recorded when it was written; the file was modified "
+                "or corrupted. Refusing to load it."
+            )
 
 
 def _plain(value):

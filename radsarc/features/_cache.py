@@ -15,14 +15,19 @@ import re
 import tempfile
 from pathlib import Path
 
-__all__ = ["ResultCache"]
+from radsarc._files import contained
+from radsarc.exceptions import CacheWarning
+
+__all__ = ["CacheWarning", "ResultCache"]
 
 _FORMAT = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _safe(name: str) -> str:
-    return _UNSAFE.sub("_", name) or "_"
+    """A file-name-safe form of ``name``: never empty, never ``.``/``..``/hidden."""
+    safe = _UNSAFE.sub("_", name) or "_"
+    return "_" + safe if safe.startswith(".") else safe
 
 
 class ResultCache:
@@ -39,8 +44,11 @@ class ResultCache:
 
     def path(self, case_id: str, sequence: str, key: str) -> Path:
         """Where the result with this key is stored."""
-        return (
-            self.root / _safe(case_id) / f"{_safe(sequence or 'image')}-{key[:32]}.json"
+        return contained(
+            self.root,
+            _safe(case_id),
+            f"{_safe(sequence or 'image')}-{key[:32]}.json",
+            what="cache entry name",
         )
 
     def load(self, case_id: str, sequence: str, key: str) -> dict | None:

@@ -18,11 +18,12 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from radsarc._parallel import parallel_backend
+from radsarc.exceptions import CacheWarning
 from radsarc.features._cache import ResultCache
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
 from radsarc.images._cohort import check_case
-from radsarc.images._io import file_digest, read_image
+from radsarc.images._io import file_digest, file_problem, read_image
 from radsarc.images._preprocess import preprocess
 
 __all__ = ["ExtractionResult", "extract_features"]
@@ -144,6 +145,11 @@ def _failure(task: _Task, stage: str, message: str, file: Path | str = "") -> di
 
 def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, dict]:
     """The cache key of a task (content of its files and the settings)."""
+    for kind, path in (("image", task.image), ("mask", task.mask)):
+        # The same verdicts as Cohort.validate (and never block on a FIFO).
+        problem = file_problem(path, kind)
+        if problem is not None:
+            return None, {"error": _failure(task, "read", problem, path)}
     try:
         digests = [file_digest(task.image), file_digest(task.mask)]
     except FileNotFoundError:
@@ -273,21 +279,31 @@ def _finish(task: _Task, parts: list[dict], cache_root: str | None, key: str):
         diagnostics["diagnostics_radsarc_OtherMaskLabels"] = ",".join(
             str(v) for v in other_labels
         )
+    cache_error = None
     if cache_root is not None:
-        ResultCache(cache_root).store(
-            task.case_id,
-            task.sequence,
-            key,
-            {
-                "case_id": task.case_id,
-                "sequence": task.sequence,
-                "image": str(task.image),
-                "mask": str(task.mask),
-                "features": features,
-                "diagnostics": diagnostics,
-            },
-        )
-    return {"features": features, "diagnostics": diagnostics, "cached": False}
+        try:
+            ResultCache(cache_root).store(
+                task.case_id,
+                task.sequence,
+                key,
+                {
+                    "case_id": task.case_id,
+                    "sequence": task.sequence,
+                    "image": str(task.image),
+                    "mask": str(task.mask),
+                    "features": features,
+                    "diagnostics": diagnostics,
+                },
+            )
+        except (OSError, ValueError) as exc:
+            # A full disk or a blocked entry costs the cache, not the result.
+            cache_error = f"{type(exc).__name__}: {exc}"
+    return {
+        "features": features,
+        "diagnostics": diagnostics,
+        "cached": False,
+        "cache_error": cache_error,
+    }
 
 
 def _run_task(task: _Task, settings: ExtractionSettings, cache_root: str | None):
@@ -430,6 +446,22 @@ def extract_features(
             bar.update(sum(1 for i in range(len(tasks)) if i not in pending))
     result = _assemble(cohort, tasks, outputs, settings)
     result.elapsed = time.perf_counter() - start
+    cache_errors = [
+        (t, o["cache_error"])
+        for t, o in zip(tasks, outputs, strict=True)
+        if o.get("cache_error")
+    ]
+    if cache_errors:
+        task, first = cache_errors[0]
+        warnings.warn(
+            CacheWarning(
+                f"Could not write {len(cache_errors)} result(s) to the extraction "
+                f"cache {cache_root} (first: case {task.case_id!r}: {first}). The "
+                "run went on and every result is in the output; those cases will "
+                "be computed again next time."
+            ),
+            stacklevel=2,
+        )
     logger.info("%s in %.1f s", result.summary, result.elapsed)
     if return_result:
         return result

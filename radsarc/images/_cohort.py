@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
+from radsarc._files import check_csv_table
 from radsarc.exceptions import CohortValidationError
 from radsarc.images._io import (
     IMAGE_SUFFIXES,
+    file_problem,
     geometry_mismatch,
     read_image,
     resample_to_reference,
@@ -29,8 +31,17 @@ __all__ = ["Case", "Cohort", "Problem", "ValidationReport"]
 #: Name of the only sequence of a single-sequence cohort (manifest column ``image``).
 SINGLE = ""
 
-_RESERVED = {"case_id", "label", "group", "image", "mask"}
+#: Manifest columns with a meaning; every other column is a clinical covariate.
+RESERVED_COLUMNS = ("case_id", "label", "group", "image", "mask")
+#: Column-name prefixes reserved for per-sequence paths (``image_T1``,
+#: ``mask_T1``); a covariate must not start with them.
+RESERVED_PREFIXES = ("image_", "mask_")
 _SEQ_RE = re.compile(r"^(image|mask)_(.+)$")
+_RESERVED_HINT = (
+    "column names starting with 'image_' or 'mask_' are reserved for the image "
+    "and mask paths of a sequence (image_<SEQ>, mask_<SEQ>); rename a covariate "
+    "such as 'image_quality' (e.g. to 'quality_of_image')"
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +83,8 @@ class Problem:
         Where the problem is (``file`` may be ``""`` for a manifest-level problem).
     check : str
         Which check failed: ``"exists"``, ``"readable"``, ``"dimension"``,
-        ``"geometry"``, ``"label"``, ``"finite"``, ``"unique_id"``.
+        ``"geometry"``, ``"mask_values"``, ``"label"``, ``"finite"``,
+        ``"unique_id"``.
     message : str
         What was found and what was expected.
     """
@@ -286,8 +298,15 @@ class Cohort:
             are not unique.
         """
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"Manifest {path} is a folder; expected a manifest CSV file. For a "
+                "folder of case folders use Cohort.from_directory (the CLI's "
+                "`radsarc validate` takes either)."
+            )
         if not path.is_file():
             raise FileNotFoundError(f"Manifest {path} does not exist.")
+        check_csv_table(path, what="Manifest")
         try:
             # Everything as text first: a case id such as "NA" or "nan" must stay a
             # case id; other columns get their types in from_frame.
@@ -327,11 +346,23 @@ class Cohort:
             for c in columns
             if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
         )
+        if table.empty:
+            raise CohortValidationError(
+                f"Manifest {source} has no rows; expected one row per case below "
+                f"the header {columns}."
+            )
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise CohortValidationError(
+                f"Manifest {source} has repeated column names {repeated}; every "
+                "column name must be unique."
+            )
         if "image" in columns and seq_images:
             raise CohortValidationError(
                 f"Manifest {source} has both an 'image' column and per-sequence "
                 "columns "
-                f"{['image_' + s for s in seq_images]}; use one or the other."
+                f"{['image_' + s for s in seq_images]}; use one or the other "
+                f"({_RESERVED_HINT})."
             )
         if "image" in columns:
             sequences = [SINGLE]
@@ -362,8 +393,11 @@ class Cohort:
         if stray:
             raise CohortValidationError(
                 f"Manifest {source} has mask columns {['mask_' + s for s in stray]} "
-                f"without matching image columns; sequences are {sequences}."
+                f"without matching image columns; sequences are {sequences} "
+                f"({_RESERVED_HINT})."
             )
+        if sequences != [SINGLE]:
+            _refuse_covariates_as_sequences(table, image_col, root, source)
         used = {"case_id", "label", "group", *image_col.values(), *mask_col.values()}
         covariate_cols = [c for c in columns if c not in used]
         for col in ("label", "group", *covariate_cols):
@@ -560,11 +594,12 @@ def check_case(
     cid = case.case_id
     img_path, mask_path = case.images[seq], case.masks[seq]
     problems = []
-    for kind, p in (("image", img_path), ("mask", mask_path)):
-        if not p.exists():
-            problems.append(
-                Problem(cid, seq, str(p), "exists", f"{kind} file does not exist")
-            )
+    for kind, p, given in (("image", img_path, image), ("mask", mask_path, mask)):
+        found = None if given is not None else file_problem(p, kind)
+        if found is not None:
+            missing = found.startswith(f"{kind} file does not")
+            check = "exists" if missing else "readable"
+            problems.append(Problem(cid, seq, str(p), check, found))
     if problems:
         return problems, False
     try:
@@ -620,6 +655,24 @@ def check_case(
         )
         return problems, False
     mask_arr = sitk.GetArrayViewFromImage(mask)
+    if np.issubdtype(mask_arr.dtype, np.floating):
+        fractional = ~np.isfinite(mask_arr) | (mask_arr != np.round(mask_arr))
+        n_frac = int(np.count_nonzero(fractional))
+        if n_frac:
+            example = mask_arr[fractional].flat[0]
+            problems.append(
+                Problem(
+                    cid,
+                    seq,
+                    str(mask_path),
+                    "mask_values",
+                    f"mask holds {n_frac} voxel(s) with non-integer values (e.g. "
+                    f"{float(example):g}): a partial-volume or probability mask; "
+                    "expected integer labels. Threshold it (e.g. mask >= 0.5) and "
+                    "save it with integer values",
+                )
+            )
+            return problems, resampled
     roi = mask_arr == label
     n_roi = int(np.count_nonzero(roi))
     if n_roi == 0:
@@ -650,6 +703,53 @@ def check_case(
             )
         )
     return problems, resampled
+
+
+def _refuse_covariates_as_sequences(table, image_col, root, source) -> None:
+    """Refuse an ``image_<SEQ>`` column that holds no path at all.
+
+    A covariate named like ``image_quality`` would become a sequence
+    ``quality`` whose "files" (``good``, ``3``) fail for every case. A column
+    is refused when its values are all numbers, or when none of them looks like
+    a path (an existing file or folder, a ``/`` or an image file ending) while
+    another image column's do.
+    """
+    exists = {}
+    for col in image_col.values():
+        cells = [str(v).strip() for v in table[col] if not _missing_text(v)]
+        numeric = bool(cells) and all(_is_number(v) for v in cells)
+        if numeric:
+            raise CohortValidationError(
+                f"Manifest {source}, column {col!r}: every value is a number "
+                f"(e.g. {cells[0]!r}), not an image path; {_RESERVED_HINT}."
+            )
+        exists[col] = (
+            cells,
+            any(
+                (p if (p := Path(v).expanduser()).is_absolute() else root / p).exists()
+                or "/" in v
+                or "\\" in v
+                or v.lower().endswith(IMAGE_SUFFIXES)
+                for v in cells
+            ),
+        )
+    if any(found for _, found in exists.values()):
+        for col, (cells, found) in exists.items():
+            if cells and not found:
+                raise CohortValidationError(
+                    f"Manifest {source}, column {col!r}: none of its values is a "
+                    f"path (e.g. {cells[0]!r}: no such file or folder, no image "
+                    f"file ending), while the other image columns hold paths. If "
+                    f"{col!r} is not an image sequence, {_RESERVED_HINT}."
+                )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _stem(entry: Path) -> str | None:

@@ -6,9 +6,12 @@ holding the case id can report case, file and what was expected.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gzip
 import hashlib
 import os
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -19,6 +22,7 @@ import SimpleITK as sitk
 __all__ = [
     "IMAGE_SUFFIXES",
     "file_digest",
+    "file_problem",
     "geometry_mismatch",
     "read_image",
     "resample_to_reference",
@@ -56,6 +60,102 @@ def _dicom_files(folder: Path) -> list[str]:
     return list(reader.GetGDCMSeriesFileNames(str(folder), series[0]))
 
 
+@contextlib.contextmanager
+def _quiet_itk():
+    """Keep ITK's own "WARNING: In /tmp/SimpleITK-build/..." lines off stderr.
+
+    The display flag is process-wide in ITK, so it is switched off only around
+    a read and put back as it was; radsarc reports what went wrong itself.
+    """
+    previous = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(previous)
+
+
+def file_problem(path: str | os.PathLike, what: str = "image") -> str | None:
+    """Why ``path`` cannot be an image or mask file, before reading it; or None.
+
+    The same verdict is given by :meth:`radsarc.images.Cohort.validate` and by
+    extraction: a missing file, a broken symbolic link or a link loop, something
+    that is neither a file nor a folder (a FIFO, a device), an unreadable file,
+    an empty (0-byte) file, a ``.nii.gz`` that is not gzip-compressed and a
+    ``.nii`` that is. A symbolic link to a good file is followed.
+
+    Parameters
+    ----------
+    path : path-like
+        The image or mask path (a file or a DICOM folder).
+    what : str, default="image"
+        ``"image"`` or ``"mask"``, for the message.
+
+    Returns
+    -------
+    str or None
+        What is wrong and what was expected (without the path, which the
+        caller names), or None when the file can be read.
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            return (
+                f"{what} file does not exist: it is a broken symbolic link to "
+                f"{os.readlink(path)}"
+            )
+        return f"{what} file does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{what} file is a symbolic link loop; expected a file"
+        return f"{what} file cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return None  # a DICOM series folder, checked when read
+    if not stat.S_ISREG(info.st_mode):
+        return (
+            f"{what} path is not a regular file (a FIFO, socket or device); "
+            "expected an image file or a DICOM folder"
+        )
+    if info.st_size == 0:
+        return f"{what} file is empty (0 bytes); expected an image file"
+    name = path.name.lower()
+    if not name.endswith((".nii", ".nii.gz")):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError as exc:
+        return f"{what} file cannot be read ({exc.strerror or exc})"
+    gzipped = head[:2] == b"\x1f\x8b"
+    if name.endswith(".gz") and not gzipped:
+        plain = _nifti_layout_start(head)
+        return f"{what} file is named .nii.gz but is not gzip-compressed" + (
+            "; it is an uncompressed NIfTI file: rename it to .nii"
+            if plain
+            else " and not a NIfTI file; expected a gzip-compressed NIfTI file"
+        )
+    if name.endswith(".nii") and gzipped:
+        return (
+            f"{what} file is named .nii but is gzip-compressed; rename it to "
+            ".nii.gz (expected an uncompressed NIfTI file for .nii)"
+        )
+    if name.endswith(".nii") and not _nifti_layout_start(head):
+        return (
+            f"{what} file is named .nii but is not a NIfTI file (no NIfTI-1 or "
+            "NIfTI-2 header); expected an uncompressed NIfTI file"
+        )
+    return None
+
+
+def _nifti_layout_start(head: bytes) -> bool:
+    """True when the first 4 bytes are a NIfTI-1/2 header size (348 or 540)."""
+    if len(head) < 4:
+        return False
+    return any(struct.unpack(e + "i", head[:4])[0] in (348, 540) for e in "<>")
+
+
 def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
     """Read an image file or a DICOM series folder into a SimpleITK image.
 
@@ -79,16 +179,25 @@ def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
         If the file cannot be read as an image.
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{what.capitalize()} file {path} does not exist.")
+    problem = file_problem(path, what)
+    if problem is not None:
+        missing = f"{what} file does not exist"
+        if problem.startswith(missing):
+            raise FileNotFoundError(
+                f"{what.capitalize()} file {path} does not exist"
+                f"{problem[len(missing) :]}."
+            )
+        raise ValueError(f"Cannot read {what} {path}: {problem}.")
     try:
         if path.is_dir():
-            files = _dicom_files(path)
-            reader = sitk.ImageSeriesReader()
-            reader.SetFileNames(files)
-            return reader.Execute()
+            with _quiet_itk():
+                files = _dicom_files(path)
+                reader = sitk.ImageSeriesReader()
+                reader.SetFileNames(files)
+                return reader.Execute()
         nonfinite = _check_nifti(path, what)
-        image = sitk.ReadImage(str(path))
+        with _quiet_itk():
+            image = sitk.ReadImage(str(path))
         if nonfinite is not None:
             # Put back the NaN / infinite voxels SimpleITK replaced by 0, so that
             # validation reports them instead of extracting zeros.

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radsarc._files import atomic_write
 from radsarc.evaluation import METRICS, EvaluationResult, calibration, environment
 from radsarc.report._figures import (
     auc_distribution_figure,
@@ -82,7 +83,8 @@ def _slug(text: str) -> str:
 
 def _figure_html(fig, path: Path, caption: str) -> str:
     png = figure_png(fig)
-    path.write_bytes(png)
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(png)
     data = base64.b64encode(png).decode("ascii")
     return (
         f'<div class="fig"><img alt="{_e(caption)}" src="data:image/png;base64,'
@@ -418,6 +420,7 @@ def write_report(
         + "</body></html>"
     )
     path = out_dir / "report.html"
-    path.write_text(doc, encoding="utf-8")
+    with atomic_write(path) as tmp:
+        tmp.write_text(doc, encoding="utf-8")
     logger.info("Report written to %s", path)
     return path

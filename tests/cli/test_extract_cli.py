@@ -90,7 +90,8 @@ def test_failed_case_gives_exit_0_and_an_errors_table(tmp_path, params):
         result.output.splitlines()[-1]
         == "extracted: 1 computed, 0 from cache, 1 failed"
     )
-    assert "failed: ghost (read): image file does not exist" in result.output
+    ghost = tmp_path / "ghost.nrrd"
+    assert f"failed: ghost (read): {ghost}: image file does not exist" in result.output
     errors = pd.read_csv(tmp_path / "f.errors.csv")
     assert errors.to_dict("records")[0]["case_id"] == "ghost"
     assert errors.to_dict("records")[0]["file"].endswith("ghost.nrrd")

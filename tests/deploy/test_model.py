@@ -24,18 +24,31 @@ from radsarc.images import Cohort
 
 
 def _rewrite(src, dst, edit_header=None, pipeline=None, fix_checksum=True):
+    """A copy of a model file with an edited header or pipeline.
+
+    ``fix_checksum``: recompute the checksums (a careful forger, or a test of
+    the checks behind them); otherwise keep the ones recorded at save time.
+    """
     with zipfile.ZipFile(src) as archive:
         header = json.loads(archive.read("radsarc-model.json"))
         payload = archive.read("pipeline.skops")
+        checksums = json.loads(archive.read("checksums.sha256.json"))
     if pipeline is not None:
         payload = pipeline
     if edit_header:
         edit_header(header)
     if fix_checksum:
         header["pipeline_sha256"] = hashlib.sha256(payload).hexdigest()
+    header_bytes = json.dumps(header).encode()
+    if fix_checksum:
+        checksums = {
+            "radsarc-model.json": hashlib.sha256(header_bytes).hexdigest(),
+            "pipeline.skops": hashlib.sha256(payload).hexdigest(),
+        }
     with zipfile.ZipFile(dst, "w") as archive:
-        archive.writestr("radsarc-model.json", json.dumps(header))
+        archive.writestr("radsarc-model.json", header_bytes)
         archive.writestr("pipeline.skops", payload)
+        archive.writestr("checksums.sha256.json", json.dumps(checksums))
     return dst
 
 
@@ -132,6 +145,46 @@ def test_modified_pipeline_fails_the_checksum(fitted_model, tmp_path):
     )  # fmt: skip
     with pytest.raises(ValueError, match="does not match the checksum"):
         load_model(path)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda h: h.update(threshold=0.01),
+        lambda h: h["feature_names"].reverse(),
+        lambda h: h["settings"]["setting"].update(binWidth=5.0),
+    ],
+    ids=["cut-off", "feature-names", "settings"],
+)
+def test_an_edited_header_fails_the_checksum(fitted_model, tmp_path, edit):
+    """The checksum covers the whole file, the header (settings, feature names,
+    cut-off) as well as the pipeline."""
+    path = _rewrite(fitted_model[0], tmp_path / "m.radsarc", edit, fix_checksum=False)
+    with pytest.raises(
+        ValueError,
+        match=r"its header \(settings, feature names, cut-off\) "
+        r"\(radsarc-model\.json\) does not match the checksum recorded",
+    ):
+        load_model(path)
+
+
+def test_a_model_file_without_checksums_or_with_extra_members(fitted_model, tmp_path):
+    src = fitted_model[0]
+    with zipfile.ZipFile(src) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    bare = tmp_path / "bare.radsarc"
+    with zipfile.ZipFile(bare, "w") as archive:
+        for name in ("radsarc-model.json", "pipeline.skops"):
+            archive.writestr(name, members[name])
+    with pytest.raises(ValueError, match="has no checksum member"):
+        load_model(bare)
+    extra = tmp_path / "extra.radsarc"
+    with zipfile.ZipFile(extra, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr("payload.py", "import os")
+    with pytest.raises(ValueError, match=r"never has: \['payload\.py'\]"):
+        load_model(extra)
 
 
 def test_missing_feature_columns_are_named(fitted_model):

@@ -1,0 +1,344 @@
+"""Safe file output and input checks shared by every stage.
+
+- Atomic outputs: :func:`atomic_write` writes to a temporary file in the same
+  folder and renames it into place only once it is complete, so a full disk or a
+  killed run never leaves a half-written table, report or model, and never
+  destroys the previous file. :class:`OutputSet` does the same for several files
+  that belong together (a table and its side files): all are written first, then
+  renamed into place one after the other.
+- Contained paths: :func:`contained` builds a path from a name that came from
+  data (a case id, a server reply) and refuses one that would leave its folder.
+- Table shape: :func:`check_csv_table` refuses a CSV file with repeated column
+  names, ragged rows or a last row cut off, naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno as _errno
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePath
+
+__all__ = [
+    "OutputSet",
+    "atomic_write",
+    "check_csv_table",
+    "check_writable_folder",
+    "contained",
+    "same_file",
+]
+
+_TMP_PREFIX = ".radsarc-tmp-"
+
+
+def _write_error(path: Path, exc: OSError) -> OSError:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == _errno.ENOSPC:
+        reason = "No space left on device"
+    err = OSError(
+        f"Cannot write {path}: {reason}. Nothing was written there; a previous "
+        f"file at that path is unchanged."
+    )
+    err.errno = exc.errno
+    return err
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
+    """Give a temporary path beside ``path``; rename it to ``path`` on success.
+
+    The caller writes the whole file to the yielded path. If the block raises,
+    the temporary file is deleted and ``path`` is left as it was; an
+    :class:`OSError` (e.g. ENOSPC, disk full) is raised again with a message
+    naming ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        The final file. Its folder is created if missing.
+
+    Yields
+    ------
+    Path
+        The temporary file to write (same folder, same suffix).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(
+            dir=path.parent, prefix=_TMP_PREFIX, suffix="".join(path.suffixes[-2:])
+        )
+        os.close(fd)
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    tmp = Path(name)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _write_error(path, exc) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _fsync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (_errno.EINVAL, _errno.EBADF):  # not syncable: fine
+            raise
+    finally:
+        os.close(fd)
+
+
+class OutputSet:
+    """Several output files written as a whole.
+
+    Each :meth:`add` writes one file to a temporary name beside its final path
+    (through ``writer(temporary_path)``); :meth:`commit` renames them all into
+    place. If any write fails, every temporary file is deleted and no final
+    path is touched. Use it as a context manager: leaving the block with an
+    exception discards the staged files.
+
+    Examples
+    --------
+    >>> from radsarc._files import OutputSet
+    >>> with OutputSet() as outputs:  # doctest: +SKIP
+    ...     outputs.add("features.csv", lambda p: frame.to_csv(p))
+    ...     outputs.add("features.errors.csv", lambda p: errors.to_csv(p))
+    ...     outputs.commit()
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+
+    def add(self, path: str | os.PathLike, writer: Callable[[Path], object]) -> None:
+        """Write ``path`` to a temporary file now (renamed at :meth:`commit`)."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(
+                dir=path.parent,
+                prefix=_TMP_PREFIX,
+                suffix="".join(path.suffixes[-2:]),
+            )
+            os.close(fd)
+        except OSError as exc:
+            raise _write_error(path, exc) from exc
+        tmp = Path(name)
+        self._staged.append((tmp, path))
+        try:
+            writer(tmp)
+            _fsync(tmp)
+        except OSError as exc:
+            raise _write_error(path, exc) from exc
+
+    def add_text(self, path: str | os.PathLike, text: str) -> None:
+        """Stage a UTF-8 text file."""
+        self.add(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+    def add_bytes(self, path: str | os.PathLike, data: bytes) -> None:
+        """Stage a binary file."""
+        self.add(path, lambda p: p.write_bytes(data))
+
+    def commit(self) -> list[Path]:
+        """Rename every staged file into place; returns the final paths."""
+        done = []
+        for tmp, path in self._staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise _write_error(path, exc) from exc
+            done.append(path)
+        self._staged = []
+        return done
+
+    def discard(self) -> None:
+        """Delete every staged temporary file."""
+        for tmp, _ in self._staged:
+            tmp.unlink(missing_ok=True)
+        self._staged = []
+
+    def __enter__(self) -> OutputSet:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.discard()
+
+
+def check_writable_folder(folder: str | os.PathLike, *, what: str = "output") -> Path:
+    """Create ``folder`` if needed and check a file can be created in it.
+
+    Call it before long work so that a read-only or missing output folder fails
+    at once, not after the work.
+
+    Raises
+    ------
+    OSError
+        Naming the folder and the reason.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        err = OSError(
+            f"Cannot write the {what} in folder {folder}: {reason}. Choose a "
+            "writable folder; nothing was computed."
+        )
+        err.errno = exc.errno
+        raise err from exc
+    return folder
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when ``a`` and ``b`` are the same file (links and ``..`` resolved)."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+
+
+def contained(root: str | os.PathLike, *parts: str, what: str = "name") -> Path:
+    """``root / parts`` after checking that each part is a plain name.
+
+    A part that is empty, ``.`` or ``..``, absolute, or holds a path separator
+    (or a NUL byte) would make a path outside ``root`` or a different folder
+    than meant; it is refused.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder the result must stay in.
+    *parts : str
+        Names from data (case ids, file names, series UIDs).
+    what : str, default="name"
+        What the parts are, for the message (e.g. ``"subject label"``).
+
+    Raises
+    ------
+    ValueError
+        Naming the part and the folder.
+    """
+    root = Path(root)
+    for part in parts:
+        text = str(part)
+        if (
+            not text.strip()
+            or text in (".", "..")
+            or "\0" in text
+            or "/" in text
+            or "\\" in text
+            or PurePath(text).is_absolute()
+            or (len(text) > 1 and text[1] == ":")  # a Windows drive, e.g. C:
+        ):
+            raise ValueError(
+                f"Refusing the {what} {text!r}: it would make a path outside "
+                f"{root} (expected a plain file name without '/', '\\', '.' or "
+                "'..')."
+            )
+    return root.joinpath(*map(str, parts))
+
+
+def check_csv_table(path: str | os.PathLike, *, what: str, complete_last_row=False):
+    """Refuse a CSV table with repeated column names or rows of the wrong length.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file (comma-separated).
+    what : str
+        What the file is, for the message (``"Manifest"``, ``"Feature table"``).
+    complete_last_row : bool, default=False
+        Also refuse a file whose last line has no line break: a table written by
+        radsarc always ends with one, so a missing one means the file was cut
+        off in its last row.
+
+    Returns
+    -------
+    list of str
+        The header (column names as written).
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the line and what was expected.
+    """
+    path = Path(path)
+    try:
+        return _check_csv_table(path, what, complete_last_row)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+            "save it as a UTF-8 CSV file."
+        ) from None
+    except csv.Error as exc:
+        raise ValueError(f"{what} {path} is not a readable CSV file: {exc}.") from None
+
+
+def _check_csv_table(path: Path, what: str, complete_last_row: bool) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{what} {path} is empty; expected a header row.")
+        names = [h.strip() for h in header]
+        if len(names) == 1 and len(header[0]) > 0:
+            for sep, label in ((";", "semicolon"), ("\t", "tab")):
+                if sep in header[0]:
+                    raise ValueError(
+                        f"{what} {path} is {label}-separated (its header is "
+                        f"{header[0]!r}); radsarc reads comma-separated CSV files. "
+                        f"Save it with commas (e.g. pandas: sep=',')."
+                    )
+        seen, repeated = set(), []
+        for name in names:
+            if name in seen and name not in repeated:
+                repeated.append(name)
+            seen.add(name)
+        if repeated:
+            raise ValueError(
+                f"{what} {path} has repeated column names {repeated}; every column "
+                "name must be unique (a repeated column would be silently renamed)."
+            )
+        n = len(header)
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if len(row) != n:
+                line = reader.line_num
+                kind = "fewer" if len(row) < n else "more"
+                raise ValueError(
+                    f"{what} {path}, line {line}: {len(row)} field(s) where the "
+                    f"header has {n} ({kind} than expected); the file is cut off "
+                    "or malformed. Expected every row to have one value per column."
+                )
+    if complete_last_row:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(size - 1, 0))
+            last = handle.read(1)
+        if size and last not in (b"\n", b"\r"):
+            raise ValueError(
+                f"{what} {path} does not end with a line break: its last row may "
+                "be cut off (a table written by radsarc always ends with one). If "
+                "the last row is complete, add a line break at the end of the file."
+            )
+    return names
