@@ -255,6 +255,98 @@ PHASE1: dict[str, tuple[str, str, dict]] = {
 }
 
 
+# Phase 2: filter id -> (filter name or None, parameters). "A" configurations are
+# 2D (no interpolation, filters in-plane slice by slice), "B" 3D (1 mm isotropic
+# tricubic interpolation, 3D filters). Boundary: mirror, except the Simoncelli
+# wavelets, defined in the Fourier domain and periodic (with mirror padding 8.A
+# misses 2 of 18 values; periodic matches all). Re-segmentation of the
+# intensity mask to [-1000, 400] HU; features: IBSI-1 intensity statistics.
+PHASE2: dict[str, tuple[str | None, dict]] = {
+    "1.A": (None, {}),
+    "1.B": (None, {}),
+    "2.A": ("mean", {"support": 5, "dimensions": 2}),
+    "2.B": ("mean", {"support": 5}),
+    "3.A": ("log", {"sigma": 1.5, "truncate": 4.0, "dimensions": 2}),
+    "3.B": ("log", {"sigma": 1.5, "truncate": 4.0}),
+    "4.A": (
+        "laws",
+        {
+            "kernel": "L5E5",
+            "dimensions": 2,
+            "rotation_invariance": True,
+            "pooling": "max",
+            "energy_distance": 7,
+        },
+    ),
+    "4.B": (
+        "laws",
+        {
+            "kernel": "L5E5E5",
+            "rotation_invariance": True,
+            "pooling": "max",
+            "energy_distance": 7,
+        },
+    ),
+    "5.A": (
+        "gabor",
+        {
+            "sigma": 5.0,
+            "wavelength": 2.0,
+            "gamma": 1.5,
+            "rotation_invariance": True,
+            "theta_step": 22.5,
+            "pooling": "mean",
+        },
+    ),
+    "5.B": (
+        "gabor",
+        {
+            "sigma": 5.0,
+            "wavelength": 2.0,
+            "gamma": 1.5,
+            "rotation_invariance": True,
+            "theta_step": 22.5,
+            "pooling": "mean",
+            "orthogonal_planes": True,
+        },
+    ),
+    "6.A": (
+        "wavelet",
+        {
+            "wavelet": "db3",
+            "subband": "LH",
+            "level": 1,
+            "dimensions": 2,
+            "rotation_invariance": True,
+        },
+    ),
+    "6.B": (
+        "wavelet",
+        {"wavelet": "db3", "subband": "LLH", "level": 1, "rotation_invariance": True},
+    ),
+    "7.A": (
+        "wavelet",
+        {
+            "wavelet": "db3",
+            "subband": "HH",
+            "level": 2,
+            "dimensions": 2,
+            "rotation_invariance": True,
+        },
+    ),
+    "7.B": (
+        "wavelet",
+        {"wavelet": "db3", "subband": "HHH", "level": 2, "rotation_invariance": True},
+    ),
+    "8.A": ("simoncelli", {"level": 1, "dimensions": 2, "boundary": "periodic"}),
+    "8.B": ("simoncelli", {"level": 1, "boundary": "periodic"}),
+    "9.A": ("simoncelli", {"level": 2, "dimensions": 2, "boundary": "periodic"}),
+    "9.B": ("simoncelli", {"level": 2, "boundary": "periodic"}),
+}
+PHASE2_BOUNDARY = "mirror"
+PHASE2_RANGE = (-1000.0, 400.0)
+
+
 def _read(path: Path) -> tuple[np.ndarray, sitk.Image]:
     img = sitk.ReadImage(str(path))
     return sitk.GetArrayFromImage(img).astype(np.float64), img
@@ -308,6 +400,97 @@ def run_phase1(out_dir) -> list[dict]:
     return rows
 
 
+def reference_values():
+    """The phase-2 reference table: filter_id, feature_tag -> (value, tolerance)."""
+    import pandas as pd
+
+    ref = pd.read_csv(DATA / "ibsi2_reference_values" / "reference_values.csv", sep=";")
+    return {
+        (r.filter_id, r.feature_tag): (float(r.consensus_value), float(r.tolerance))
+        for r in ref.itertuples()
+    }
+
+
+def _ct_phantom():
+    root = DATA / "ibsi1_ct_radiomics_phantom" / "nifti"
+    image = sitk.ReadImage(str(root / "image" / "phantom.nii.gz"))
+    mask = sitk.ReadImage(str(root / "mask" / "mask.nii.gz"))
+    return image, mask
+
+
+_PREPROCESSED: dict = {}
+
+
+def phase2_features(filter_id: str) -> dict:
+    """Intensity statistics of the CT phantom for one phase-2 configuration.
+
+    The image and mask go through the IBSI engine's processing chain
+    (:func:`radsarc.features.ibsi.preprocess`): for "B" configurations 1 mm
+    isotropic tricubic interpolation (mask: linear, partial-volume threshold 0.5),
+    rounding to integers (CT); re-segmentation of the intensity mask to
+    [-1000, 400] HU. The filter acts on the whole processed image (boundary:
+    mirror; only the ROI's box plus the filter's reach is computed); the
+    statistics (:func:`radsarc.features.ibsi.intensity_statistics`) are those of
+    the response in the re-segmented mask.
+    """
+    from radsarc.features.ibsi import IBSIConfig, intensity_statistics, preprocess
+
+    three_d = filter_id.endswith("B")
+    key = three_d
+    if key not in _PREPROCESSED:
+        image, mask = _ct_phantom()
+        config = IBSIConfig(
+            spacing=(1.0, 1.0, 1.0) if three_d else None,
+            interpolation="cubic",
+            round_intensities=True,
+            resegment_range=PHASE2_RANGE,
+        )
+        _PREPROCESSED[key] = preprocess(image, mask, config, crop=False)
+    pre = _PREPROCESSED[key]
+    name, params = PHASE2[filter_id]
+    if name is None:
+        response = pre.image
+    else:
+        f = ImageFilter(name, {"boundary": PHASE2_BOUNDARY, **params})
+        response = f.apply(pre.image, pre.spacing, pre.int_mask)
+    return intensity_statistics(response[pre.int_mask])
+
+
+def run_phase2(out_dir) -> list[dict]:
+    """Write ``ibsi2_phase2.csv`` and return one conformance row per feature."""
+    import pandas as pd
+
+    reference = reference_values()
+    rows, written = [], []
+    for filter_id in PHASE2:
+        t0 = time.perf_counter()
+        values = phase2_features(filter_id)
+        seconds = time.perf_counter() - t0
+        for tag, value in values.items():
+            written.append({"filter_id": filter_id, "feature_tag": tag, "value": value})
+            if (filter_id, tag) not in reference:
+                continue
+            ref, tol = reference[(filter_id, tag)]
+            if not (np.isfinite(ref) and np.isfinite(tol)):
+                continue  # no consensus value (8.B quartile coefficient)
+            rows.append(
+                {
+                    "phase": "IBSI-2 phase 2",
+                    "test": filter_id,
+                    "feature": tag,
+                    "value": value,
+                    "reference": ref,
+                    "tolerance": tol,
+                    "passed": abs(value - ref) <= tol,
+                    "seconds": seconds,
+                }
+            )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(written).to_csv(out / "ibsi2_phase2.csv", index=False)
+    return rows
+
+
 def _sort_key(test_id: str):
     return [int(p) if p.isdigit() else p for p in test_id.split("_")]
 
@@ -331,6 +514,23 @@ def main(argv=None) -> int:
                 f"{'PASS' if r['passed'] else 'FAIL'} {r['seconds']:.2f}s"
             )
         print(f"phase 1: {sum(r['passed'] for r in rows)}/{len(rows)} maps within 1 %")
+    if args.phase in ("2", "both"):
+        rows = run_phase2(args.out)
+        by_id: dict = {}
+        for r in rows:
+            by_id.setdefault(r["test"], []).append(r)
+        for fid, rs in by_id.items():
+            bad = [
+                f"{r['feature']}={r['value']:.4g} (ref {r['reference']:.4g}"
+                f"+-{r['tolerance']:.2g})"
+                for r in rs
+                if not r["passed"]
+            ]
+            print(
+                f"{fid:4s} {sum(r['passed'] for r in rs):2d}/{len(rs)} "
+                f"{rs[0]['seconds']:6.1f}s {'; '.join(bad)}"
+            )
+        print(f"phase 2: {sum(r['passed'] for r in rows)}/{len(rows)} within tolerance")
     return 0
 
 

@@ -17,7 +17,7 @@ Boundary conditions (IBSI name: numpy/scipy equivalent):
 
 Speed: separable kernels (mean, LoG, Laws, wavelets) run as one 1-D pass per axis
 (:func:`scipy.ndimage.correlate1d`); Gabor kernels run in the Fourier domain on the
-padded image (:func:`scipy.signal.fftconvolve`), and Simoncelli wavelets are
+padded image (:mod:`scipy.fft`), and Simoncelli wavelets are
 defined there. :meth:`ImageFilter.apply` with a mask filters only the mask's
 bounding box plus the kernel's reach (padded by the boundary condition where that
 reach leaves the image), which gives the same values inside the mask as filtering
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import fft as sfft
-from scipy import ndimage, signal
+from scipy import ndimage
 
 __all__ = [
     "BOUNDARY_CONDITIONS",
@@ -256,14 +256,16 @@ def log_filter(
     riesz_order : sequence of int or None, default=None
         Order of a Riesz transform (IBSI ``AYRS``) applied to the response, in
         IBSI axis order (x, y[, z]), e.g. ``[1, 0, 0]``; computed in the Fourier
-        domain on the image padded by half its size with ``boundary``. The
-        response is its real part.
+        domain on the image padded with ``boundary`` by half its size (at most
+        ``max(16, 2 * radius)`` voxels). The response is its real part.
     """
     image = _as_float(image)
     axes = _axes(dimensions, image.ndim)
     riesz = _check_riesz(riesz_order, len(axes))
     if riesz is not None:
-        work, pad = _half_pad(image, axes, boundary)
+        s = _voxels(sigma, spacing, axes)
+        radius = int(math.floor(truncate * s + 0.5))
+        work, pad = _half_pad(image, axes, boundary, max(16, 2 * radius))
         out = log_filter(
             work,
             sigma=sigma,
@@ -358,16 +360,6 @@ def _gabor_kernel(sigma: float, wavelength: float, gamma: float, theta: float):
     return envelope * np.exp(1j * 2 * math.pi * xr / wavelength)
 
 
-def _fft_correlate_planes(image, kernel, boundary):
-    """Convolve every (y, x) plane of ``image`` with the 2-D ``kernel``."""
-    ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
-    pad_mode = BOUNDARY_CONDITIONS[boundary][1]
-    pad = [(0, 0)] * (image.ndim - 2) + [(ry, ry), (rx, rx)]
-    padded = _pad(image, pad, pad_mode)
-    k = kernel.reshape((1,) * (image.ndim - 2) + kernel.shape)
-    return signal.fftconvolve(padded, k, mode="valid", axes=(-2, -1))
-
-
 def _pad(image, pad, pad_mode):
     """np.pad that also handles pads longer than the image (repeated reflection)."""
     if pad_mode == "constant":
@@ -424,6 +416,12 @@ def gabor_filter(
     planes = [(0, 1, 2)]
     if orthogonal_planes:
         planes += [(1, 0, 2), (2, 0, 1)]
+    # theta and theta + 180 give conjugate kernels, hence the same modulus on a
+    # real image: each distinct orientation is computed once, with its count.
+    counts: dict[float, int] = {}
+    for t in thetas:
+        key = round(t % 180.0, 9)
+        counts[key] = counts.get(key, 0) + 1
     maps = []
     for order in planes:
         view = image.transpose(order)
@@ -431,17 +429,37 @@ def gabor_filter(
         axes = (1, 2)
         s = _voxels(sigma, sp, axes)
         lam = _voxels(wavelength, sp, axes)
-        responses = (
-            np.abs(
-                _fft_correlate_planes(
-                    view, _gabor_kernel(s, lam, gamma, math.radians(t)), boundary
-                )
-            )
-            for t in thetas
-        )
-        pooled = _pool(responses, pooling)
+        kernels = [_gabor_kernel(s, lam, gamma, math.radians(t)) for t in counts]
+        moduli = _fft_planes(view, kernels, boundary)
+        if pooling == "mean":
+            total = None
+            for m, n in zip(moduli, counts.values(), strict=True):
+                total = m * n if total is None else total + m * n
+            pooled = total / len(thetas)
+        else:
+            pooled = _pool(moduli, pooling)
         maps.append(pooled.transpose(np.argsort(order)))
     return _pool(maps, "mean")
+
+
+def _fft_planes(image, kernels, boundary):
+    """Moduli of every (y, x) plane convolved with each 2-D kernel (a generator).
+
+    The planes are padded once by the kernels' radius with the boundary
+    condition and transformed once; each kernel costs one product and one
+    inverse transform (circular convolution on a grid long enough that the
+    kept part does not wrap).
+    """
+    ry, rx = kernels[0].shape[0] // 2, kernels[0].shape[1] // 2
+    pad = [(0, 0)] * (image.ndim - 2) + [(ry, ry), (rx, rx)]
+    padded = _pad(image, pad, BOUNDARY_CONDITIONS[boundary][1])
+    shape = [sfft.next_fast_len(n) for n in padded.shape[-2:]]
+    spectrum = sfft.fft2(padded, s=shape, axes=(-2, -1))
+    ny, nx = image.shape[-2:]
+    for kernel in kernels:
+        kspec = sfft.fft2(kernel, s=shape)
+        full = sfft.ifft2(spectrum * kspec, axes=(-2, -1))
+        yield np.abs(full[..., 2 * ry : 2 * ry + ny, 2 * rx : 2 * rx + nx])
 
 
 @functools.cache
@@ -597,10 +615,12 @@ def _apply_riesz(work, order_array, axes):
     )
 
 
-def _half_pad(image, axes, boundary):
+def _half_pad(image, axes, boundary, cap: int | None = None):
+    """Pad the filter axes by half their length (at most ``cap`` voxels)."""
     pad = [(0, 0)] * image.ndim
     for a in axes:
-        pad[a] = (image.shape[a] // 2, image.shape[a] // 2)
+        width = image.shape[a] // 2 if cap is None else min(image.shape[a] // 2, cap)
+        pad[a] = (width, width)
     return _pad(image, pad, BOUNDARY_CONDITIONS[boundary][1]), pad
 
 
@@ -643,7 +663,8 @@ def simoncelli_filter(
     ``pi / 2**(j+1) <= |w| <= pi / 2**(j-1)`` (``w`` in radians per voxel), zero
     elsewhere; the response is the real part of the filtered image. The
     transform is periodic; another boundary condition pads every filtered axis
-    by half its length first (the band is then defined on the padded grid).
+    by half its length, at most ``16 * 2**(level-1)`` voxels, first (the band is
+    then defined on the padded grid).
     ``riesz_order`` (x, y[, z]) adds a Riesz transform of that order (IBSI
     ``AYRS``), applied in the same Fourier domain.
     """
@@ -655,7 +676,7 @@ def simoncelli_filter(
     riesz = _check_riesz(riesz_order, len(axes))
     pad = [(0, 0)] * image.ndim
     if boundary != "periodic":
-        work, pad = _half_pad(image, axes, boundary)
+        work, pad = _half_pad(image, axes, boundary, 16 * 2 ** (int(level) - 1))
     else:
         work = image
     shape = [work.shape[a] for a in axes]
