@@ -11,6 +11,7 @@ from radsarc.cli import (  # noqa: F401
     _extract,
     _fetch,
     _fit,
+    _maps,
     _presets,
     _synthetic,
 )

@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import SimpleITK as sitk
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from radsarc._files import atomic_write
 from radsarc.features._cache import ResultCache, _safe
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
@@ -88,17 +88,11 @@ def _failure(case_id, sequence, stage, message, file="") -> dict:
 
 
 def _write_nifti(array: np.ndarray, reference: sitk.Image, path: Path) -> None:
-    """Write atomically (temporary name in the folder, then ``os.replace``)."""
+    """Write float32 atomically (a run killed meanwhile leaves no partial file)."""
     image = sitk.GetImageFromArray(array.astype(np.float32, copy=False))
     image.CopyInformation(reference)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".nii.gz")
-    os.close(fd)
-    try:
-        sitk.WriteImage(image, tmp, True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as tmp:
+        sitk.WriteImage(image, str(tmp), True)
 
 
 def _run_case(case, sequences, prefix, settings, radius, out_dir):

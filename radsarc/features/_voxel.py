@@ -245,6 +245,7 @@ def voxel_features(
     bins: int = 16,
     zscore: Sequence[str] = (),
     mask_label: int = 1,
+    texture_maps: None | str | os.PathLike = None,
 ) -> pd.DataFrame:
     """One row per voxel inside each case's mask, with its feature values.
 
@@ -262,13 +263,19 @@ def voxel_features(
         As in :func:`voxel_feature_maps`.
     mask_label : int, default=1
         Value of the tumour in the mask files.
+    texture_maps : path-like, default=None
+        A folder written by :func:`radsarc.features.feature_maps` (or ``radsarc
+        maps``) for this cohort: every map ``<texture_maps>/<case_id>/<column>
+        .nii.gz`` is added as column ``<column>`` (e.g.
+        ``original_glcm_Contrast``), the voxel's pyradiomics voxel-based texture
+        feature. Maps must lie on the mask's grid.
 
     Returns
     -------
     table : DataFrame
         Indexed by (``case_id``, ``z``, ``y``, ``x``); columns
-        ``<SEQ>_intensity``, ``<SEQ>_<statistic>`` and, with ``labels``,
-        ``label``.
+        ``<SEQ>_intensity``, ``<SEQ>_<statistic>``, the texture maps' columns
+        and, with ``labels``, ``label``.
 
     Raises
     ------
@@ -307,6 +314,11 @@ def voxel_features(
         )
         zyx = np.nonzero(mask)
         frame = pd.DataFrame({name: m[zyx] for name, m in maps.items()})
+        if texture_maps is not None:
+            for name, values in _texture_columns(
+                texture_maps, case.case_id, mask.shape, zyx
+            ).items():
+                frame[name] = values
         if label_paths is not None:
             path = label_paths[case.case_id]
             lab = sitk.GetArrayFromImage(read_image(path, what="label map"))
@@ -323,6 +335,30 @@ def voxel_features(
         frames.append(frame)
         logger.debug("case %s: %d voxels", case.case_id, zyx[0].size)
     return pd.concat(frames)
+
+
+def _texture_columns(folder, case_id: str, shape, zyx) -> dict[str, np.ndarray]:
+    """The texture maps of one case sampled at the mask's voxels, by column."""
+    from radsarc.features._maps import map_dir
+
+    case_dir = map_dir(folder, case_id)
+    paths = sorted(case_dir.glob("*.nii.gz"))
+    if not paths:
+        raise ValueError(
+            f"No texture maps for case {case_id!r} in {case_dir}; expected the "
+            "<column>.nii.gz files that radsarc.features.feature_maps (radsarc "
+            "maps) writes for this cohort."
+        )
+    out = {}
+    for path in paths:
+        arr = sitk.GetArrayFromImage(read_image(path))
+        if arr.shape != shape:
+            raise ValueError(
+                f"Texture map {path} (case {case_id!r}) has shape {arr.shape}; "
+                f"expected the mask's {shape}."
+            )
+        out[path.name[: -len(".nii.gz")]] = arr[zyx].astype(np.float64)
+    return out
 
 
 def voxel_map(values: pd.Series, reference: sitk.Image, *, fill=0) -> sitk.Image:

@@ -209,3 +209,67 @@ def test_bad_arguments_are_refused(tmp_path):
         feature_maps(manifest, FAST, tmp_path / "maps", kernel_radius=0)
     with pytest.raises(ValueError, match="n_jobs must be a non-zero integer"):
         feature_maps(manifest, FAST, tmp_path / "maps", n_jobs=0)
+
+
+def test_cli_round_trip(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from radsarc.cli import main
+
+    manifest = _manifest(tmp_path)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(FAST))
+    out = tmp_path / "maps"
+    args = ["maps", str(manifest), "--params", str(params), "--out", str(out)]
+    run = CliRunner().invoke(main, [*args, "--kernel-radius", "1", "-q"])
+    assert run.exit_code == 0, run.output
+    assert "wrote 6 maps (2 cases x 3 features)" in run.output
+    assert "maps: 2 computed, 0 from cache, 0 failed" in run.output
+    table = pd.read_csv(out / "maps.csv")
+    assert list(table.columns) == ["case_id", "column", "path"]
+    assert len(table) == 6
+    image = sitk.ReadImage(str(tmp_path / "c1_img.nii.gz"))
+    mask = sitk.ReadImage(str(tmp_path / "c1_mask.nii.gz"))
+    expected, _ = compute_maps(image, mask, FAST, 1)
+    written = sitk.GetArrayFromImage(
+        sitk.ReadImage(str(out / "case1" / "original_firstorder_Mean.nii.gz"))
+    )
+    np.testing.assert_array_equal(
+        written, expected["original_firstorder_Mean"].astype(np.float32)
+    )
+    again = CliRunner().invoke(main, [*args, "-q"])
+    assert again.exit_code == 0, again.output
+    assert "maps: 0 computed, 2 from cache, 0 failed" in again.output
+    bad = CliRunner().invoke(main, [*args, "--kernel-radius", "0"])
+    assert bad.exit_code == 2
+    assert "--kernel-radius" in bad.output
+
+
+def test_texture_maps_feed_the_voxel_table_and_the_blackledge2019_preset(tmp_path):
+    from radsarc.features import voxel_features
+    from radsarc.images import Cohort
+    from radsarc.presets import make_preset
+
+    manifest = _manifest(tmp_path)
+    out = tmp_path / "maps"
+    feature_maps(manifest, FAST, out)
+    cohort = Cohort.from_csv(manifest)
+    table = voxel_features(cohort, window=(1, 3, 3), texture_maps=out)
+    assert {"original_glcm_Contrast", "original_firstorder_Mean"} <= set(table.columns)
+    case = table.loc["case1"]
+    contrast = sitk.GetArrayFromImage(
+        sitk.ReadImage(str(out / "case1" / "original_glcm_Contrast.nii.gz"))
+    )
+    z, y, x = (case.index.get_level_values(n).to_numpy() for n in ("z", "y", "x"))
+    np.testing.assert_array_equal(
+        case["original_glcm_Contrast"].to_numpy(), contrast[z, y, x]
+    )
+    labels = (
+        table["original_firstorder_Mean"] > table["original_firstorder_Mean"].median()
+    ).astype(int)
+    model = make_preset("blackledge2019").fit(table, labels)
+    assert "original_glcm_Contrast" in model.feature_names_in_
+    assert model.score(table, labels) > 0.6
+    with pytest.raises(ValueError, match=r"No texture maps for case 'case0' in .*"):
+        voxel_features(cohort, window=(1, 3, 3), texture_maps=tmp_path / "none")
