@@ -13,6 +13,7 @@ from radsarc.feature_selection import (
 )
 from radsarc.harmonisation import ComBat
 from radsarc.model import (
+    AutoEnsemble,
     BootstrapLogisticRegression,
     ClinicalBaseline,
     RadiomicsScore,
@@ -39,6 +40,14 @@ ESTIMATORS = [
     VolumeBaseline(column=0),
     VolumeBaseline(column=0, log=True),
     ClinicalBaseline(),
+    # A two-family library and a short bagged selection keep the checks fast.
+    AutoEnsemble(
+        candidates=["kbest_lr", "l1_lr"],
+        cv=3,
+        n_bags=2,
+        ensemble_size=5,
+        random_state=0,
+    ),
 ]
 
 

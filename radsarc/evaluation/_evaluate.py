@@ -135,6 +135,13 @@ def _fit_split(
     else:
         model = clone(estimator).fit(X_train, y_train)
         unfitted = clone(estimator)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    own_oof = getattr(final, "oof_scores_", None)
+    if tuned_oof is None and own_oof is not None and len(own_oof) == train.size:
+        # A model that cross-validates inside its own fit (the "auto" ensemble)
+        # keeps its out-of-fold predictions of the training part: the cut-off
+        # is chosen on them instead of refitting the model threshold_cv times.
+        tuned_oof = np.asarray(own_oof, dtype=float)
     if cutoff is None:
         threshold = None
     elif isinstance(cutoff, str):
@@ -165,6 +172,7 @@ def _fit_split(
         "scores": scores,
         "selected": selected,
         "best_params": best_params,
+        "ensemble": _ensemble_weights(final),
         "importance": None,
         "model": model if keep_model else None,
     }
@@ -178,6 +186,15 @@ def _fit_split(
             random_state=random_state,
         )
     return out
+
+
+def _ensemble_weights(model) -> dict[str, float] | None:
+    """Members and weights of a fitted ensemble (``members_``, ``weights_``)."""
+    members = getattr(model, "members_", None)
+    weights = getattr(model, "weights_", None)
+    if members is None or weights is None:
+        return None
+    return {str(m): float(w) for m, w in zip(members, weights, strict=True)}
 
 
 def _run_split(where: str, *args, **kwargs) -> dict:
@@ -210,7 +227,8 @@ class EvaluationResult:
         Number of cases, features, positives and the SHA-256 of the data.
     split_metrics : DataFrame
         One row per split: ``n_train``, ``n_test``, ``threshold``, every metric,
-        ``best_params`` (nested CV).
+        ``best_params`` (nested CV), ``ensemble`` (for an ensemble such as the
+        ``auto`` preset: its members and their weights, a dict).
     predictions : DataFrame
         One row per tested case and split: ``split``, ``case_id``, ``y_true``,
         ``y_score``, ``threshold``.
@@ -444,7 +462,9 @@ default="repeated"
     threshold_cv : int, default=5
         Folds of the training part whose out-of-fold predictions choose the cut-off.
         When tuning with as many inner folds, these are the tuning folds and the
-        tuned candidate's out-of-fold predictions are reused (no refit).
+        tuned candidate's out-of-fold predictions are reused (no refit). A model
+        that keeps out-of-fold predictions of its training data itself
+        (``oof_scores_``, as the ``auto`` preset) supplies them instead.
     n_bootstraps : int, default=1000
         Bootstrap replicates for a single test set (external validation).
     confidence_level : float, default=0.95
@@ -503,7 +523,8 @@ default="repeated"
     grid = param_grid
     if grid is None and scheme.tunes:
         grid = scheme.param_grid or preset_grid
-        if not grid:
+        # A preset without a grid (auto) tunes inside its own fit.
+        if not grid and preset_grid is None:
             raise ValueError(
                 "Nested cross-validation needs a param_grid (none given and the "
                 "estimator is not a preset with a grid)."
@@ -554,6 +575,7 @@ default="repeated"
                 "threshold": out["threshold"],
                 **out["metrics"],
                 "best_params": out["best_params"],
+                "ensemble": out["ensemble"],
             }
         )
         preds.append(
@@ -570,8 +592,10 @@ default="repeated"
             )
         )
     split_metrics = pd.DataFrame(rows).set_index("split")
-    if grid is None:
+    if not grid:
         split_metrics = split_metrics.drop(columns="best_params")
+    if split_metrics["ensemble"].isna().all():
+        split_metrics = split_metrics.drop(columns="ensemble")
     predictions = pd.concat(preds, ignore_index=True)
     description = scheme.describe()
     settings = {

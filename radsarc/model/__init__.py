@@ -1,5 +1,6 @@
 """Classifiers, samplers and the leak-free pipeline builder; published presets."""
 
+from radsarc.model._auto import AutoEnsemble, ensemble_selection
 from radsarc.model._baselines import ClinicalBaseline, VolumeBaseline, volume_column
 from radsarc.model._bootstrap import BootstrapLogisticRegression
 from radsarc.model._nomogram import RadiomicsScore, make_nomogram_models
@@ -22,12 +23,14 @@ __all__ = [
     "SAMPLERS",
     "SELECTORS",
     "VOXEL_CLASSIFIERS",
+    "AutoEnsemble",
     "BootstrapLogisticRegression",
     "ClinicalBaseline",
     "CoxnetCV",
     "Preset",
     "RadiomicsScore",
     "VolumeBaseline",
+    "ensemble_selection",
     "get_preset",
     "list_presets",
     "make_classifier",

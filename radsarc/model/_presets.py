@@ -28,6 +28,7 @@ from radsarc.feature_selection import (
     MRMRSelector,
     UnivariateSelector,
 )
+from radsarc.model._auto import AutoEnsemble
 from radsarc.model._bootstrap import BootstrapLogisticRegression
 from radsarc.model._registry import make_pipeline, make_svm
 
@@ -69,6 +70,7 @@ class Preset:
         Where radsarc's pipeline departs from the paper, and why.
     param_grid : dict of str to list
         Small grid for inner tuning; keys are ``set_params`` keys of the pipeline.
+        Empty for ``auto``, which tunes inside its own ``fit``.
     builder : callable
         Returns a new unfitted pipeline.
     input : {"features", "delta", "voxels"}, default="features"
@@ -193,6 +195,12 @@ def _vallieres2015() -> Pipeline:
         selector=MRMRSelector(n_features_to_select=4),
         classifier=BootstrapLogisticRegression(n_bootstrap=25, random_state=_SEED),
     )
+
+
+def _auto() -> Pipeline:
+    # One step, so that "auto" has the shape of every preset (last step
+    # "classifier"); the ensemble does its own imputation, scaling and selection.
+    return Pipeline([("classifier", AutoEnsemble(random_state=_SEED))])
 
 
 _PRESETS: dict[str, Preset] = {
@@ -464,6 +472,35 @@ _PRESETS: dict[str, Preset] = {
             param_grid={"selector__n_features_to_select": [2, 4, 6]},
             builder=_vallieres2015,
         ),
+        Preset(
+            name="auto",
+            title="radsarc's automatic ensemble of the presets and of "
+            "low-dimensional baselines, built by ensemble selection inside each "
+            "training part",
+            citation="Caruana R, Niculescu-Mizil A, Crew G, Ksikes A. Ensemble "
+            "selection from libraries of models. Proc. 21st ICML, 2004:18.",
+            doi="10.1145/1015330.1015432",
+            task="any binary outcome of a case-level radiomics table",
+            cohort="none: a model-building rule, not a published signature",
+            sequences=("any",),
+            reported_metrics={},
+            departures=(
+                "Not a published radiomics pipeline: radsarc.model.AutoEnsemble "
+                "scores a library (every tabular preset at every point of its "
+                "grid; tumour volume alone; shape features; the k best univariate "
+                "features with L2 logistic regression, k in 1, 3, 5, 10; strongly "
+                "penalised L1 and elastic-net logistic regression; a forest on 10 "
+                "mRMR features) by 5-fold cross-validation inside the training "
+                "data, and averages the probabilities of the members chosen by "
+                "bagged greedy forward selection with replacement (Caruana et al. "
+                "2004, 2006); the members are refitted on all the training data.",
+                "Tuning is internal (the grids of the presets are candidates of "
+                "the library), so the preset has no param_grid of its own.",
+                "Figures measured on WORC's splits are in docs/presets.md.",
+            ),
+            param_grid={},
+            builder=_auto,
+        ),
     ]
 }
 
@@ -487,9 +524,9 @@ def list_presets(input: str | None = None) -> list[str]:
     --------
     >>> from radsarc.presets import list_presets
     >>> list_presets()[:3]
-    ['blackledge2019', 'gitto2023', 'liang2022']
+    ['auto', 'blackledge2019', 'gitto2023']
     >>> len(list_presets("features")), list_presets("voxels")
-    (6, ['blackledge2019'])
+    (7, ['blackledge2019'])
     """
     kinds = ("features", "delta", "voxels")
     if input is not None and input not in kinds:

@@ -192,6 +192,41 @@ def _selection_html(result: EvaluationResult, top: int = 15) -> str:
     return "".join(parts)
 
 
+def _ensemble_html(result: EvaluationResult) -> str:
+    """The members of an ensemble (auto) and their weights, overall and per split."""
+    per_split = result.split_metrics["ensemble"]
+    fitted = per_split.dropna()
+    if fitted.empty:
+        return ""
+    weights = pd.DataFrame(list(fitted), index=fitted.index).fillna(0.0)
+    overall = pd.DataFrame(
+        {
+            "mean weight": weights.mean(),
+            "splits as member": (weights > 0).sum(),
+        }
+    ).sort_values("mean weight", ascending=False, kind="mergesort")
+    rows = pd.DataFrame(
+        {
+            "test AUC": result.split_metrics.loc[fitted.index, "auc"],
+            "members (weight)": [
+                ", ".join(f"{m} {w:.2f}" for m, w in members.items())
+                for members in fitted
+            ],
+        },
+        index=fitted.index,
+    )
+    return (
+        "<h4>Ensemble members</h4>"
+        f"<p>Candidates chosen inside the training part of each of the "
+        f"{len(fitted)} splits, with their mean weight over the splits (0 where "
+        "not chosen) and the number of splits in which they were members:</p>"
+        + _table(overall, index=True)
+        + "<details><summary>Members and weights per split</summary>"
+        + _table(rows, index=True)
+        + "</details>"
+    )
+
+
 def _comparison_html(results, reference: Mapping | None) -> str:
     ref = reference or {}
     rows = []
@@ -282,6 +317,8 @@ def _section_html(name: str, results, reference, out_dir: Path, prefix: str) -> 
             _selection_html(r),
             "</details>",
         ]
+        if "ensemble" in r.split_metrics.columns:
+            parts.append(_ensemble_html(r))
         if "best_params" in r.split_metrics.columns:
             counts = (
                 r.split_metrics["best_params"]

@@ -14,6 +14,7 @@ from radsarc.datasets import load_worc_splits, load_worc_table
 from radsarc.presets import Preset, get_preset, list_presets, make_preset
 
 NAMES = [
+    "auto",
     "blackledge2019",
     "gitto2023",
     "liang2022",
@@ -29,6 +30,10 @@ FAST = {
     "xu2020": {"classifier__n_estimators": 20},
     "peeken2021": {"classifier__n_estimators": 20},
     "vallieres2015": {"classifier__n_bootstrap": 5},
+    "auto": {
+        "classifier__candidates": ["peeken2019", "volume", "kbest_lr"],
+        "classifier__cv": 3,
+    },
 }
 METRICS = {"auc", "sensitivity", "specificity", "accuracy"}
 
@@ -123,6 +128,7 @@ def test_list_presets_by_input_kind():
 
     tabular = list_presets("features")
     assert tabular == [
+        "auto",
         "gitto2023",
         "liang2022",
         "malinauskaite2020",
