@@ -37,6 +37,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radsarc.feature_selection import MRMRSelector, VarianceThreshold
+from radsarc.model._baselines import VolumeBaseline, volume_column
 
 __all__ = ["AutoEnsemble", "LIBRARY", "ensemble_selection"]
 
@@ -46,16 +47,6 @@ logger = logging.getLogger(__name__)
 LIBRARY = ("volume", "shape", "kbest_lr", "l1_lr", "enet_lr", "mrmr_rf")
 
 _SHAPE = re.compile(r"(^|_)shape(2D)?_", re.IGNORECASE)
-
-
-def _volume_column(names) -> str | None:
-    """The first ``shape_MeshVolume`` column, else the first ``shape_VoxelVolume``."""
-    names = [str(n) for n in names]
-    for key in ("shape_MeshVolume", "shape_VoxelVolume"):
-        hits = [n for n in names if n.endswith(key)]
-        if hits:
-            return hits[0]
-    return None
 
 
 def _signed_log(X):
@@ -146,7 +137,9 @@ def _family_candidates(family: str, names: list[str], volume: str | None):
     if family == "volume":
         if volume is None:
             return []
-        return [_Candidate("volume", family, _low_dim_lr(1.0), (names.index(volume),))]
+        # Exactly the volume baseline of radsarc.evaluation.evaluate.
+        column = (names.index(volume),)
+        return [_Candidate("volume", family, VolumeBaseline(column=0), column)]
     if family == "shape":
         columns = tuple(i for i, n in enumerate(names) if _SHAPE.search(n))
         if not columns:
@@ -381,9 +374,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
 
     * every tabular preset (:func:`radsarc.presets.list_presets` ``("features")``)
       at every point of its ``param_grid``;
-    * ``volume``: logistic regression on the log of the tumour volume (the first
-      ``shape_MeshVolume`` column, else ``shape_VoxelVolume``; ``volume_column``
-      names another);
+    * ``volume``: the volume baseline, :class:`VolumeBaseline` (logistic
+      regression on the log of the tumour volume found by :func:`volume_column`;
+      ``volume_column`` names another column);
     * ``shape``: L2 logistic regression (C=0.1) on the log of the shape features;
     * ``kbest_lr``: the k best features by ANOVA F with L2 logistic
       regression, k in 1, 3, 5, 10;
@@ -420,9 +413,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         selection over the whole library.
     bag_fraction : float, default=0.5
     volume_column : str, default=None
-        Column of the tumour volume for the ``volume`` candidate; None finds
-        ``shape_MeshVolume`` / ``shape_VoxelVolume`` by name (no such column:
-        no volume candidate).
+        Column of the tumour volume for the ``volume`` candidate; None finds it
+        by name with :func:`volume_column` (no such column: no volume
+        candidate).
     n_jobs : int, default=None
         Inner folds scored in parallel with joblib (Dask through
         :func:`radsarc.parallel_backend`).
@@ -531,7 +524,6 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         requested = list(self.candidates) if self.candidates is not None else None
         if requested is None:
             requested = [*presets, *LIBRARY]
-        volume = None
         if self.volume_column is not None:
             if self.volume_column not in names:
                 raise ValueError(
@@ -540,7 +532,10 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
                 )
             volume = self.volume_column
         else:
-            volume = _volume_column(names)
+            try:
+                volume = volume_column(names)
+            except ValueError:
+                volume = None
         self.volume_column_ = volume
         library: list[_Candidate] = []
         for item in requested:

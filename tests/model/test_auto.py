@@ -9,12 +9,12 @@ from imblearn.pipeline import Pipeline
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from radsarc.datasets import load_worc_splits, load_worc_table
 from radsarc.evaluation import FitLog, FixedSplits, RepeatedCV, RowSpy, evaluate
 from radsarc.evaluation._audit import row_hashes
-from radsarc.model import AutoEnsemble, ensemble_selection
+from radsarc.model import AutoEnsemble, VolumeBaseline, ensemble_selection
 from radsarc.presets import get_preset, make_preset
 
 SMALL = ["peeken2019", "volume", "shape", "kbest_lr", "l1_lr"]
@@ -199,18 +199,7 @@ def test_auto_matches_volume_when_volume_is_what_matters():
         cv=3,
         random_state=0,
     )
-    volume = Pipeline(
-        [
-            (
-                "pick",
-                FunctionTransformer(
-                    lambda d: np.log(d[["T1_original_shape_MeshVolume"]])
-                ),
-            ),
-            ("scaler", StandardScaler()),
-            ("classifier", LogisticRegression()),
-        ]
-    )
+    volume = VolumeBaseline()
     scheme = RepeatedCV(n_repeats=2)
     auc_auto = evaluate(auto, X, y, cv=scheme, cutoff=None).mean_auc
     auc_volume = evaluate(volume, X, y, cv=scheme, cutoff=None).mean_auc
