@@ -306,7 +306,7 @@ def laws_filter(
     pooling: str = "max",
     energy_distance: int | None = None,
 ):
-    """Laws kernel response, optionally rotation-invariant and as an energy map.
+    """Laws kernel response (IBSI ``JTXT``), optionally rotation-invariant, energy.
 
     Parameters
     ----------
@@ -318,7 +318,7 @@ def laws_filter(
         2D) with ``pooling``.
     energy_distance : int or None, default=None
         Chebyshev distance ``delta`` of the energy map: the mean of the absolute
-        response over a ``(2 delta + 1)`` cube (IBSI ``PQSD``), with the same
+        response over a ``(2 delta + 1)`` cube, with the same
         boundary condition. None: no energy map.
     """
     image = _as_float(image)
