@@ -28,7 +28,15 @@ ORDER = [
     "cli",
 ]
 # Modules every stage may use.
-BASE = {"exceptions", "_version", "_parallel", "_files", "__init__", "__main__"}
+BASE = {
+    "exceptions",
+    "_version",
+    "_parallel",
+    "_files",
+    "_progress",
+    "__init__",
+    "__main__",
+}
 
 
 def _stage(module: str) -> str | None:

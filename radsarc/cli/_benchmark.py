@@ -87,10 +87,9 @@ def benchmark_command(
     Results are shown beside WORC's published AUC on the same patients and splits
     (Lipo 0.83, Desmoid 0.82, mean over 100 splits).
     """
-    from tqdm import tqdm
-
     from radsarc._files import atomic_write, check_writable_folder
     from radsarc._parallel import parallel_backend
+    from radsarc._progress import progress_bar
     from radsarc.datasets import (
         WORC_PUBLISHED_RESULTS,
         load_worc_splits,
@@ -109,11 +108,11 @@ def benchmark_command(
     sections, reference = {}, {}
     with (
         parallel_backend(scheduler),
-        tqdm(
+        progress_bar(
+            None,
             total=len(datasets) * len(names) * n_splits,
             unit="split",
             desc="benchmark",
-            file=sys.stderr,
         ) as bar,
     ):
         for ds in datasets:
@@ -135,9 +134,10 @@ def benchmark_command(
                         threshold_cv=threshold_cv,
                         random_state=seed,
                         n_jobs=n_jobs if scheduler is None else -1,
-                        progress=bar.update,
+                        progress=None,
                     )
                 )
+                bar.update(len(splits))
     table = results_table(sections, reference)
     with atomic_write(out_dir / "results.csv") as tmp:
         table.to_csv(tmp, index=False)

@@ -243,6 +243,9 @@ def _read_settings_sidecar(path: Path) -> dict:
     help="Splits run in parallel.",
 )
 @click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
+)
+@click.option(
     "--out",
     "out_dir",
     required=True,
@@ -272,6 +275,7 @@ def evaluate_command(
     covariates,
     seed,
     n_jobs,
+    quiet,
     out_dir,
     scheduler,
 ):
@@ -360,6 +364,7 @@ def evaluate_command(
                 min_sensitivity=min_sensitivity,
                 random_state=seed,
                 n_jobs=n_jobs if scheduler is None else -1,
+                progress=False if quiet else None,
             )
             s = res.summary.loc["auc"]
             click.echo(

@@ -49,11 +49,15 @@ def read_columns_sidecar(features: Path) -> dict | None:
 @main.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
+    "--settings",
     "--params",
     "params",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="pyradiomics parameter file (YAML). Default: pyradiomics defaults.",
+    metavar="FILE",
+    help="Extraction settings: a pyradiomics parameter file (YAML), optionally "
+    "with radsarc's preprocessing section; Python: settings=. --params is the "
+    "older name. Default: pyradiomics defaults.",
 )
 @click.option(
     "--out",
@@ -83,7 +87,9 @@ def read_columns_sidecar(features: Path) -> dict | None:
     help="Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
     "(needs radsarc[dask]; workers must see the files at the same paths).",
 )
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
+)
 @user_errors
 def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet):
     """Extract radiomic features of every case in MANIFEST.
@@ -131,7 +137,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
             settings,
             n_jobs=n_jobs,
             cache_dir=None if no_cache else cache_dir,
-            progress=not quiet,
+            progress=False if quiet else None,
             return_result=True,
             scheduler=scheduler,
         )

@@ -37,10 +37,15 @@ def _echo_errors(errors) -> None:
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--preset", required=True, help="Preset to fit (see docs/presets.md).")
 @click.option(
+    "--settings",
     "--params",
+    "params",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Extraction parameter file (YAML). Default: pyradiomics defaults.",
+    metavar="FILE",
+    help="Extraction settings: a pyradiomics parameter file (YAML), optionally "
+    "with radsarc's preprocessing section; Python: settings=. --params is the "
+    "older name. Default: pyradiomics defaults.",
 )
 @click.option(
     "--out",
@@ -54,7 +59,9 @@ def _echo_errors(errors) -> None:
     help="ComBat on the manifest's 'group' (centre), fitted on the training cases.",
 )
 @click.option(
+    "--nyul-region",
     "--nyul",
+    "nyul",
     type=click.Choice(["body", "roi"]),
     default=None,
     help="Learn Nyul landmarks on the training images (this region).",
@@ -89,7 +96,16 @@ def _echo_errors(errors) -> None:
     default=None,
     help="Extraction cache (default: none).",
 )
-@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=SEED,
+    default=0,
+    show_default=True,
+    help="Seed of the folds (Python: random_state=).",
+)
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bars (shown on a terminal only)."
+)
 @user_errors
 def fit_command(
     manifest,
@@ -106,6 +122,7 @@ def fit_command(
     n_jobs,
     cache_dir,
     seed,
+    quiet,
 ):
     """Fit PRESET on the images of MANIFEST and save the model to OUT.
 
@@ -134,11 +151,12 @@ def fit_command(
         cutoff=cutoff,
         min_sensitivity=min_sensitivity,
         cv=cv,
-        tune=tuning,
+        tuning=tuning,
         positive=positive,
         n_jobs=n_jobs,
         cache_dir=cache_dir,
         random_state=seed,
+        progress=False if quiet else None,
     ).fit(cohort)
     with OutputSet() as outputs:
         outputs.add(out, model.save)
@@ -177,8 +195,11 @@ def fit_command(
     default=None,
     help="Extraction cache (default: none).",
 )
+@click.option(
+    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
+)
 @user_errors
-def predict_command(model_path, manifest, out, n_jobs, cache_dir):
+def predict_command(model_path, manifest, out, n_jobs, cache_dir, quiet):
     """Score the cases of MANIFEST with the saved model MODEL_PATH.
 
     Writes OUT (case_id, probability, class) and OUT.errors.csv (case_id,
@@ -194,6 +215,7 @@ def predict_command(model_path, manifest, out, n_jobs, cache_dir):
         {"the model file": model_path, "the manifest": manifest},
     )
     model = load_model(model_path)
+    model.progress = False if quiet else None
     cohort = Cohort.from_csv(manifest)
     refuse_overwriting_inputs(
         {"--out": out, "The errors table": errors_path}, cohort_files(cohort)

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,12 @@ import numpy as np
 import pandas as pd
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 
 from radsarc._files import atomic_write
+from radsarc._progress import progress_bar
 from radsarc._version import __version__
-from radsarc.evaluation import auc_score, choose_threshold
+from radsarc.evaluation import auc_score, choose_threshold, positive_scores
 from radsarc.evaluation._tuning import grid_search
 from radsarc.feature_selection import ICCFilter
 from radsarc.features import ExtractionSettings, extract_features
@@ -144,11 +146,11 @@ class RadiomicsModel:
         With ``cutoff="specificity"``: the sensitivity to keep.
     cv : int, default=5
         Folds for the out-of-fold probabilities (stratified, shuffled).
-    tune : bool, default=True
+    tuning : bool, default=True
         Tune the preset's hyper-parameter grid (less the keys fixed in
         ``params``) by ``cv``-fold AUC on the training cases before the final
         fit; the cut-off then comes from the chosen candidate's out-of-fold
-        probabilities on the same folds.
+        probabilities on the same folds (CLI: ``--tuning/--no-tuning``).
     positive : object, default=None
         Label value of class 1 when labels are not 0/1.
     n_jobs : int, default=1
@@ -156,7 +158,14 @@ class RadiomicsModel:
     cache_dir : path-like, default=None
         Extraction cache (see :func:`radsarc.features.extract_features`).
     random_state : int, default=0
-        Seed of the folds.
+        Seed of the folds (CLI: ``--seed``).
+    progress : bool or None, default=False
+        Progress bars (tqdm, on stderr) for the extraction, the cross-validation
+        of :meth:`fit` and the extraction of :meth:`predict_proba`; None shows
+        them only when stderr is a terminal (what the CLI does).
+    tune : bool or None, default=None
+        Deprecated name of ``tuning``; when given, it wins (with a
+        FutureWarning).
 
     Attributes
     ----------
@@ -178,14 +187,18 @@ class RadiomicsModel:
         ``best_params`` (empty without tuning).
     radsarc_version_ : str
         radsarc version that fitted the model.
+    classes_ : ndarray of shape (2,)
+        ``[0, 1]``: the columns of :meth:`predict_proba`.
 
     Examples
     --------
     >>> from radsarc.deploy import RadiomicsModel, load_model
     >>> model = RadiomicsModel(preset="peeken2019", settings="params.yaml")
     >>> model.fit("train/manifest.csv").save("model.radsarc")  # doctest: +SKIP
-    >>> result = load_model("model.radsarc").predict_cohort("new/manifest.csv")
-    ... # doctest: +SKIP
+    >>> model = load_model("model.radsarc")  # doctest: +SKIP
+    >>> model.predict_proba("new/manifest.csv")[:, 1]  # doctest: +SKIP
+    >>> model.predict("new/manifest.csv")  # cut-off threshold_  # doctest: +SKIP
+    >>> result = model.predict_cohort("new/manifest.csv")  # doctest: +SKIP
     >>> result.predictions.columns.tolist()  # doctest: +SKIP
     ['case_id', 'probability', 'class']
     """
@@ -201,11 +214,13 @@ class RadiomicsModel:
         cutoff: str | float = "youden",
         min_sensitivity: float = 0.9,
         cv: int = 5,
-        tune: bool = True,
+        tuning: bool = True,
         positive: object = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
         random_state: int = 0,
+        progress: bool | None = False,
+        tune: bool | None = None,
     ) -> None:
         self.preset = preset
         self.settings = settings
@@ -215,11 +230,24 @@ class RadiomicsModel:
         self.cutoff = cutoff
         self.min_sensitivity = min_sensitivity
         self.cv = cv
-        self.tune = tune
+        self.tuning = tuning
         self.positive = positive
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
         self.random_state = random_state
+        self.progress = progress
+        self.tune = tune
+
+    def _tuning(self) -> bool:
+        if self.tune is None:
+            return bool(self.tuning)
+        warnings.warn(
+            "RadiomicsModel(tune=...) is deprecated; use tuning=... (the name of "
+            "the CLI's --tuning/--no-tuning).",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return bool(self.tune)
 
     # -- building -------------------------------------------------------------
     def _pipeline(self) -> Pipeline:
@@ -319,6 +347,7 @@ class RadiomicsModel:
             settings,
             n_jobs=self.n_jobs,
             cache_dir=self.cache_dir,
+            progress=self.progress,
             return_result=True,
         )
         X = result.features
@@ -345,25 +374,33 @@ class RadiomicsModel:
             n_splits=self.cv, shuffle=True, random_state=self.random_state
         )
         fixed = set(self.params or {})
+        tuning = self._tuning()
         grid = {
             k: v
-            for k, v in (
-                get_preset(self.preset).param_grid if self.tune else {}
-            ).items()
+            for k, v in (get_preset(self.preset).param_grid if tuning else {}).items()
             if k not in fixed
         }
         best_params: dict[str, Any] = {}
-        if grid:
-            search = grid_search(
-                pipeline, grid, X, y.to_numpy(), list(folds.split(X, y.to_numpy()))
-            )
-            best_params = dict(search.best_params)
-            pipeline.set_params(**best_params)
-            oof = search.oof_scores[search.best_index]
-        else:
-            oof = cross_val_predict(
-                clone(pipeline), X, y.to_numpy(), cv=folds, method="predict_proba"
-            )[:, 1]
+        fold_list = list(folds.split(X, y.to_numpy()))
+        with progress_bar(
+            self.progress,
+            total=len(fold_list),
+            desc="tune and choose the cut-off" if grid else "choose the cut-off",
+            unit="fold",
+        ) as bar:
+            if grid:
+                search = grid_search(
+                    pipeline, grid, X, y.to_numpy(), fold_list, on_fold=bar.update
+                )
+                best_params = dict(search.best_params)
+                pipeline.set_params(**best_params)
+                oof = search.oof_scores[search.best_index]
+            else:
+                oof = np.full(len(y), np.nan)
+                for train, test in fold_list:
+                    model = clone(pipeline).fit(X.iloc[train], y.to_numpy()[train])
+                    oof[test] = positive_scores(model, X.iloc[test])
+                    bar.update()
         threshold = choose_threshold(
             y.to_numpy(), oof, self.cutoff, min_sensitivity=self.min_sensitivity
         )
@@ -438,31 +475,14 @@ class RadiomicsModel:
             columns=PREDICTION_COLUMNS,
         )
 
-    def predict_cohort(
+    def _extract(
         self,
         cohort: Cohort | str | os.PathLike,
-        *,
-        n_jobs: int | None = None,
-        cache_dir: str | os.PathLike | None = None,
-    ) -> PredictionResult:
-        """From raw images to probability and class, case by case.
-
-        Parameters
-        ----------
-        cohort : Cohort or path-like
-            New cases (labels are not needed and not used).
-        n_jobs : int, default=None
-            Cases extracted in parallel (default: the model's ``n_jobs``).
-        cache_dir : path-like, default=None
-            Extraction cache.
-
-        Returns
-        -------
-        PredictionResult
-            Predictions for every case that could be extracted (and harmonised);
-            every other case is a row of ``errors`` naming it, its file and the
-            problem.
-        """
+        n_jobs: int | None,
+        cache_dir: str | os.PathLike | None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Features of the cases that could be extracted (and harmonised), and an
+        errors table naming every other case."""
         self._check_fitted()
         if not isinstance(cohort, Cohort):
             cohort = Cohort.from_csv(cohort)
@@ -472,6 +492,7 @@ class RadiomicsModel:
             self.settings_,
             n_jobs=self.n_jobs if n_jobs is None else n_jobs,
             cache_dir=cache_dir,
+            progress=getattr(self, "progress", False),
             return_result=True,
         )
         errors = [result.errors]
@@ -511,20 +532,124 @@ class RadiomicsModel:
                 )
                 X = X.drop(index=bad)
             X = X.assign(**{batch: cohort.groups.loc[X.index].to_numpy()})
-        if len(X):
-            predictions = self.predict_features(X)
-        else:
-            predictions = pd.DataFrame(columns=PREDICTION_COLUMNS)
         errors_frame = pd.concat(
             [e for e in errors if len(e)] or [pd.DataFrame(columns=ERROR_COLUMNS)],
             ignore_index=True,
         )
+        return X, errors_frame
+
+    def predict_cohort(
+        self,
+        cohort: Cohort | str | os.PathLike,
+        *,
+        n_jobs: int | None = None,
+        cache_dir: str | os.PathLike | None = None,
+    ) -> PredictionResult:
+        """From raw images to probability and class, case by case.
+
+        Parameters
+        ----------
+        cohort : Cohort or path-like
+            New cases (labels are not needed and not used).
+        n_jobs : int, default=None
+            Cases extracted in parallel (default: the model's ``n_jobs``).
+        cache_dir : path-like, default=None
+            Extraction cache.
+
+        Returns
+        -------
+        PredictionResult
+            Predictions for every case that could be extracted (and harmonised);
+            every other case is a row of ``errors`` naming it, its file and the
+            problem.
+        """
+        X, errors = self._extract(cohort, n_jobs, cache_dir)
+        if len(X):
+            predictions = self.predict_features(X)
+        else:
+            predictions = pd.DataFrame(columns=PREDICTION_COLUMNS)
         logger.info(
             "predicted %d cases, %d failed",
             len(predictions),
-            errors_frame["case_id"].nunique(),
+            errors["case_id"].nunique(),
         )
-        return PredictionResult(predictions, errors_frame, self.threshold_)
+        return PredictionResult(predictions, errors, self.threshold_)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """``[0, 1]``: the classes, in the column order of :meth:`predict_proba`."""
+        self._check_fitted()
+        return np.array([0, 1])
+
+    def _features(self, X) -> pd.DataFrame:
+        """A feature table from a DataFrame, a cohort or a manifest path; every
+        case must be scored (a failed case is an error naming it)."""
+        if isinstance(X, pd.DataFrame):
+            return X
+        if not isinstance(X, Cohort | str | os.PathLike):
+            raise TypeError(
+                "X must be a feature DataFrame (indexed by case id), a Cohort or the "
+                f"path of a manifest CSV; got {type(X).__name__}."
+            )
+        features, errors = self._extract(X, None, self.cache_dir)
+        if len(errors):
+            lines = "; ".join(
+                f"case {r.case_id!r} ({r.stage}, {r.file}): {r.message}"
+                for r in errors.head(5).itertuples(index=False)
+            )
+            n = errors["case_id"].nunique()
+            raise ValueError(
+                f"{n} case(s) could not be scored: {lines}"
+                + (" ..." if len(errors) > 5 else "")
+                + ". predict_cohort() scores the others and lists these in its "
+                "errors table."
+            )
+        return features
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probabilities of class 0 and class 1, like a scikit-learn classifier.
+
+        Parameters
+        ----------
+        X : DataFrame, Cohort or path-like
+            A feature table indexed by case id (with the columns in
+            ``feature_names_``), a cohort, or the path of its manifest CSV (its
+            images are extracted with the model's settings).
+
+        Returns
+        -------
+        ndarray of shape (n_cases, 2)
+            Rows in the order of ``X`` (manifest order for a cohort); columns
+            ``classes_`` = ``[0, 1]``.
+
+        Raises
+        ------
+        ValueError
+            If a case of a cohort cannot be extracted or harmonised (every row
+            must be scored; :meth:`predict_cohort` scores the others and lists
+            the failed ones), or if the feature table lacks columns.
+        """
+        p = self.predict_features(self._features(X))["probability"].to_numpy()
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        """Class 0/1 of every case, by the model's cut-off ``threshold_``.
+
+        Unlike a plain scikit-learn classifier (which takes the more probable
+        class, a cut-off of 0.5), a case is 1 when its probability of class 1
+        is at least ``threshold_``, the cut-off chosen on the training data.
+
+        Parameters
+        ----------
+        X : DataFrame, Cohort or path-like
+            As for :meth:`predict_proba`.
+
+        Returns
+        -------
+        ndarray of shape (n_cases,)
+            0 or 1 per case, in the order of ``X``.
+        """
+        return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
 
     def _check_sequences(self, cohort: Cohort) -> None:
         """Refuse a cohort that lacks a sequence the model was trained on."""
@@ -561,7 +686,7 @@ class RadiomicsModel:
             "cutoff": self.cutoff,
             "min_sensitivity": self.min_sensitivity,
             "cv": self.cv,
-            "tune": bool(self.tune),
+            "tuning": self._tuning(),
             "harmonise": bool(self.harmonise),
             "positive": None if self.positive is None else str(self.positive),
             "random_state": self.random_state,
@@ -739,7 +864,7 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
             cutoff=header.get("cutoff", "youden"),
             min_sensitivity=float(header.get("min_sensitivity", 0.9)),
             cv=int(header.get("cv", 5)),
-            tune=bool(header.get("tune", True)),
+            tuning=bool(header.get("tuning", header.get("tune", True))),
             positive=header.get("positive"),
             random_state=header.get("random_state", 0),
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.utils.validation import _num_samples
 
 __all__ = ["ExternalValidation", "FixedSplits", "NestedCV", "RepeatedCV", "inner_cv"]
 
@@ -73,6 +74,10 @@ class RepeatedCV:
         self.n_splits = n_splits
         self.n_repeats = n_repeats
         self.random_state = random_state
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """``n_splits * n_repeats``."""
+        return self.n_splits * self.n_repeats
 
     def split(self, X, y, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
         y = np.asarray(y)
@@ -144,6 +149,13 @@ class NestedCV(RepeatedCV):
 class FixedSplits:
     """Predefined train/test splits given as case ids (index labels of X).
 
+    A scikit-learn splitter: ``split(X, y=None, groups=None)`` yields integer
+    positions of the rows of X and ``get_n_splits()`` counts the splits, so it
+    works as ``cv=`` in :func:`sklearn.model_selection.cross_val_score`,
+    ``GridSearchCV`` and the like, as well as in :func:`radsarc.evaluation.evaluate`.
+    The ids are matched to the index of a DataFrame X (the case ids); for an
+    array X, ids are row positions.
+
     Ids that are not in X are dropped (logged once), as WORC's Lipo splits list a
     second lesion that has no row in the table.
 
@@ -152,6 +164,21 @@ class FixedSplits:
     splits : sequence of (train_ids, test_ids)
     name : str, default="fixed"
         Shown in the report (e.g. ``"WORC 100 splits"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> X = pd.DataFrame({"f": [0.1, 0.9, 0.2, 0.8, 0.3, 0.7]},
+    ...                  index=["a", "b", "c", "d", "e", "f"])
+    >>> y = pd.Series([0, 1, 0, 1, 0, 1], index=X.index)
+    >>> cv = FixedSplits([(["a", "b", "c", "d"], ["e", "f"]),
+    ...                   (["c", "d", "e", "f"], ["a", "b"])])
+    >>> cv.get_n_splits()
+    2
+    >>> cross_val_score(LogisticRegression(), X, y, cv=cv, scoring="roc_auc")
+    array([1., 1.])
     """
 
     tunes = False
@@ -204,8 +231,32 @@ class FixedSplits:
             )
         return cls(splits, name=name or path.name)
 
-    def split(self, X, y, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
-        index = pd.Index(X.index)
+    def __repr__(self) -> str:
+        return f"FixedSplits(n_splits={len(self.splits)}, name={self.name!r})"
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """The number of splits (X, y and groups are ignored, as in KFold)."""
+        return len(self.splits)
+
+    def split(self, X, y=None, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(train, test)`` integer positions of the rows of X, one per split.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A DataFrame's index holds the case ids the splits name; for an
+            array the ids are row positions.
+        y : array-like, default=None
+            Ignored.
+        groups : array-like of shape (n_samples,), default=None
+            Patient id per row: a split that puts a patient's lesions on both
+            sides is an error.
+        """
+        index = (
+            pd.Index(X.index)
+            if isinstance(X, pd.DataFrame | pd.Series)
+            else pd.RangeIndex(_num_samples(X))
+        )
         if not index.is_unique:
             raise ValueError("Fixed splits need a unique index of case ids in X.")
         out = []

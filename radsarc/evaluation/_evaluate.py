@@ -6,7 +6,6 @@ import hashlib
 import importlib.metadata
 import logging
 import platform
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +15,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
 
+from radsarc._progress import check_progress, progress_bar
 from radsarc._version import __version__
 from radsarc.evaluation._bootstrap import bootstrap_ci
 from radsarc.evaluation._corrected_ttest import corrected_resampled_ci
@@ -423,7 +423,7 @@ def evaluate(
     n_jobs: int | None = None,
     keep_models: bool = False,
     name: str | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: bool | None = False,
 ) -> EvaluationResult:
     """Evaluate an estimator (or a preset) under a validation scheme, leak-free.
 
@@ -478,8 +478,9 @@ default="repeated"
         Keep the fitted model of every split in the result.
     name : str, default=None
         Name in the report; default the preset name or the estimator's class.
-    progress : callable, default=None
-        Called with no argument after each finished split (e.g. ``tqdm.update``).
+    progress : bool or None, default=False
+        Show a progress bar (tqdm, on stderr) counting finished splits; None
+        shows it only when stderr is a terminal (what the CLI does).
 
     Returns
     -------
@@ -506,6 +507,7 @@ default="repeated"
     ('Nadeau-Bengio', 10)
     """
     X, y = _check_data(X, y)
+    check_progress(progress)
     estimator, preset, preset_grid = _resolve_estimator(estimator)
     scheme = _resolve_scheme(cv, random_state)
     if not (isinstance(cutoff, str | float | int) or cutoff is None) or isinstance(
@@ -560,10 +562,12 @@ default="repeated"
         for i, (train, test) in enumerate(splits)
     )
     outputs = []
-    for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        outputs.append(out)
-        if progress is not None:
-            progress()
+    with progress_bar(
+        progress, total=len(splits), desc=f"evaluate {name}", unit="split"
+    ) as bar:
+        for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            outputs.append(out)
+            bar.update()
 
     rows, preds = [], []
     for i, out in enumerate(outputs):

@@ -90,7 +90,13 @@ def _positive_column(model, X) -> np.ndarray:
 
 
 def grid_search(
-    estimator, param_grid, X, y, folds: list[tuple[np.ndarray, np.ndarray]]
+    estimator,
+    param_grid,
+    X,
+    y,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    *,
+    on_fold=None,
 ) -> GridSearchResult:
     """Score every candidate of ``param_grid`` on ``folds`` by AUC.
 
@@ -106,6 +112,8 @@ def grid_search(
     folds : list of (train, test) index arrays
         The inner split; every sample should be in exactly one test fold for
         ``oof_scores`` to be complete (rows never tested stay NaN).
+    on_fold : callable or None, default=None
+        Called with no argument after each fold (e.g. a progress bar's update).
 
     Returns
     -------
@@ -141,6 +149,8 @@ def grid_search(
             else:
                 # What the scorer computes, without predicting twice.
                 fold_scores[i, j] = roc_auc_score(y_test, oof[i, test])
+        if on_fold is not None:
+            on_fold()
     means = np.average(fold_scores, axis=1)
     # GridSearchCV's rule: rank by mean score (NaN last), first candidate on ties.
     if np.isnan(means).all():

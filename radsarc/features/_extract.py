@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from radsarc._parallel import parallel_backend
+from radsarc._progress import check_progress, progress_bar
 from radsarc.exceptions import CacheWarning
 from radsarc.features._cache import ResultCache
 from radsarc.features._settings import ExtractionSettings
@@ -339,7 +339,7 @@ def extract_features(
     *,
     n_jobs: int = 1,
     cache_dir: str | os.PathLike | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
     return_result: bool = False,
     scheduler=None,
 ) -> pd.DataFrame | ExtractionResult:
@@ -358,8 +358,9 @@ def extract_features(
         Folder of the result cache. With a cache, each finished case and sequence
         is stored at once, so a killed run started again computes only what is
         missing; a changed image, mask or setting is recomputed.
-    progress : bool, default=False
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=False
+        Show a progress bar (tqdm, on stderr) counting cases and sequences; None
+        shows it only when stderr is a terminal (what the CLI does).
     return_result : bool, default=False
         Return an :class:`ExtractionResult` (features, diagnostics, errors and
         counts) instead of the feature table only.
@@ -389,6 +390,7 @@ def extract_features(
     if not isinstance(cohort, Cohort):
         cohort = Cohort.from_csv(cohort)
     settings = ExtractionSettings.coerce(settings)
+    check_progress(progress)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}.")
     tasks = [
@@ -409,13 +411,7 @@ def extract_features(
         )
     with (
         parallel_backend(scheduler),
-        tqdm(
-            total=len(tasks),
-            desc="extract",
-            unit="case",
-            disable=not progress,
-            leave=False,
-        ) as bar,
+        progress_bar(progress, total=len(tasks), desc="extract", unit="case") as bar,
     ):
         if scheduler is None:
             # One job runs in this process: starting worker processes for it

@@ -19,6 +19,7 @@ from typing import Any
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
 
@@ -30,7 +31,13 @@ from radsarc.feature_selection import (
 )
 from radsarc.model._auto import AutoEnsemble
 from radsarc.model._bootstrap import BootstrapLogisticRegression
-from radsarc.model._registry import make_pipeline, make_svm
+from radsarc.model._registry import (
+    make_classifier,
+    make_pipeline,
+    make_sampler,
+    make_selector,
+    make_svm,
+)
 
 __all__ = ["Preset", "get_preset", "list_presets", "make_preset"]
 
@@ -99,6 +106,16 @@ class Preset:
         ----------
         **overrides
             ``set_params`` keys of the pipeline, e.g. ``classifier__n_estimators=50``.
+            A step may be replaced by an estimator or, as in
+            :func:`~radsarc.model.make_pipeline`, by a registry name:
+            ``classifier="rf"`` (:func:`~radsarc.model.make_classifier`),
+            ``sampler="adasyn"`` (:func:`~radsarc.model.make_sampler`; added
+            before the classifier when the preset has none, ``"none"`` removes
+            it), ``selector="mrmr"`` or any selection step, e.g. ``lasso="mrmr"``
+            (:func:`~radsarc.model.make_selector`; a ``"selector"`` step is added
+            before the sampler and classifier when the preset has none). Step
+            parameters given with it apply to the new step
+            (``classifier="rf", classifier__n_estimators=50``).
 
         Returns
         -------
@@ -106,6 +123,11 @@ class Preset:
             Unfitted; the last step is ``"classifier"``.
         """
         pipeline = self.builder()
+        named = {k: v for k, v in overrides.items() if isinstance(v, str)}
+        named = {k: v for k, v in named.items() if "__" not in k and v != "passthrough"}
+        if named:
+            pipeline = _replace_steps(pipeline, named, self.name)
+            overrides = {k: v for k, v in overrides.items() if k not in named}
         if overrides:
             valid = pipeline.get_params()
             unknown = sorted(key for key in overrides if key not in valid)
@@ -117,6 +139,51 @@ class Preset:
                 )
             pipeline.set_params(**overrides)
         return pipeline
+
+
+def _replace_steps(pipeline: Pipeline, named: dict[str, str], preset: str) -> Pipeline:
+    """Steps given by registry name (``classifier="rf"``) built and put in place."""
+    steps = list(pipeline.steps)
+    names = [n for n, _ in steps]
+    for key, value in named.items():
+        current = dict(steps).get(key)
+        if key == "classifier":
+            new = make_classifier(value)
+        elif key == "sampler" or hasattr(current, "fit_resample"):
+            new = make_sampler(value)
+            if new is None:
+                new = "passthrough"
+        elif key == "selector" or isinstance(current, SelectorMixin):
+            if key == "variance":
+                raise ValueError(
+                    f"The step 'variance' of preset {preset!r} drops constant "
+                    "columns and cannot be replaced by name; steps you can name: "
+                    f"{[n for n in names if n != 'variance']}."
+                )
+            new = make_selector(value)
+        else:
+            raise ValueError(
+                f"Step {key!r} of preset {preset!r} cannot be given by a registry "
+                f"name ({value!r}); registry names work for 'classifier', "
+                "'sampler', 'selector' and the selection steps "
+                f"{[n for n, s in steps if isinstance(s, SelectorMixin)]}; pass an "
+                "estimator otherwise. Steps: " + str(names) + "."
+            )
+        if key in names:
+            steps[names.index(key)] = (key, new)
+            continue
+        if key not in ("sampler", "selector"):
+            raise ValueError(
+                f"Preset {preset!r} has no step {key!r}; its steps are {names}."
+            )
+        if new == "passthrough":
+            continue
+        # A new sampler goes just before the classifier; a new selector before
+        # the sampler (resampling comes after selection, as in make_pipeline).
+        before = "sampler" if key == "selector" and "sampler" in names else "classifier"
+        steps.insert(names.index(before), (key, new))
+        names = [n for n, _ in steps]
+    return Pipeline(steps)
 
 
 def _gitto2023() -> Pipeline:
@@ -590,7 +657,7 @@ def make_preset(name: str, **overrides: Any) -> Pipeline:
     Raises
     ------
     ValueError
-        For an unknown preset name or an unknown override key.
+        For an unknown preset name, an unknown override key or registry name.
 
     Examples
     --------
@@ -600,5 +667,11 @@ def make_preset(name: str, **overrides: Any) -> Pipeline:
     >>> model = make_preset("gitto2023", classifier__n_estimators=20).fit(X, y)
     >>> model.predict_proba(X).shape
     (114, 2)
+
+    Steps by registry name, as :func:`~radsarc.model.make_pipeline` takes them:
+
+    >>> pipe = make_preset("liang2022", classifier="rf", sampler="adasyn")
+    >>> type(pipe["classifier"]).__name__, type(pipe["sampler"]).__name__
+    ('RandomForestClassifier', 'ADASYN')
     """
     return get_preset(name).make(**overrides)

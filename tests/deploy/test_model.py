@@ -243,5 +243,5 @@ def test_fit_tunes_the_preset_grid_on_the_training_folds(fitted_model):
     search = grid_search(make_preset("peeken2019"), grid, X, y, folds)
     assert best == search.best_params
     assert model.pipeline_.get_params()["classifier__C"] == best["classifier__C"]
-    untuned = RadiomicsModel(preset="peeken2019", settings=params, cv=3, tune=False)
+    untuned = RadiomicsModel(preset="peeken2019", settings=params, cv=3, tuning=False)
     assert untuned.fit(cohort).training_summary_["best_params"] == {}
