@@ -1,6 +1,6 @@
 """IBSI-2 conformance: phase 1 (response maps) and phase 2 (CT phantom features).
 
-Used by ``benchmarks/ibsi.py``; run alone with
+Used by ``benchmarks/ibsi.py`` (:func:`run`); run alone with
 ``python benchmarks/_ibsi2.py --out DIR [--phase 1|2]``.
 
 Phase 1 writes ``DIR/ibsi2_phase1/<test id>.nii.gz`` (the response map of every
@@ -31,14 +31,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from radsarc.images._filters import ImageFilter  # noqa: E402
 
-DATA = Path(
-    os.environ.get(
-        "RADSARC_IBSI_DATA",
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "ibsi",
-    )
-)
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/ibsi")
+
+def _default_data() -> Path:
+    """``$RADSARC_SHARED_DATA/ibsi``, else the nearest ``shared/data/ibsi`` above."""
+    root = os.environ.get("RADSARC_SHARED_DATA")
+    if root:
+        return Path(root) / "ibsi"
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "shared" / "data" / "ibsi").is_dir():
+            return parent / "shared" / "data" / "ibsi"
+    return here.parents[2] / "shared" / "data" / "ibsi"
+
+
+DATA = _default_data()
 
 # test id -> (phantom, filter name, parameters). 2D filters act in axial planes.
 PHASE1: dict[str, tuple[str, str, dict]] = {
@@ -389,7 +395,7 @@ def run_phase1(out_dir) -> list[dict]:
             {
                 "phase": "IBSI-2 phase 1",
                 "test": test_id,
-                "filter": PHASE1[test_id][1],
+                "filter": _label(test_id),
                 "max_abs_diff": diff,
                 "range": span,
                 "relative": rel,
@@ -491,8 +497,47 @@ def run_phase2(out_dir) -> list[dict]:
     return rows
 
 
+def _label(test_id: str) -> str:
+    _, name, params = PHASE1[test_id]
+    return f"riesz-{name}" if params.get("riesz_order") else name
+
+
 def _sort_key(test_id: str):
     return [int(p) if p.isdigit() else p for p in test_id.split("_")]
+
+
+def run(data=None, out=".") -> list[tuple[str, int, int]]:
+    """Both phases, for ``benchmarks/ibsi.py``: writes the maps and the CSV.
+
+    Prints the per-test detail and returns ``(label, n within tolerance, n with
+    a reference)`` rows: phase 1 per filter (maps within 1 % of the range),
+    phase 2 per configuration (values within tolerance).
+    """
+    global DATA
+    if data is not None:
+        DATA = Path(data)
+    out_rows: list[tuple[str, int, int]] = []
+    phase1 = run_phase1(out)
+    print("IBSI-2 phase 1: max |ours - reference| / reference range (pass <= 1 %)")
+    for r in phase1:
+        print(
+            f"  {r['test']:7s} {r['filter']:10s} {r['relative'] * 100:7.3f} % "
+            f"{'pass' if r['passed'] else 'FAIL'}"
+        )
+    for name in dict.fromkeys(r["filter"] for r in phase1):
+        rs = [r for r in phase1 if r["filter"] == name]
+        out_rows.append((f"P1 {name}", sum(r["passed"] for r in rs), len(rs)))
+    phase2 = run_phase2(out)
+    for fid in PHASE2:
+        rs = [r for r in phase2 if r["test"] == fid]
+        for r in rs:
+            if not r["passed"]:
+                print(
+                    f"  phase 2 {fid} {r['feature']}: {r['value']:.4g} vs "
+                    f"{r['reference']:.4g} +- {r['tolerance']:.2g}"
+                )
+        out_rows.append((f"P2 {fid}", sum(r["passed"] for r in rs), len(rs)))
+    return out_rows
 
 
 def main(argv=None) -> int:
@@ -500,7 +545,11 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--phase", choices=("1", "2", "both"), default="both")
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args(argv)
+    global DATA
+    if args.data is not None:
+        DATA = args.data
     if args.only:
         for k in list(PHASE1):
             if k not in args.only:
