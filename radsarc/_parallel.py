@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-__all__ = ["import_distributed", "parallel_backend"]
+__all__ = ["import_distributed", "parallel_backend", "watch_parent"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,3 +93,37 @@ def parallel_backend(scheduler=None) -> Iterator[object | None]:
     finally:
         if owned:
             client.close()
+
+
+_WATCHDOG_STARTED = False
+
+
+def watch_parent(main_pid: int, poll: float = 0.5) -> None:
+    """In a worker process, exit as soon as the process that started it dies.
+
+    joblib's loky workers outlive a parent killed with SIGKILL for minutes
+    (they wait for work until their idle time-out), each holding hundreds of MB.
+    Called at the start of every task with the pid of the process that
+    submitted it: in any other process (a worker), the first call starts a
+    daemon thread that checks every ``poll`` seconds whether the worker was
+    re-parented (its parent died) and then ends the worker at once. In the
+    submitting process itself (``n_jobs=1``, threads) it does nothing.
+    """
+    global _WATCHDOG_STARTED
+    import os
+
+    if _WATCHDOG_STARTED or os.getpid() == main_pid:
+        return
+    _WATCHDOG_STARTED = True
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="radsarc-parent-watchdog", daemon=True).start()

@@ -16,7 +16,7 @@ import pandas as pd
 import SimpleITK as sitk
 from joblib import Parallel, delayed
 
-from radsarc._parallel import parallel_backend
+from radsarc._parallel import parallel_backend, watch_parent
 from radsarc._progress import check_progress, progress_bar
 from radsarc.exceptions import CacheWarning
 from radsarc.features._cache import ResultCache
@@ -407,7 +407,8 @@ def extract_features(
         jobs, pending = _split_jobs(tasks, settings, cache_root, n_parts, outputs)
     else:
         jobs = (
-            delayed(_indexed)(i, t, settings, cache_root) for i, t in enumerate(tasks)
+            delayed(_indexed)(i, t, settings, cache_root, os.getpid())
+            for i, t in enumerate(tasks)
         )
     with (
         parallel_backend(scheduler),
@@ -471,11 +472,15 @@ def extract_features(
     return result.features
 
 
-def _indexed(i, task, settings, cache_root):
+def _indexed(i, task, settings, cache_root, main_pid=None):
+    if main_pid is not None:
+        watch_parent(main_pid)  # a worker ends with the process that started it
     return i, _run_task(task, settings, cache_root)
 
 
-def _part(i, part, task, settings, n_parts):
+def _part(i, part, task, settings, n_parts, main_pid=None):
+    if main_pid is not None:
+        watch_parent(main_pid)
     return (i, part), _compute(task, settings, part, n_parts)
 
 
@@ -518,7 +523,10 @@ def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
         shares = _Shares([None] * n_parts)
         shares.key = key
         pending[i] = shares
-        jobs += [delayed(_part)(i, k, task, settings, n_parts) for k in range(n_parts)]
+        jobs += [
+            delayed(_part)(i, k, task, settings, n_parts, os.getpid())
+            for k in range(n_parts)
+        ]
     return jobs, pending
 
 
