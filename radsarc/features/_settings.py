@@ -435,10 +435,25 @@ class ExtractionSettings:
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike) -> ExtractionSettings:
-        """Settings from a pyradiomics parameter file (YAML or JSON)."""
+        """Settings from a pyradiomics parameter file (YAML or JSON).
+
+        A bare name that is not a file in the working folder, such as ``"mri"``,
+        names a parameter file bundled with radsarc (see :meth:`bundled`).
+        """
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"Settings file {path} does not exist.")
+            bundled = cls.bundled()
+            if (
+                path.parent == Path(".")
+                and path.stem in bundled
+                and (path.suffix in ("", ".yaml"))
+            ):
+                path = bundled[path.stem]
+            else:
+                raise FileNotFoundError(
+                    f"Settings file {path} does not exist (settings bundled with "
+                    f"radsarc, usable by name: {sorted(bundled)})."
+                )
         try:
             params = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
@@ -446,6 +461,17 @@ class ExtractionSettings:
                 f"Settings file {path} is not valid YAML: {exc}"
             ) from None
         return cls.from_dict(params or {}, source=str(path))
+
+    @staticmethod
+    def bundled() -> dict[str, Path]:
+        """Parameter files shipped with radsarc, by name (``{"mri": Path(...)}``).
+
+        Each is a commented YAML file (``radsarc/data/params/<name>.yaml``) that
+        :meth:`from_yaml`, :meth:`coerce`, ``extract_features(cohort, "mri")``
+        and ``radsarc extract --settings mri`` accept by its name.
+        """
+        folder = Path(__file__).resolve().parents[1] / "data" / "params"
+        return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
     @classmethod
     def coerce(cls, settings) -> ExtractionSettings:
