@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ TESTS = Path(__file__).resolve().parent
 TEST_DATA = TESTS / "data"
 # The read-only data folder beside the repository (present on developers' machines
 # and in CI; a user's machine may not have it).
-SHARED_DATA = TESTS.parents[1] / "shared" / "data"
+# RADSARC_SHARED_DATA points elsewhere (e.g. from a git worktree).
+SHARED_DATA = Path(
+    os.environ.get("RADSARC_SHARED_DATA", TESTS.parents[1] / "shared" / "data")
+)
 
 
 def shared_data(*parts: str) -> Path:

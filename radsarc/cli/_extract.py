@@ -88,10 +88,19 @@ def read_columns_sidecar(features: Path) -> dict | None:
     "(needs radsarc[dask]; workers must see the files at the same paths).",
 )
 @click.option(
+    "--roi",
+    "roi",
+    multiple=True,
+    metavar="NAME",
+    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
+    "'roi' cell: a name (case-insensitive) or a regular expression matching one "
+    "whole name. Repeat for several regions, each with its own features.",
+)
+@click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
 )
 @user_errors
-def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet):
+def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, quiet):
     """Extract radiomic features of every case in MANIFEST.
 
     Writes OUT (case_id, the manifest's label, group and covariate columns, then
@@ -113,7 +122,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
         except ImportError as exc:
             raise click.ClickException(str(exc)) from None
     settings = ExtractionSettings.coerce(params)
-    cohort = Cohort.from_csv(manifest)
+    cohort = Cohort.from_csv(manifest, roi=list(roi) or None)
     settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
     errors_path = _sidecar(out, "errors")
     diagnostics_path = _sidecar(out, "diagnostics")
@@ -199,32 +208,62 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, quiet
 @main.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
 @click.option(
+    "--settings",
+    "--params",
+    "params",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="The extraction settings extract will use (--params is the same "
+    "option): their label, geometryTolerance and correctMask apply here too.",
+)
+@click.option(
     "--label",
     type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Mask label of the region of interest.",
+    default=None,
+    help="Mask label of the region of interest. Default: the parameter file's "
+    "label, else 1.",
 )
 @click.option(
     "--tolerance",
-    type=click.FloatRange(0, 1),
-    default=1e-3,
-    show_default=True,
-    help="Geometry tolerance (relative to the voxel spacing).",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=None,
+    help="Geometry tolerance, a fraction of the voxel spacing. Default: the "
+    "parameter file's geometryTolerance, else 0.001 (the same as extract).",
+)
+@click.option(
+    "--roi",
+    "roi",
+    multiple=True,
+    metavar="NAME",
+    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
+    "'roi' cell: a name (case-insensitive) or a regular expression matching one "
+    "whole name. Repeat for several regions, each with its own features.",
 )
 @user_errors
-def validate(manifest, label, tolerance):
+def validate(manifest, params, label, tolerance, roi):
     """Check every file of MANIFEST (a CSV or a cohort folder) before extracting.
 
-    Exit code 0 when no problem is found, 1 when problems are listed.
+    The checks and the geometry tolerance are those of extract. Exit code 0 when
+    no problem is found, 1 when problems are listed.
     """
+    from radsarc.features import ExtractionSettings
+    from radsarc.features._extract import geometry_tolerance
     from radsarc.images import Cohort
 
+    settings = ExtractionSettings.coerce(params)
+    roi = list(roi) or None
     cohort = (
-        Cohort.from_directory(manifest)
+        Cohort.from_directory(manifest, roi=roi)
         if manifest.is_dir()
-        else (Cohort.from_csv(manifest))
+        else (Cohort.from_csv(manifest, roi=roi))
     )
-    report = cohort.validate(label=label, geometry_tolerance=tolerance)
+    report = cohort.validate(
+        label=settings.label if label is None else label,
+        geometry_tolerance=(
+            geometry_tolerance(settings) if tolerance is None else tolerance
+        ),
+        resample_mask=bool(settings.setting.get("correctMask", False)),
+    )
     click.echo(str(report))
     sys.exit(0 if report.ok else 1)

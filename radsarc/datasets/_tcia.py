@@ -31,8 +31,8 @@ from radsarc.datasets._download import (
     get_data_home,
     join_url,
 )
-from radsarc.datasets._rtstruct import read_rtstruct, rtstruct_to_mask
 from radsarc.images import Cohort, read_image
+from radsarc.images._rtstruct import read_rtstruct, rtstruct_to_mask
 
 __all__ = [
     "TCIA_NBIA_URL",
@@ -482,13 +482,17 @@ def _patient_case(patient, series, root, nbia, setting, sequences, roi, common):
                 matching = [
                     r for r in rtstructs if frame and frame in r.frames_of_reference
                 ]
-            matching = [r for r in matching if r.find_roi(roi) is not None]
+            matching = [
+                r for r in matching if r.find_roi(roi, partial=True) is not None
+            ]
             if not matching:
                 raise ValueError(
                     f"no RTSTRUCT with a {roi!r} contour references the {sequence} "
                     f"series {uid} (by series or frame of reference)"
                 )
-            mask = rtstruct_to_mask(matching[0], image, roi, case_id=patient)
+            mask = rtstruct_to_mask(
+                matching[0], image, roi, case_id=patient, partial=True
+            )
             _write_atomic(image, image_path)
             _write_atomic(mask, mask_path)
         case[f"image_{sequence}"] = image_path.relative_to(root).as_posix()

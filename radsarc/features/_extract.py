@@ -22,8 +22,9 @@ from radsarc.exceptions import CacheWarning
 from radsarc.features._cache import ResultCache
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
-from radsarc.images._cohort import check_case
+from radsarc.images._cohort import prepare_case, with_default_roi
 from radsarc.images._io import file_digest, file_problem, read_image
+from radsarc.images._masks import DEFAULT_GEOMETRY_TOLERANCE
 from radsarc.images._preprocess import preprocess
 
 __all__ = ["ExtractionResult", "extract_features"]
@@ -117,6 +118,14 @@ class _Task:
     sequence: str
     image: Path
     mask: Path
+    rois: tuple[str, ...] = ()
+    reference: Path | None = None
+
+
+# Part of every cache key: bump when what a task computes from the same files and
+# settings changes (v2: masks within the geometry tolerance take the image grid,
+# RTSTRUCT / SEG masks, regions, grid diagnostics).
+_TASK_VERSION = "masks-v2"
 
 
 # One engine per worker process and settings digest (building a pyradiomics
@@ -145,16 +154,18 @@ def _failure(task: _Task, stage: str, message: str, file: Path | str = "") -> di
 
 def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, dict]:
     """The cache key of a task (content of its files and the settings)."""
-    for kind, path in (("image", task.image), ("mask", task.mask)):
+    paths = [("image", task.image), ("mask", task.mask)]
+    if task.reference is not None:
+        paths.append(("reference series", task.reference))
+    for kind, path in paths:
         # The same verdicts as Cohort.validate (and never block on a FIFO).
         problem = file_problem(path, kind)
         if problem is not None:
             return None, {"error": _failure(task, "read", problem, path)}
     try:
-        digests = [file_digest(task.image), file_digest(task.mask)]
+        digests = [file_digest(path) for _, path in paths]
     except FileNotFoundError:
-        missing = task.image if not task.image.exists() else task.mask
-        kind = "image" if missing == task.image else "mask"
+        kind, missing = next((k, p) for k, p in paths if not p.exists())
         return None, {
             "error": _failure(task, "read", f"{kind} file does not exist", missing)
         }
@@ -163,7 +174,16 @@ def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, d
             "error": _failure(task, "read", f"cannot read file: {exc}", task.image)
         }
     key = hashlib.sha256(
-        json.dumps([task.case_id, task.sequence, *digests, settings.digest]).encode()
+        json.dumps(
+            [
+                task.case_id,
+                task.sequence,
+                *digests,
+                list(task.rois),
+                settings.digest,
+                _TASK_VERSION,
+            ]
+        ).encode()
     ).hexdigest()
     return key, {}
 
@@ -193,60 +213,86 @@ def _compute(
         image = read_image(task.image)
     except (ValueError, OSError) as exc:
         return {"error": _failure(task, "read", str(exc), task.image)}
-    try:
-        mask = read_image(task.mask, what="mask")
-    except (ValueError, OSError) as exc:
-        return {"error": _failure(task, "read", str(exc), task.mask)}
-    case = _case_view(task)
-    problems, _ = check_case(
-        case,
+    problems, loaded = prepare_case(
+        _case_view(task),
         task.sequence,
         label=settings.label,
-        geometry_tolerance=settings.setting.get("geometryTolerance") or 1e-3,
+        geometry_tolerance=geometry_tolerance(settings),
         resample_mask=bool(settings.setting.get("correctMask", False)),
         image=image,
-        mask=mask,
     )
     if problems:
         p = problems[0]
-        message = (
-            p.message
-            if p.check != "geometry"
-            else (p.message.replace("resample_mask=True", "setting correctMask: true"))
-        )
-        return {"error": _failure(task, "validate", message, p.file)}
-    other_labels = _other_labels(mask, settings.label)
-    regions = {"": mask}
-    if settings.preprocessing:
-        try:
-            image, regions = preprocess(
-                image,
-                mask,
-                settings.preprocessing,
-                sequence=task.sequence,
-                label=settings.label,
-            )
-        except (ValueError, RuntimeError) as exc:
-            return {"error": _failure(task, "preprocess", str(exc), task.image)}
+        stage = "read" if p.check in ("readable", "exists") else "validate"
+        return {"error": _failure(task, stage, p.message, p.file)}
     out = []
-    for region, region_mask in regions.items():
-        try:
-            blocks, diag = _engine(settings).extract_part(
-                image, region_mask, settings.label, part, n_parts
-            )
-        except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
-            where = f" (region {region!r})" if region else ""
-            return {
-                "error": _failure(
-                    task,
-                    "extract",
-                    f"pyradiomics failed on image {task.image} with mask "
-                    f"{task.mask}{where}: {type(exc).__name__}: {exc}",
-                    task.image,
+    for name, mask in loaded.regions.items():
+        regions = {"": mask}
+        region_image = image
+        if settings.preprocessing:
+            try:
+                region_image, regions = preprocess(
+                    image,
+                    mask,
+                    settings.preprocessing,
+                    sequence=task.sequence,
+                    label=settings.label,
                 )
-            }
-        out.append((region, blocks, diag))
-    return {"regions": out, "other_labels": other_labels}
+            except (ValueError, RuntimeError) as exc:
+                return {"error": _failure(task, "preprocess", str(exc), task.image)}
+        for sub, region_mask in regions.items():
+            # Region names: the roi (several regions) then the preprocessing
+            # region ("ring"): GTV_Mass_ring_original_firstorder_Mean.
+            region = "_".join(r for r in (name, sub) if r)
+            try:
+                blocks, diag = _engine(settings).extract_part(
+                    region_image, region_mask, settings.label, part, n_parts
+                )
+            except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
+                where = f" (region {region!r})" if region else ""
+                return {
+                    "error": _failure(
+                        task,
+                        "extract",
+                        f"pyradiomics failed on image {task.image} with mask "
+                        f"{task.mask}{where}: {type(exc).__name__}: {exc}",
+                        task.image,
+                    )
+                }
+            out.append((region, blocks, diag))
+    other_labels = (
+        _other_labels(loaded.regions[""], settings.label)
+        if loaded.kind == "image"
+        else []
+    )
+    return {
+        "regions": out,
+        "other_labels": other_labels,
+        "mask_diagnostics": _mask_diagnostics(loaded),
+    }
+
+
+def geometry_tolerance(settings: ExtractionSettings) -> float:
+    """The image-mask geometry tolerance of ``settings`` (``geometryTolerance``).
+
+    The same in ``validate`` and ``extract``: a fraction of the voxel spacing,
+    default :data:`~radsarc.images._masks.DEFAULT_GEOMETRY_TOLERANCE`.
+    """
+    return float(
+        settings.setting.get("geometryTolerance") or DEFAULT_GEOMETRY_TOLERANCE
+    )
+
+
+def _mask_diagnostics(loaded) -> dict:
+    """What the mask was and how it reached the image grid."""
+    out = {"diagnostics_radsarc_MaskKind": loaded.kind}
+    for name, structure in loaded.structures.items():
+        key = f"diagnostics_{name}_radsarc_Structure" if name else None
+        out[key or "diagnostics_radsarc_Structure"] = structure
+    out["diagnostics_radsarc_MaskGrid"] = loaded.grid.action
+    out["diagnostics_radsarc_MaskOffset_mm"] = loaded.grid.offset_mm
+    out["diagnostics_radsarc_MaskOffset_voxels"] = loaded.grid.offset_voxels
+    return out
 
 
 def _finish(task: _Task, parts: list[dict], cache_root: str | None, key: str):
@@ -272,6 +318,7 @@ def _finish(task: _Task, parts: list[dict], cache_root: str | None, key: str):
                 for k, v in diag.items()
             }
         )
+    diagnostics.update(parts[0]["mask_diagnostics"])
     other_labels = parts[0]["other_labels"]
     if other_labels:
         # The requested label is extracted, as pyradiomics does; the others are
@@ -330,7 +377,14 @@ def _other_labels(mask, label: int) -> list[int]:
 def _case_view(task: _Task):
     from radsarc.images import Case
 
-    return Case(task.case_id, {task.sequence: task.image}, {task.sequence: task.mask})
+    seq = task.sequence
+    return Case(
+        task.case_id,
+        {seq: task.image},
+        {seq: task.mask},
+        rois={seq: task.rois} if task.rois else {},
+        references={seq: task.reference} if task.reference is not None else {},
+    )
 
 
 def extract_features(
@@ -342,6 +396,7 @@ def extract_features(
     progress: bool | None = False,
     return_result: bool = False,
     scheduler=None,
+    roi: str | list[str] | None = None,
 ) -> pd.DataFrame | ExtractionResult:
     """Extract radiomic features of every case and sequence of a cohort.
 
@@ -371,6 +426,12 @@ def extract_features(
         cache paths (shared file system). The cache, the errors table and the
         result are the same as in a local run; ``n_jobs`` is then ignored (the
         cluster runs as many cases at once as it has worker threads).
+    roi : str or list of str, default=None
+        Structure(s) of RTSTRUCT masks or segment(s) of DICOM SEG masks, for
+        cases whose manifest ``roi`` cell is empty (``--roi``). Several names
+        give several regions, each with its own features, prefixed by the
+        region name (``GTV_Mass_original_firstorder_Mean``); see
+        ``docs/cohorts.md``.
 
     Returns
     -------
@@ -388,13 +449,23 @@ def extract_features(
     """
     start = time.perf_counter()
     if not isinstance(cohort, Cohort):
-        cohort = Cohort.from_csv(cohort)
+        cohort = Cohort.from_csv(cohort, roi=roi)
+    else:
+        cohort = with_default_roi(cohort, roi)
+    _check_regions(cohort)
     settings = ExtractionSettings.coerce(settings)
     check_progress(progress)
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}.")
     tasks = [
-        _Task(case.case_id, seq, Path(case.images[seq]), Path(case.masks[seq]))
+        _Task(
+            case.case_id,
+            seq,
+            Path(case.images[seq]),
+            Path(case.masks[seq]),
+            tuple(case.rois.get(seq, ())),
+            Path(case.references[seq]) if seq in case.references else None,
+        )
         for case in cohort
         for seq in cohort.sequences
     ]
@@ -470,6 +541,28 @@ def extract_features(
             stacklevel=2,
         )
     return result.features
+
+
+def _check_regions(cohort: Cohort) -> None:
+    """Several regions: every case of a sequence names the same ones.
+
+    Region names become column prefixes; cases with other names would fill
+    each other's columns with missing values.
+    """
+    for seq in cohort.sequences:
+        lists = {case.case_id: tuple(case.rois.get(seq, ())) for case in cohort.cases}
+        if all(len(names) <= 1 for names in lists.values()):
+            continue
+        if len(set(lists.values())) > 1:
+            where = f" of sequence {seq!r}" if seq else ""
+            shown = "; ".join(
+                f"{cid}: {list(names)}" for cid, names in list(lists.items())[:6]
+            )
+            raise ValueError(
+                f"The cases{where} name different regions ({shown}); with several "
+                "regions per case the region names prefix the feature columns, so "
+                "every case must name the same regions (in 'roi' cells or --roi)."
+            )
 
 
 def _indexed(i, task, settings, cache_root, main_pid=None):

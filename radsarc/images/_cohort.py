@@ -18,12 +18,12 @@ import SimpleITK as sitk
 
 from radsarc._files import check_csv_table
 from radsarc.exceptions import CohortValidationError
-from radsarc.images._io import (
-    IMAGE_SUFFIXES,
-    file_problem,
-    geometry_mismatch,
-    read_image,
-    resample_to_reference,
+from radsarc.images._io import IMAGE_SUFFIXES, file_problem, read_image
+from radsarc.images._masks import (
+    DEFAULT_GEOMETRY_TOLERANCE,
+    LoadedMasks,
+    MaskError,
+    load_masks,
 )
 
 __all__ = ["Case", "Cohort", "Problem", "ValidationReport"]
@@ -32,15 +32,16 @@ __all__ = ["Case", "Cohort", "Problem", "ValidationReport"]
 SINGLE = ""
 
 #: Manifest columns with a meaning; every other column is a clinical covariate.
-RESERVED_COLUMNS = ("case_id", "label", "group", "image", "mask")
-#: Column-name prefixes reserved for per-sequence paths (``image_T1``,
-#: ``mask_T1``); a covariate must not start with them.
-RESERVED_PREFIXES = ("image_", "mask_")
-_SEQ_RE = re.compile(r"^(image|mask)_(.+)$")
+RESERVED_COLUMNS = ("case_id", "label", "group", "image", "mask", "roi", "reference")
+#: Column-name prefixes reserved for per-sequence columns (``image_T1``,
+#: ``mask_T1``, ``roi_T1``, ``reference_T1``); a covariate must not start with them.
+RESERVED_PREFIXES = ("image_", "mask_", "roi_", "reference_")
+_SEQ_RE = re.compile(r"^(image|mask|roi|reference)_(.+)$")
 _RESERVED_HINT = (
-    "column names starting with 'image_' or 'mask_' are reserved for the image "
-    "and mask paths of a sequence (image_<SEQ>, mask_<SEQ>); rename a covariate "
-    "such as 'image_quality' (e.g. to 'quality_of_image')"
+    "column names starting with 'image_', 'mask_', 'roi_' or 'reference_' are "
+    "reserved for the image, mask, roi and reference series of a sequence "
+    "(image_<SEQ>, mask_<SEQ>, ...); rename a covariate such as 'image_quality' "
+    "(e.g. to 'quality_of_image')"
 )
 
 
@@ -56,13 +57,19 @@ class Case:
         Image file or DICOM folder per sequence (key ``""`` for a single sequence).
     masks : dict of str to Path
         Mask file per sequence (the same path for every sequence when the manifest
-        has one ``mask`` column).
+        has one ``mask`` column): a label image, an RTSTRUCT or a DICOM SEG file.
     label : object or None
         The outcome to predict, if known.
     group : object or None
         Centre or scanner, used for harmonisation and external validation.
     covariates : dict
         Any other manifest columns (clinical covariates).
+    rois : dict of str to tuple of str
+        Per sequence, the structures (RTSTRUCT) or segments (SEG) to use; several
+        names give several regions. Empty: the file's only structure.
+    references : dict of str to Path
+        Per sequence, the DICOM series an RTSTRUCT was drawn on when it is not
+        the image itself.
     """
 
     case_id: str
@@ -71,6 +78,8 @@ class Case:
     label: object = None
     group: object = None
     covariates: Mapping[str, object] = field(default_factory=dict)
+    rois: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    references: Mapping[str, Path] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,8 @@ class Problem:
         Where the problem is (``file`` may be ``""`` for a manifest-level problem).
     check : str
         Which check failed: ``"exists"``, ``"readable"``, ``"dimension"``,
-        ``"geometry"``, ``"mask_values"``, ``"label"``, ``"finite"``,
+        ``"geometry"``, ``"mask_values"``, ``"roi"``, ``"reference"``,
+        ``"label"``, ``"finite"``,
         ``"unique_id"``.
     message : str
         What was found and what was expected.
@@ -266,7 +276,9 @@ class Cohort:
 
     # -- constructors -------------------------------------------------------
     @classmethod
-    def from_csv(cls, path: str | os.PathLike) -> Cohort:
+    def from_csv(
+        cls, path: str | os.PathLike, *, roi: str | list[str] | None = None
+    ) -> Cohort:
         """Read a cohort from a manifest CSV.
 
         The manifest has one row per case and the columns:
@@ -276,14 +288,22 @@ class Cohort:
           sequence with ``mask_<SEQ>`` per sequence or a single ``mask`` column
           that serves every sequence;
         - optional ``label`` (the outcome) and ``group`` (centre or scanner);
+        - optional ``roi`` (or ``roi_<SEQ>``): the structure(s) of an RTSTRUCT or
+          segment(s) of a DICOM SEG mask, ``;`` between several regions;
+        - optional ``reference`` (or ``reference_<SEQ>``): the DICOM series
+          folder an RTSTRUCT was drawn on, when it is not the image;
         - any other column is kept as a clinical covariate.
 
         Paths are relative to the manifest's folder (absolute paths are kept).
+        See ``docs/cohorts.md``.
 
         Parameters
         ----------
         path : str or path-like
             The manifest CSV.
+        roi : str or list of str, default=None
+            Structure(s) or segment(s) for cases whose ``roi`` cell is empty
+            (``--roi`` on the command line).
 
         Returns
         -------
@@ -319,14 +339,22 @@ class Cohort:
             raise CohortValidationError(
                 f"Manifest {path} is not a readable CSV file: {e}"
             ) from None
-        return cls.from_frame(table, root=path.absolute().parent, source=str(path))
+        return cls.from_frame(
+            table, root=path.absolute().parent, source=str(path), roi=roi
+        )
 
     @classmethod
     def from_frame(
-        cls, table: pd.DataFrame, *, root: str | os.PathLike = ".", source: str = ""
+        cls,
+        table: pd.DataFrame,
+        *,
+        root: str | os.PathLike = ".",
+        source: str = "",
+        roi: str | list[str] | None = None,
     ) -> Cohort:
         """Build a cohort from a manifest table (see :meth:`from_csv`)."""
         source = source or "the manifest"
+        default_roi = roi_names(roi)
         root = Path(root)
         columns = [str(c).strip() for c in table.columns]
         table = table.set_axis(columns, axis=1)
@@ -398,7 +426,33 @@ class Cohort:
             )
         if sequences != [SINGLE]:
             _refuse_covariates_as_sequences(table, image_col, root, source)
-        used = {"case_id", "label", "group", *image_col.values(), *mask_col.values()}
+        extra_col: dict[str, dict[str, list[str]]] = {}
+        for kind in ("roi", "reference"):
+            named = sorted(
+                m.group(2)
+                for c in columns
+                if (m := _SEQ_RE.match(c)) and m.group(1) == kind
+            )
+            stray = [s for s in named if s not in sequences]
+            if stray:
+                raise CohortValidationError(
+                    f"Manifest {source} has column(s) "
+                    f"{[kind + '_' + s for s in stray]} but no such sequence "
+                    f"(sequences: {[s for s in sequences if s] or 'one, unnamed'}); "
+                    f"{_RESERVED_HINT}."
+                )
+            extra_col[kind] = {
+                s: [c for c in (f"{kind}_{s}" if s else "", kind) if c in columns]
+                for s in sequences
+            }
+        used = {
+            "case_id",
+            "label",
+            "group",
+            *image_col.values(),
+            *mask_col.values(),
+            *(c for cols in extra_col.values() for v in cols.values() for c in v),
+        }
         covariate_cols = [c for c in columns if c not in used]
         for col in ("label", "group", *covariate_cols):
             if col in table.columns:
@@ -446,6 +500,30 @@ class Cohort:
                         out[s] = p if p.is_absolute() else root / p
             if len(images) != len(sequences) or len(masks) != len(sequences):
                 continue
+            rois, references = {}, {}
+            for s in sequences:
+                cell = next(
+                    (
+                        values[c]
+                        for c in extra_col["roi"][s]
+                        if not _missing_text(values[c])
+                    ),
+                    None,
+                )
+                names = roi_names(str(cell)) if cell is not None else default_roi
+                if names:
+                    rois[s] = names
+                cell = next(
+                    (
+                        values[c]
+                        for c in extra_col["reference"][s]
+                        if not _missing_text(values[c])
+                    ),
+                    None,
+                )
+                if cell is not None:
+                    p = Path(str(cell).strip()).expanduser()
+                    references[s] = p if p.is_absolute() else root / p
             cases.append(
                 Case(
                     case_id=case_id,
@@ -454,6 +532,8 @@ class Cohort:
                     label=_clean(values.get("label")),
                     group=_clean(values.get("group")),
                     covariates={c: _clean(values[c]) for c in covariate_cols},
+                    rois=rois,
+                    references=references,
                 )
             )
         if problems:
@@ -465,7 +545,11 @@ class Cohort:
 
     @classmethod
     def from_directory(
-        cls, root: str | os.PathLike, *, labels: str | os.PathLike | None = None
+        cls,
+        root: str | os.PathLike,
+        *,
+        labels: str | os.PathLike | None = None,
+        roi: str | list[str] | None = None,
     ) -> Cohort:
         """Read a cohort from a folder that follows radsarc's folder convention.
 
@@ -484,7 +568,8 @@ class Cohort:
 
         Every sub-folder of ``root`` is a case; its name is the case id. Image
         files are those ending in .nii.gz, .nii, .nrrd, .mha, .mhd (and folders of
-        DICOM files); file names starting with ``mask`` are masks.
+        DICOM files); file names starting with ``mask`` are masks (a label image,
+        or an RTSTRUCT / DICOM SEG file such as ``mask.dcm``).
 
         Parameters
         ----------
@@ -492,7 +577,11 @@ class Cohort:
             The cohort folder.
         labels : str or path-like, default=None
             A CSV with ``case_id`` and ``label`` (and optionally ``group`` and
-            covariates); default ``root/labels.csv`` when it exists.
+            covariates); default ``root/labels.csv`` when it exists. It may
+            hold a ``roi`` column too.
+        roi : str or list of str, default=None
+            Structure(s) of RTSTRUCT / segment(s) of SEG masks, for cases without
+            a ``roi`` in ``labels``.
 
         Returns
         -------
@@ -531,33 +620,39 @@ class Cohort:
                     f"Labels file {labels_path} has no 'case_id' column."
                 )
             table = table.merge(clinical, on="case_id", how="left")
-        return cls.from_frame(table, root=root, source=str(root))
+        return cls.from_frame(table, root=root, source=str(root), roi=roi)
 
     # -- validation ---------------------------------------------------------
     def validate(
         self,
         *,
         label: int = 1,
-        geometry_tolerance: float = 1e-3,
+        geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
         resample_mask: bool = False,
     ) -> ValidationReport:
         """Check every case's files; report every problem at once.
 
         Checks, per case and sequence: the image and mask exist and read; the
-        image is 3-D; mask and image share size, spacing, origin and direction
-        (within ``geometry_tolerance``); the mask holds voxels with ``label``;
-        the image has no NaN or infinite voxel inside the mask.
+        image is 3-D; an RTSTRUCT or SEG mask has the requested structures and
+        belongs to the image (or to its ``reference`` series); a label mask and
+        the image share size, spacing, origin and direction within
+        ``geometry_tolerance``; every region holds voxels with ``label``; the
+        image has no NaN or infinite voxel inside a region. ``radsarc extract``
+        runs the same checks with the same tolerance.
 
         Parameters
         ----------
         label : int, default=1
             The mask value of the region of interest.
         geometry_tolerance : float, default=1e-3
-            Tolerance for spacing and origin (relative to the image spacing) and
-            for direction cosines (absolute).
+            Tolerance for spacing and origin (a fraction of the image's voxel
+            spacing) and for direction cosines (absolute). Within it, the mask
+            takes the image's grid (header rounding); the extraction's
+            diagnostics record the offset.
         resample_mask : bool, default=False
-            Resample a mask whose geometry differs onto the image grid (nearest
-            neighbour) instead of reporting a problem; the report lists them.
+            Resample a mask whose geometry differs beyond the tolerance onto the
+            image grid (nearest neighbour) instead of reporting a problem; the
+            report lists them (the extraction setting ``correctMask: true``).
 
         Returns
         -------
@@ -567,7 +662,7 @@ class Cohort:
         resampled: list[tuple[str, str]] = []
         for case in self.cases:
             for seq in self.sequences:
-                found, was_resampled = check_case(
+                found, prepared = prepare_case(
                     case,
                     seq,
                     label=label,
@@ -575,45 +670,83 @@ class Cohort:
                     resample_mask=resample_mask,
                 )
                 problems.extend(found)
-                if was_resampled:
+                if prepared is not None and prepared.grid.action == "resampled":
                     resampled.append((case.case_id, seq))
         return ValidationReport(problems, len(self.cases), resampled)
 
 
-def check_case(
+def roi_names(value) -> tuple[str, ...]:
+    """Region names from a ``roi`` cell or argument: ``;``-separated or a list."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        parts = value.split(";")
+    else:
+        parts = []
+        for item in value:
+            if not isinstance(item, str):
+                raise TypeError(
+                    f"roi must be a name or a list of names; got {item!r} in {value!r}."
+                )
+            parts.extend(item.split(";"))
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+def with_default_roi(cohort: Cohort, roi) -> Cohort:
+    """``cohort`` with ``roi`` for every case and sequence that has none."""
+    names = roi_names(roi)
+    if not names:
+        return cohort
+    from dataclasses import replace
+
+    cases = [
+        replace(
+            case,
+            rois={s: case.rois.get(s) or names for s in cohort.sequences},
+        )
+        for case in cohort.cases
+    ]
+    return Cohort(cases, source=cohort.source)
+
+
+def prepare_case(
     case: Case,
     seq: str,
     *,
     label: int = 1,
-    geometry_tolerance: float = 1e-3,
+    geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
     resample_mask: bool = False,
     image: sitk.Image | None = None,
-    mask: sitk.Image | None = None,
-) -> tuple[list[Problem], bool]:
-    """Validate one case and sequence; returns (problems, mask_was_resampled)."""
+) -> tuple[list[Problem], LoadedMasks | None]:
+    """Read and check one case and sequence: (problems, masks on the image grid).
+
+    The masks are None when a problem stops the case; the image is read unless
+    given.
+    """
     cid = case.case_id
     img_path, mask_path = case.images[seq], case.masks[seq]
+    reference = case.references.get(seq)
     problems = []
-    for kind, p, given in (("image", img_path, image), ("mask", mask_path, mask)):
+    for kind, p, given in (("image", img_path, image), ("mask", mask_path, None)):
         found = None if given is not None else file_problem(p, kind)
         if found is not None:
             missing = found.startswith(f"{kind} file does not")
             check = "exists" if missing else "readable"
             problems.append(Problem(cid, seq, str(p), check, found))
+    if reference is not None and not reference.exists():
+        problems.append(
+            Problem(
+                cid, seq, str(reference), "exists", "reference series does not exist"
+            )
+        )
     if problems:
-        return problems, False
+        return problems, None
     try:
         image = image if image is not None else read_image(img_path)
     except ValueError as exc:
-        problems.append(Problem(cid, seq, str(img_path), "readable", str(exc)))
-    try:
-        mask = mask if mask is not None else read_image(mask_path, what="mask")
-    except ValueError as exc:
-        problems.append(Problem(cid, seq, str(mask_path), "readable", str(exc)))
-    if problems:
-        return problems, False
+        return [Problem(cid, seq, str(img_path), "readable", str(exc))], None
     if image.GetDimension() != 3 or image.GetNumberOfComponentsPerPixel() != 1:
-        problems.append(
+        return [
             Problem(
                 cid,
                 seq,
@@ -623,86 +756,75 @@ def check_case(
                 f"{image.GetNumberOfComponentsPerPixel()} component(s) per voxel, size "
                 f"{image.GetSize()}; expected a 3-D scalar volume",
             )
+        ], None
+    try:
+        loaded = load_masks(
+            image,
+            mask_path,
+            image_path=img_path,
+            rois=tuple(case.rois.get(seq, ())),
+            reference=reference,
+            label=label,
+            tolerance=geometry_tolerance,
+            resample=resample_mask,
         )
-        return problems, False
-    if mask.GetDimension() != 3:
-        problems.append(
-            Problem(
-                cid,
-                seq,
-                str(mask_path),
-                "dimension",
-                f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
-            )
-        )
-        return problems, False
-    resampled = False
-    mismatch = geometry_mismatch(image, mask, geometry_tolerance)
-    if mismatch and resample_mask:
-        mask = resample_to_reference(mask, image)
-        resampled = True
-    elif mismatch:
-        problems.append(
-            Problem(
-                cid,
-                seq,
-                str(mask_path),
-                "geometry",
-                "mask does not match the image grid of "
-                f"{img_path}: {'; '.join(mismatch)} (tolerance {geometry_tolerance}; "
-                "pass resample_mask=True to resample the mask onto the image)",
-            )
-        )
-        return problems, False
-    mask_arr = sitk.GetArrayViewFromImage(mask)
-    if np.issubdtype(mask_arr.dtype, np.floating):
-        fractional = ~np.isfinite(mask_arr) | (mask_arr != np.round(mask_arr))
-        n_frac = int(np.count_nonzero(fractional))
-        if n_frac:
-            example = mask_arr[fractional].flat[0]
+    except MaskError as exc:
+        return [Problem(cid, seq, exc.file, exc.check, str(exc))], None
+    image_values = sitk.GetArrayViewFromImage(image)
+    for region, mask in loaded.regions.items():
+        where = f"region {region!r}: " if region else ""
+        mask_arr = sitk.GetArrayViewFromImage(mask)
+        roi = mask_arr == label
+        n_roi = int(np.count_nonzero(roi))
+        if n_roi == 0:
+            present = np.unique(mask_arr)
+            shown = ", ".join(str(v) for v in present[:10])
             problems.append(
                 Problem(
                     cid,
                     seq,
                     str(mask_path),
-                    "mask_values",
-                    f"mask holds {n_frac} voxel(s) with non-integer values (e.g. "
-                    f"{float(example):g}): a partial-volume or probability mask; "
-                    "expected integer labels. Threshold it (e.g. mask >= 0.5) and "
-                    "save it with integer values",
+                    "label",
+                    f"{where}mask has no voxels with label {label} (values present: "
+                    f"{shown}); expected a non-empty region with label {label}",
                 )
             )
-            return problems, resampled
-    roi = mask_arr == label
-    n_roi = int(np.count_nonzero(roi))
-    if n_roi == 0:
-        present = np.unique(mask_arr)
-        shown = ", ".join(str(v) for v in present[:10])
-        problems.append(
-            Problem(
-                cid,
-                seq,
-                str(mask_path),
-                "label",
-                f"mask has no voxels with label {label} (values present: {shown}); "
-                f"expected a non-empty region with label {label}",
+            continue
+        values = image_values[roi]
+        if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+            n_bad = int(np.count_nonzero(~np.isfinite(values)))
+            problems.append(
+                Problem(
+                    cid,
+                    seq,
+                    str(img_path),
+                    "finite",
+                    f"{where}{n_bad} of {n_roi} voxels inside the mask are NaN or "
+                    "infinite; expected finite intensities",
+                )
             )
-        )
-        return problems, resampled
-    values = sitk.GetArrayViewFromImage(image)[roi]
-    if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
-        n_bad = int(np.count_nonzero(~np.isfinite(values)))
-        problems.append(
-            Problem(
-                cid,
-                seq,
-                str(img_path),
-                "finite",
-                f"{n_bad} of {n_roi} voxels inside the mask are NaN or infinite; "
-                "expected finite intensities",
-            )
-        )
-    return problems, resampled
+    return problems, (None if problems else loaded)
+
+
+def check_case(
+    case: Case,
+    seq: str,
+    *,
+    label: int = 1,
+    geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
+    resample_mask: bool = False,
+    image: sitk.Image | None = None,
+) -> tuple[list[Problem], bool]:
+    """Validate one case and sequence; returns (problems, mask_was_resampled)."""
+    problems, loaded = prepare_case(
+        case,
+        seq,
+        label=label,
+        geometry_tolerance=geometry_tolerance,
+        resample_mask=resample_mask,
+        image=image,
+    )
+    return problems, loaded is not None and loaded.grid.action == "resampled"
 
 
 def _refuse_covariates_as_sequences(table, image_col, root, source) -> None:

@@ -11,8 +11,8 @@ import pytest
 import SimpleITK as sitk
 
 from radsarc.datasets import fetch_tcia_sts
-from radsarc.datasets._rtstruct import read_rtstruct, rtstruct_to_mask
 from radsarc.datasets._tcia import read_sts_clinical
+from radsarc.images._rtstruct import read_rtstruct, rtstruct_to_mask
 
 FAST = {"retries": 1, "backoff": 0.01, "progress": False}
 NBIA = "/nbia-api/services/v1"
@@ -320,11 +320,15 @@ def test_rtstruct_rasterisation_and_refusals(tmp_path):
     path.write_bytes(body)
     rt = read_rtstruct(path)
     assert rt.find_roi("gtv_mass") == "GTV_Mass"
-    assert rt.find_roi("gtv") == "GTV_Mass"
+    assert rt.find_roi("gtv") is None
+    assert rt.find_roi("gtv", partial=True) == "GTV_Mass"
+    assert rt.find_roi("gtv_.*") == "GTV_Mass"
     mask = sitk.GetArrayFromImage(rtstruct_to_mask(rt, image, "GTV_Mass"))
     assert mask.sum() == 9
     assert mask[1, 3:6, 3:6].all()
-    with pytest.raises(ValueError, match=r"has no structure matching 'Bladder'"):
+    with pytest.raises(
+        ValueError, match=r"has no structure matching .Bladder. .*it has the structures"
+    ):
         rtstruct_to_mask(rt, image, "Bladder", case_id="P")
     with pytest.raises(ValueError, match=r"spans 2\.00 slices of the image grid"):
         rtstruct_to_mask(rt, image, "Tilted")
