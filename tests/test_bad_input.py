@@ -714,8 +714,9 @@ def test_manifest_columns_that_must_be_refused(fitted_model, tmp_path, edit, exp
     assert f"radsarc: error: Manifest {manifest}" in result.output
     assert expected in result.output
     if "image_" in expected and "repeated" not in expected:
-        assert "column names starting with 'image_', 'mask_', 'roi_' or 'reference_' are" in (
-            result.output
+        assert (
+            "column names starting with 'image_', 'mask_', 'roi_' or 'reference_' are"
+            in (result.output)
         )
 
 
