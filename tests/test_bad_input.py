@@ -373,6 +373,33 @@ def test_constant_and_missing_feature_columns(tmp_path):
     assert auc > 0.7
 
 
+def test_more_folds_than_minority_cases(tmp_path):
+    """evaluate with more folds than the minority class has cases is refused
+    before any work (it used to report the mean AUC of the folds that happened
+    to hold a positive case)."""
+    rng = np.random.default_rng(0)
+    n = 30
+    y = np.r_[np.ones(4, int), np.zeros(n - 4, int)]
+    table = pd.DataFrame(
+        {"outcome": y, "f0": y + rng.normal(0, 1, n), "f1": rng.normal(size=n)},
+        index=pd.Index([f"case{i:02d}" for i in range(n)], name="case_id"),
+    )
+    path = tmp_path / "features.csv"
+    table.to_csv(path)
+    out = tmp_path / "eval"
+    result = _run(
+        "evaluate", path, "--label", "outcome", "--preset", "peeken2019",
+        "--n-splits", "5", "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        "radsarc: error: n_splits=5 (--n-splits) folds but the smallest class, "
+        "label 1, has only 4 cases (26 of label 0)" in result.output
+    )
+    assert "The largest valid n_splits (--n-splits) is 4." in result.output
+    assert not (out / "results.csv").exists()
+
+
 def test_tampered_model_file(fitted_model, tmp_path):
     """A model whose pipeline was swapped for one holding an injected type."""
     model, cohort, _ = fitted_model

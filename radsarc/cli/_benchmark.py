@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from radsarc.cli._main import N_JOBS, SEED, main, user_errors
+from radsarc.cli._outcomes import check_presets, echo_baselines, run_preset
 
 #: Default number of WORC splits: keeps ``radsarc benchmark`` under 3 minutes on
 #: 2 cores; ``--splits 100`` is WORC's full protocol.
@@ -57,6 +58,20 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     help="Folds of each training part whose predictions choose the cut-off.",
 )
 @click.option(
+    "--baseline",
+    "baseline_column",
+    default=None,
+    metavar="COLUMN",
+    help="Column for the baseline model fitted on the same splits (default: the "
+    "tumour volume, MR_original_shape_MeshVolume on the WORC tables).",
+)
+@click.option(
+    "--no-baseline",
+    is_flag=True,
+    default=False,
+    help="Do not fit the tumour-volume baseline.",
+)
+@click.option(
     "--n-jobs",
     default=2,
     show_default=True,
@@ -80,7 +95,17 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
 )
 @user_errors
 def benchmark_command(
-    dataset, presets, n_splits, tuning, threshold_cv, n_jobs, seed, out_dir, scheduler
+    dataset,
+    presets,
+    n_splits,
+    tuning,
+    threshold_cv,
+    baseline_column,
+    no_baseline,
+    n_jobs,
+    seed,
+    out_dir,
+    scheduler,
 ):
     """Run the tabular presets on WORC-Lipo and WORC-Desmoid with WORC's own splits.
 
@@ -96,16 +121,18 @@ def benchmark_command(
         load_worc_table,
     )
     from radsarc.evaluation import FixedSplits, evaluate
-    from radsarc.presets import get_preset, list_presets
+    from radsarc.presets import list_presets
     from radsarc.report import results_table, write_report
 
     names = _split_names(presets) or list_presets("features")
-    for name in names:
-        get_preset(name)  # unknown names fail before any work
+    check_presets(names)  # unknown names and non-tabular presets, before any work
+    if baseline_column and no_baseline:
+        raise ValueError("Give --baseline COLUMN or --no-baseline, not both.")
+    baseline = False if no_baseline else (baseline_column or True)
     check_writable_folder(out_dir, what="report")
     datasets = list(_DATASETS.values()) if dataset == "all" else [_DATASETS[dataset]]
     start = time.perf_counter()
-    sections, reference = {}, {}
+    sections, reference, failures = {}, {}, {}
     with (
         parallel_backend(scheduler),
         progress_bar(
@@ -124,21 +151,28 @@ def benchmark_command(
             sections[key] = []
             for name in names:
                 bar.set_postfix_str(f"{key} {name}")
-                sections[key].append(
-                    evaluate(
+                res, message = run_preset(
+                    name,
+                    lambda name=name, X=X, y=y, scheme=scheme: evaluate(
                         name,
                         X,
                         y,
                         cv=scheme,
-                        param_grid=get_preset(name).param_grid if tuning else None,
+                        tuning=tuning,
+                        baseline=baseline,
                         threshold_cv=threshold_cv,
                         random_state=seed,
                         n_jobs=n_jobs if scheduler is None else -1,
                         progress=None,
-                    )
+                    ),
                 )
                 bar.update(len(splits))
-    table = results_table(sections, reference)
+                if res is None:
+                    failures.setdefault(key, {})[name] = message
+                else:
+                    sections[key].append(res)
+    sections = {k: v for k, v in sections.items() if v}
+    table = results_table(sections, reference, failures=failures)
     with atomic_write(out_dir / "results.csv") as tmp:
         table.to_csv(tmp, index=False)
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
@@ -148,15 +182,25 @@ def benchmark_command(
         title="radsarc benchmark on the WORC tables",
         reference=reference,
         command=command,
+        failures=failures,
     )
     elapsed = time.perf_counter() - start
     click.echo(
         f"\nMean test AUC over {n_splits} of WORC's 100 splits (95% CI, Nadeau-Bengio):"
     )
-    for key, results in sections.items():
+    for key in reference:
+        results = sections.get(key, [])
         click.echo(f"  {key} (WORC published: {reference[key]['auc']:.2f})")
         for res in results:
             s = res.summary.loc["auc"]
             ci = f"{s['ci_low']:.2f}-{s['ci_high']:.2f}" if s["n_splits"] > 1 else "n/a"
             click.echo(f"    {res.name:<20} {s['mean']:.3f}  ({ci})")
+        for name, message in failures.get(key, {}).items():
+            click.echo(f"    {name:<20} FAILED: {message}")
+        echo_baselines(results, indent="    ")
+        for res in results:
+            for _, row in res.comparisons.iterrows():
+                click.echo(f"    {row['sentence']}")
     click.echo(f"Wrote {path} and {out_dir / 'results.csv'} in {elapsed:.0f} s")
+    if not sections:
+        raise ValueError("Every preset failed; see results.csv.")

@@ -14,6 +14,7 @@ import yaml
 
 from radsarc._files import atomic_write, check_csv_table, check_writable_folder
 from radsarc.cli._main import N_JOBS, SEED, main, refuse_overwriting_inputs, user_errors
+from radsarc.cli._outcomes import check_presets, echo_baselines, echo_result, run_preset
 
 _CV_WITH_VALUE = ("splits", "external")
 
@@ -234,6 +235,45 @@ def _read_settings_sidecar(path: Path) -> dict:
     "several). Without it, the manifest columns `radsarc extract` wrote beside the "
     "features (label, group, covariates) are never features.",
 )
+@click.option(
+    "--tuning/--no-tuning",
+    default=True,
+    show_default=True,
+    help="Tune each preset's hyper-parameter grid inside every training part "
+    "(3-fold inner cross-validation; the nested scheme's inner folds), in every "
+    "--cv scheme.",
+)
+@click.option(
+    "--threshold-cv",
+    default=3,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Folds of each training part whose predictions choose the cut-off "
+    "(fewer when its smallest class has fewer cases).",
+)
+@click.option(
+    "--baseline",
+    "baseline_column",
+    default=None,
+    metavar="COLUMN",
+    help="Column for the baseline model fitted on the same splits (default: the "
+    "tumour volume, the shape MeshVolume, else VoxelVolume, of the first "
+    "sequence and region).",
+)
+@click.option(
+    "--no-baseline",
+    is_flag=True,
+    default=False,
+    help="Do not fit the tumour-volume baseline.",
+)
+@click.option(
+    "--clinical",
+    "clinical_columns",
+    default=None,
+    metavar="COLUMNS",
+    help="Comma-separated covariate columns (e.g. age,sex): a clinical-only "
+    "model is fitted on them on the same splits; they are not radiomic features.",
+)
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option(
     "--n-jobs",
@@ -273,6 +313,11 @@ def evaluate_command(
     cutoff,
     min_sensitivity,
     covariates,
+    tuning,
+    threshold_cv,
+    baseline_column,
+    no_baseline,
+    clinical_columns,
     seed,
     n_jobs,
     quiet,
@@ -294,7 +339,6 @@ def evaluate_command(
         RepeatedCV,
         evaluate,
     )
-    from radsarc.presets import get_preset
     from radsarc.report import results_table, write_report
 
     kind, arg = _parse_cv(cv)
@@ -318,8 +362,25 @@ def evaluate_command(
             f"{', '.join(dropped[:10])}{' ...' if len(dropped) > 10 else ''}",
             err=True,
         )
-    for name in presets:
-        get_preset(name)  # unknown names fail before any work
+    check_presets(presets)  # unknown names and non-tabular presets, before any work
+    if baseline_column and no_baseline:
+        raise ValueError("Give --baseline COLUMN or --no-baseline, not both.")
+    clinical = None
+    if clinical_columns:
+        names = [c.strip() for c in clinical_columns.split(",") if c.strip()]
+        missing = [c for c in names if c not in table.columns]
+        if missing:
+            raise ValueError(
+                f"--clinical {missing[0]!r} is not a column of {features}; columns "
+                f"are {list(table.columns[:8])}"
+                f"{' ...' if table.shape[1] > 8 else ''}."
+            )
+        if label in names:
+            raise ValueError(f"--clinical cannot include the label column {label!r}.")
+        clinical = table.loc[X.index, names]
+        # Covariates are the clinical model's, not radiomic features.
+        X = X.drop(columns=[c for c in names if c in X.columns])
+    baseline = False if no_baseline else (baseline_column or True)
     groups = table[group].to_numpy() if group else None
     check_writable_folder(out_dir, what="report")
     if kind == "repeated":
@@ -342,6 +403,8 @@ def evaluate_command(
     roles = read_columns_sidecar(features)
     unused = [c for c in (roles or {}).get("clinical", []) if c != label and c in table]
     unused = [c for c in unused if c not in covariates]
+    # More folds than the smallest class has cases: refused before any work.
+    scheme.split(X, y, groups)
     click.echo(
         f"{len(X)} cases ({int(y.sum())} positive), {X.shape[1]} features; "
         f"{scheme.describe()['description']}."
@@ -351,30 +414,38 @@ def evaluate_command(
             else ""
         )
     )
-    results = []
+    results, failed = [], {}
     with parallel_backend(scheduler):
         for name in presets:
-            res = evaluate(
+            res, message = run_preset(
                 name,
-                X,
-                y,
-                cv=scheme,
-                groups=groups,
-                cutoff=cutoff,
-                min_sensitivity=min_sensitivity,
-                random_state=seed,
-                n_jobs=n_jobs if scheduler is None else -1,
-                progress=False if quiet else None,
+                lambda name=name: evaluate(
+                    name,
+                    X,
+                    y,
+                    cv=scheme,
+                    groups=groups,
+                    tuning=tuning,
+                    baseline=baseline,
+                    clinical=clinical,
+                    cutoff=cutoff,
+                    min_sensitivity=min_sensitivity,
+                    threshold_cv=threshold_cv,
+                    random_state=seed,
+                    n_jobs=n_jobs if scheduler is None else -1,
+                    progress=False if quiet else None,
+                ),
             )
-            s = res.summary.loc["auc"]
-            click.echo(
-                f"{name}: mean AUC {s['mean']:.3f} (95% CI {s['ci_low']:.3f} to "
-                f"{s['ci_high']:.3f}, {s['ci_method']})"
-            )
+            if res is None:
+                failed[name] = message
+                continue
+            echo_result(res)
             results.append(res)
-    section = {features.name: results}
+    echo_baselines(results)
+    section = {features.name: results} if results else {}
+    failures = {features.name: failed} if failed else None
     with atomic_write(out_dir / "results.csv") as tmp:
-        results_table(section).to_csv(tmp, index=False)
+        results_table(section, failures=failures).to_csv(tmp, index=False)
     command = "radsarc " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     # `radsarc extract` writes the settings beside the feature table.
     sidecar = features.with_name(features.name.removesuffix(".csv") + ".settings.yaml")
@@ -385,7 +456,12 @@ def evaluate_command(
         title=f"radsarc evaluate: {features.name}",
         command=command,
         extraction=extraction,
+        failures=failures,
     )
     click.echo(f"Wrote {path} and {out_dir / 'results.csv'}")
+    if not results:
+        raise ValueError(
+            f"Every preset failed ({', '.join(failed)}); see {out_dir / 'results.csv'}."
+        )
     if not np.isfinite(results[0].mean_auc):
         raise ValueError("The mean AUC is undefined: every test part has one class.")

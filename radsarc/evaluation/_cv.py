@@ -42,6 +42,39 @@ def inner_cv(n_splits: int, groups, random_state):
     )
 
 
+def check_folds(n_splits: int, y, groups=None) -> None:
+    """Refuse a stratified k-fold with more folds than the smallest class has
+    cases (patients when ``groups`` is given): some test folds would hold no case
+    of that class, their AUC would be undefined, and the mean over the folds that
+    happened to work would be optimistic."""
+    y = np.asarray(y)
+    labels, counts = np.unique(y, return_counts=True)
+    if groups is not None:
+        g = np.asarray(groups)
+        counts = np.array([np.unique(g[y == c]).size for c in labels])
+    if labels.size < 2:
+        return
+    i = int(np.argmin(counts))
+    if n_splits > counts[i]:
+        unit = "patients" if groups is not None else "cases"
+        others = ", ".join(
+            f"{int(n)} of label {lab}"
+            for lab, n in zip(labels, counts, strict=True)
+            if lab != labels[i]
+        )
+        raise ValueError(
+            f"n_splits={n_splits} (--n-splits) folds but the smallest class, label "
+            f"{labels[i]}, has only {int(counts[i])} {unit} ({others}): some test "
+            "folds would have no case of that class. The largest valid n_splits "
+            f"(--n-splits) is {int(counts[i])}."
+            + (
+                ""
+                if counts[i] >= 2
+                else " With one case of a class, no cross-validation is possible."
+            )
+        )
+
+
 def _check_groups_disjoint(groups, train, test, where: str) -> None:
     if groups is None:
         return
@@ -81,6 +114,7 @@ class RepeatedCV:
 
     def split(self, X, y, groups=None) -> list[tuple[np.ndarray, np.ndarray]]:
         y = np.asarray(y)
+        check_folds(self.n_splits, y, groups)
         out = []
         for r in range(self.n_repeats):
             cv = inner_cv(self.n_splits, groups, self.random_state + r)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
@@ -18,7 +19,10 @@ from threadpoolctl import threadpool_limits
 from radsarc._progress import check_progress, progress_bar
 from radsarc._version import __version__
 from radsarc.evaluation._bootstrap import bootstrap_ci
-from radsarc.evaluation._corrected_ttest import corrected_resampled_ci
+from radsarc.evaluation._corrected_ttest import (
+    corrected_resampled_ci,
+    corrected_resampled_ttest,
+)
 from radsarc.evaluation._cv import (
     ExternalValidation,
     FixedSplits,
@@ -26,6 +30,7 @@ from radsarc.evaluation._cv import (
     RepeatedCV,
     inner_cv,
 )
+from radsarc.evaluation._delong import delong_test
 from radsarc.evaluation._importance import (
     permutation_importance,
     selected_features,
@@ -34,9 +39,13 @@ from radsarc.evaluation._importance import (
 from radsarc.evaluation._metrics import METRICS, binary_metrics
 from radsarc.evaluation._thresholds import CUTOFFS, choose_threshold
 from radsarc.evaluation._tuning import grid_search
+from radsarc.model import ClinicalBaseline, VolumeBaseline, volume_column
 
 __all__ = [
+    "BASELINE_KEYS",
+    "COMPARISON_COLUMNS",
     "EvaluationResult",
+    "compare_to_baseline",
     "data_hash",
     "environment",
     "evaluate",
@@ -44,6 +53,22 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Baseline names in results and their short key in ``results.csv`` columns.
+BASELINE_KEYS = {"tumour volume": "volume", "clinical": "clinical"}
+COMPARISON_COLUMNS = [
+    "baseline_column",
+    "model_auc",
+    "baseline_auc",
+    "delta_auc",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "ci_method",
+    "n_splits",
+    "verdict",
+    "sentence",
+]
 
 _DEPENDENCIES = (
     "numpy",
@@ -112,14 +137,33 @@ def _fit_split(
     X_train, y_train = X.iloc[train], y.iloc[train]
     X_test, y_test = X.iloc[test], y.iloc[test]
     g_train = None if groups is None else np.asarray(groups)[train]
+    # Inner folds never exceed what the training part's smallest class allows.
+    minority_label, n_minority = _minority(y_train.to_numpy(), g_train)
+    unit = "patients" if g_train is not None else "cases"
     best_params = None
     tuned_oof = None
+    tuning_folds = cutoff_folds = None
+    if isinstance(cutoff, str):
+        cutoff_folds = min(threshold_cv, n_minority)
+        if cutoff_folds < 2:
+            raise ValueError(
+                f"the training part has {n_minority} {unit} of label "
+                f"{minority_label}: too few to choose a cut-off on out-of-fold "
+                "predictions (needs 2); use fewer outer folds or a fixed cut-off."
+            )
     if param_grid:
         # The inner search of GridSearchCV(scoring="roc_auc", refit=True), with the
         # steps no candidate changes fitted once per fold, and the out-of-fold
         # predictions of every candidate kept.
+        tuning_folds = min(inner_splits, n_minority)
+        if tuning_folds < 2:
+            raise ValueError(
+                f"the training part has {n_minority} {unit} of label "
+                f"{minority_label}: too few for an inner tuning split (needs 2); "
+                "use fewer outer folds or tuning=False (--no-tuning)."
+            )
         folds = list(
-            inner_cv(inner_splits, g_train, random_state).split(
+            inner_cv(tuning_folds, g_train, random_state).split(
                 X_train, y_train, g_train
             )
         )
@@ -127,7 +171,7 @@ def _fit_split(
         best_params = search.best_params
         unfitted = clone(estimator).set_params(**clone(best_params, safe=False))
         model = clone(unfitted).fit(X_train, y_train)
-        if threshold_cv == inner_splits:
+        if cutoff_folds == tuning_folds:
             # The cut-off's folds are the tuning folds (same k, groups and seed):
             # the selected candidate's out-of-fold predictions are exactly what a
             # refit on those folds would give.
@@ -155,7 +199,7 @@ def _fit_split(
                 unfitted,
                 X_train,
                 y_train,
-                inner_cv(threshold_cv, g_train, random_state),
+                inner_cv(cutoff_folds, g_train, random_state),
                 g_train,
             )
         threshold = choose_threshold(y_train.to_numpy(), oof, cutoff, min_sensitivity)
@@ -175,6 +219,9 @@ def _fit_split(
         "ensemble": _ensemble_weights(final),
         "importance": None,
         "model": model if keep_model else None,
+        "tuning_folds": tuning_folds,
+        "cutoff_folds": cutoff_folds,
+        "smote_k_neighbors": _smote_k(model),
     }
     if importance:
         out["importance"] = permutation_importance(
@@ -195,6 +242,15 @@ def _ensemble_weights(model) -> dict[str, float] | None:
     if members is None or weights is None:
         return None
     return {str(m): float(w) for m, w in zip(members, weights, strict=True)}
+
+
+def _smote_k(model) -> int | None:
+    """``k_neighbors`` a fitted SMOTE step used (it shrinks on small folds)."""
+    for _, step in getattr(model, "steps", []):
+        k = getattr(step, "k_neighbors_", None)
+        if k is not None:
+            return int(k)
+    return None
 
 
 def _run_split(where: str, *args, **kwargs) -> dict:
@@ -227,8 +283,10 @@ class EvaluationResult:
         Number of cases, features, positives and the SHA-256 of the data.
     split_metrics : DataFrame
         One row per split: ``n_train``, ``n_test``, ``threshold``, every metric,
-        ``best_params`` (nested CV), ``ensemble`` (for an ensemble such as the
-        ``auto`` preset: its members and their weights, a dict).
+        ``best_params`` (when tuned), ``ensemble`` (for an ensemble such as the
+        ``auto`` preset: its members and their weights, a dict), and
+        ``tuning_folds``, ``cutoff_folds``, ``smote_k_neighbors`` (the inner folds
+        and SMOTE neighbours used, which shrink on small training parts).
     predictions : DataFrame
         One row per tested case and split: ``split``, ``case_id``, ``y_true``,
         ``y_score``, ``threshold``.
@@ -242,6 +300,17 @@ class EvaluationResult:
         ``mean`` and ``std`` over splits of the drop in test AUC per feature.
     models : list or None
         The fitted models, one per split, if ``keep_models=True``.
+    baselines : dict of str to EvaluationResult
+        The baseline models fitted and scored on the very same splits:
+        ``"tumour volume"`` (:class:`radsarc.model.VolumeBaseline`) and, when
+        covariates were given, ``"clinical"``
+        (:class:`radsarc.model.ClinicalBaseline`). Empty when turned off.
+    comparisons : DataFrame
+        One row per baseline (index: its name): ``model_auc``,
+        ``baseline_auc``, ``delta_auc`` (model minus baseline), ``ci_low``,
+        ``ci_high``, ``p_value``, ``ci_method``, ``n_splits``, ``verdict``
+        (``"beats"``, ``"does not beat"`` or ``"is worse than"``) and
+        ``sentence`` (see :func:`compare_to_baseline`).
     """
 
     name: str
@@ -255,6 +324,10 @@ class EvaluationResult:
     selection_frequency: pd.Series | None = None
     permutation_importance: pd.DataFrame | None = None
     models: list | None = field(default=None, repr=False)
+    baselines: dict = field(default_factory=dict, repr=False)
+    comparisons: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=COMPARISON_COLUMNS), repr=False
+    )
 
     @property
     def mean_auc(self) -> float:
@@ -270,9 +343,24 @@ class EvaluationResult:
         return float(self.split_metrics["n_test"].mean())
 
     def to_frame(self) -> pd.DataFrame:
-        """The summary as a long table (one row per metric), for ``results.csv``."""
+        """The summary as a long table (one row per metric), for ``results.csv``.
+
+        With baselines, the ``auc`` row also carries, per baseline ``b``
+        (``volume`` or ``clinical``), ``delta_auc_vs_<b>``, its CI and the
+        ``verdict_vs_<b>`` sentence.
+        """
         table = self.summary.reset_index().rename(columns={"index": "metric"})
         table.insert(0, "model", self.name)
+        for name, row in self.comparisons.iterrows():
+            key = BASELINE_KEYS.get(name, str(name).replace(" ", "_"))
+            is_auc = table["metric"] == "auc"
+            for column, value in (
+                (f"delta_auc_vs_{key}", row["delta_auc"]),
+                (f"delta_ci_low_vs_{key}", row["ci_low"]),
+                (f"delta_ci_high_vs_{key}", row["ci_high"]),
+                (f"verdict_vs_{key}", row["sentence"]),
+            ):
+                table[column] = np.where(is_auc, value, None)
         return table
 
 
@@ -405,142 +493,151 @@ def _summarise(split_metrics, predictions, scheme, settings) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def evaluate(
-    estimator,
-    X,
-    y,
-    *,
-    cv="repeated",
-    groups=None,
-    param_grid: dict | None = None,
-    cutoff: str | float | None = "youden",
-    min_sensitivity: float = 0.9,
-    threshold_cv: int = 5,
-    n_bootstraps: int = 1000,
-    confidence_level: float = 0.95,
-    importance: bool = False,
-    random_state: int = 0,
-    n_jobs: int | None = None,
-    keep_models: bool = False,
-    name: str | None = None,
-    progress: bool | None = False,
-) -> EvaluationResult:
-    """Evaluate an estimator (or a preset) under a validation scheme, leak-free.
+_BASELINE_LABELS = {
+    "tumour volume": "tumour volume",
+    "clinical": "the clinical-only model",
+}
 
-    For every split, everything that learns from data (imputation, scaling,
-    harmonisation, feature selection, resampling, hyper-parameter tuning and
-    the cut-off) is fitted on the training part only; the test part is used
-    once, to score the fitted model.
+
+def _number(value: float, signed: bool = False) -> str:
+    text = f"{value:+.2f}" if signed else f"{value:.2f}"
+    return text.replace("-", "\u2212")
+
+
+def compare_to_baseline(
+    result: EvaluationResult,
+    baseline: EvaluationResult,
+    *,
+    name: str = "tumour volume",
+    confidence_level: float = 0.95,
+) -> dict:
+    """AUC of a model minus that of a baseline evaluated on the same splits.
+
+    Several resampled splits (repeated or nested CV, fixed splits): the mean of
+    the per-split differences with the Nadeau-Bengio corrected resampled t
+    interval, as for the model's own AUC (the splits share cases, so the naive
+    interval is too narrow). One test set, or held-out centres: DeLong's paired
+    test on the pooled test predictions (the same cases for both models).
+
+    The verdict reads ``"beats"`` when the whole interval is above 0,
+    ``"is worse than"`` when it is below 0, and ``"does not beat"`` when it
+    contains 0: the data do not show that the model adds anything over the
+    baseline (it may be as good, a little better or a little worse).
 
     Parameters
     ----------
-    estimator : str or estimator
-        A preset name (see :func:`radsarc.presets.list_presets`) or an unfitted
-        estimator/pipeline with ``predict_proba`` (or ``decision_function``).
-    X : DataFrame of shape (n_cases, n_features)
-        Numeric features indexed by case id.
-    y : Series or array-like of shape (n_cases,)
-        Labels 0/1 (1 = the positive class, e.g. malignant).
-    cv : {"repeated", "nested"}, scheme or list of (train_ids, test_ids), \
-default="repeated"
-        ``"repeated"`` is :class:`RepeatedCV` (10 x 5-fold); ``"nested"`` is
-        :class:`NestedCV` (5-fold outside, 3-fold grid search inside); a list of
-        id pairs is :class:`FixedSplits`; or an :class:`ExternalValidation`.
-    groups : array-like of shape (n_cases,), default=None
-        Patient id per row when a patient has several lesions; every split,
-        inner split and cut-off split keeps a patient's lesions together.
-    param_grid : dict, default=None
-        Grid for nested CV; default the scheme's grid, then the preset's grid.
-        Given with a non-nested scheme, it tunes inside each training part too.
-    cutoff : {"youden", "specificity"}, float or None, default="youden"
-        How the cut-off is chosen on each training part (see
-        :func:`choose_threshold`); a float fixes it; None reports only the
-        cut-off-free metrics (AUC, Brier).
-    min_sensitivity : float, default=0.9
-        For ``cutoff="specificity"``: the highest-specificity cut-off whose
-        training sensitivity is at least this.
-    threshold_cv : int, default=5
-        Folds of the training part whose out-of-fold predictions choose the cut-off.
-        When tuning with as many inner folds, these are the tuning folds and the
-        tuned candidate's out-of-fold predictions are reused (no refit). A model
-        that keeps out-of-fold predictions of its training data itself
-        (``oof_scores_``, as the ``auto`` preset) supplies them instead.
-    n_bootstraps : int, default=1000
-        Bootstrap replicates for a single test set (external validation).
+    result, baseline : EvaluationResult
+        Evaluated on the same splits and cases.
+    name : str, default="tumour volume"
+        The baseline's name in the sentence.
     confidence_level : float, default=0.95
-    importance : bool, default=False
-        Compute permutation importance on each test part (slow).
-    random_state : int, default=0
-        Seed of the split shuffling, inner folds, bootstrap and permutations.
-    n_jobs : int, default=None
-        Splits run in parallel with joblib; each split uses one BLAS thread.
-    keep_models : bool, default=False
-        Keep the fitted model of every split in the result.
-    name : str, default=None
-        Name in the report; default the preset name or the estimator's class.
-    progress : bool or None, default=False
-        Show a progress bar (tqdm, on stderr) counting finished splits; None
-        shows it only when stderr is a terminal (what the CLI does).
 
     Returns
     -------
-    result : EvaluationResult
-
-    Notes
-    -----
-    The cut-off is chosen on out-of-fold predictions of the training part (a
-    ``threshold_cv``-fold split of it), not on the model's predictions of its
-    own training data, which are over-confident. With nested CV the out-of-fold
-    predictions use the tuned hyper-parameters.
-
-    Tuning selects what ``GridSearchCV(scoring="roc_auc")`` would, but fits the
-    leading pipeline steps that no grid key names once per inner fold for all
-    candidates (see ``docs/speed.md``).
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X, y = make_classification(n_samples=80, n_features=5, random_state=0)
-    >>> res = evaluate(LogisticRegression(), X, y, cv=RepeatedCV(n_repeats=2))
-    >>> res.summary.loc["auc", "ci_method"], len(res.split_metrics)
-    ('Nadeau-Bengio', 10)
+    row : dict
+        ``baseline_column``, ``model_auc``, ``baseline_auc``, ``delta_auc``,
+        ``ci_low``, ``ci_high``, ``p_value``, ``ci_method``, ``n_splits``,
+        ``verdict``, ``sentence``, e.g. "xu2020 does not beat tumour volume:
+        ΔAUC −0.08 (−0.19 to 0.03)".
     """
-    X, y = _check_data(X, y)
-    check_progress(progress)
-    estimator, preset, preset_grid = _resolve_estimator(estimator)
-    scheme = _resolve_scheme(cv, random_state)
-    if not (isinstance(cutoff, str | float | int) or cutoff is None) or isinstance(
-        cutoff, bool
-    ):
-        raise TypeError(
-            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
-        )
-    if isinstance(cutoff, str) and cutoff not in CUTOFFS:
+    a_pred, b_pred = result.predictions, baseline.predictions
+    same = a_pred[["split", "case_id"]].astype(str).to_numpy()
+    if not np.array_equal(same, b_pred[["split", "case_id"]].astype(str).to_numpy()):
         raise ValueError(
-            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
+            f"{result.name} and {baseline.name} were not evaluated on the same "
+            "splits and cases; a paired comparison needs both."
         )
-    if groups is not None and len(groups) != len(X):
-        raise ValueError(f"groups has {len(groups)} values but X has {len(X)} rows.")
-    grid = param_grid
-    if grid is None and scheme.tunes:
-        grid = scheme.param_grid or preset_grid
-        # A preset without a grid (auto) tunes inside its own fit.
-        if not grid and preset_grid is None:
-            raise ValueError(
-                "Nested cross-validation needs a param_grid (none given and the "
-                "estimator is not a preset with a grid)."
+    a = result.split_metrics["auc"].to_numpy(dtype=float)
+    b = baseline.split_metrics["auc"].to_numpy(dtype=float)
+    both = ~np.isnan(a) & ~np.isnan(b)
+    resampling = result.scheme.get("scheme") in ("repeated", "nested", "splits")
+    delta = low = high = p = float("nan")
+    method = "undefined"
+    if resampling and both.sum() >= 2:
+        res = corrected_resampled_ttest(
+            a[both],
+            b[both],
+            result.split_metrics["n_train"].mean(),
+            result.split_metrics["n_test"].mean(),
+            confidence_level,
+        )
+        delta, low, high, p = res.mean_difference, res.ci_low, res.ci_high, res.p_value
+        method = "Nadeau-Bengio"
+    elif not resampling or len(a) == 1:
+        y_true = a_pred["y_true"].to_numpy()
+        if np.unique(y_true).size == 2:
+            res = delong_test(y_true, a_pred["y_score"], b_pred["y_score"])
+            half = float(norm.ppf(0.5 + confidence_level / 2)) * res.standard_error
+            delta, low, high, p = (
+                res.difference,
+                res.difference - half,
+                res.difference + half,
+                res.p_value,
             )
-    inner_splits = getattr(scheme, "inner_splits", 3)
-    splits = scheme.split(X, y, groups)
-    name = name or preset or type(estimator).__name__
-    logger.info(
-        "Evaluating %s: %d splits (%s)",
-        name,
-        len(splits),
-        scheme.describe()["description"],
-    )
+            method = "DeLong (pooled test predictions)"
+    if np.isnan(low):
+        verdict = "cannot be compared with"
+    elif low > 0:
+        verdict = "beats"
+    elif high < 0:
+        verdict = "is worse than"
+    else:
+        verdict = "does not beat"
+    label = _BASELINE_LABELS.get(name, name)
+    if np.isnan(low):
+        sentence = (
+            f"{result.name} cannot be compared with {label}: the AUC difference is "
+            "undefined on these splits"
+        )
+    else:
+        sentence = (
+            f"{result.name} {verdict} {label}: \u0394AUC {_number(delta, True)} "
+            f"({_number(low)} to {_number(high)})"
+        )
+    return {
+        "baseline_column": baseline.settings.get("baseline_column"),
+        "model_auc": float(np.nanmean(a)) if (~np.isnan(a)).any() else np.nan,
+        "baseline_auc": float(np.nanmean(b)) if (~np.isnan(b)).any() else np.nan,
+        "delta_auc": float(delta),
+        "ci_low": float(low),
+        "ci_high": float(high),
+        "p_value": float(p),
+        "ci_method": method,
+        "n_splits": int(both.sum()),
+        "verdict": verdict,
+        "sentence": sentence,
+    }
 
+
+def _minority(y: np.ndarray, groups) -> tuple[int, int]:
+    """Label and size (in patients when grouped) of the smallest class."""
+    labels, counts = np.unique(y, return_counts=True)
+    if groups is not None:
+        g = np.asarray(groups)
+        counts = np.array([np.unique(g[y == c]).size for c in labels])
+    i = int(np.argmin(counts))
+    return int(labels[i]), int(counts[i])
+
+
+def _run_splits(
+    estimator,
+    X: pd.DataFrame,
+    y: pd.Series,
+    splits,
+    *,
+    name: str,
+    groups,
+    grid,
+    inner_splits: int,
+    cutoff,
+    min_sensitivity: float,
+    threshold_cv: int,
+    importance: bool,
+    random_state: int,
+    keep_models: bool,
+    n_jobs,
+    progress,
+) -> list[dict]:
     jobs = (
         delayed(_run_split)(
             f"{name}, split {i}",
@@ -568,20 +665,36 @@ default="repeated"
         for out in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
             outputs.append(out)
             bar.update()
+    return outputs
 
+
+def _assemble(
+    outputs: list[dict],
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    name: str,
+    preset: str | None,
+    scheme,
+    settings: dict,
+    importance: bool,
+    keep_models: bool,
+) -> EvaluationResult:
     rows, preds = [], []
     for i, out in enumerate(outputs):
-        rows.append(
-            {
-                "split": i,
-                "n_train": out["n_train"],
-                "n_test": out["n_test"],
-                "threshold": out["threshold"],
-                **out["metrics"],
-                "best_params": out["best_params"],
-                "ensemble": out["ensemble"],
-            }
-        )
+        row = {
+            "split": i,
+            "n_train": out["n_train"],
+            "n_test": out["n_test"],
+            "threshold": out["threshold"],
+            **out["metrics"],
+            "best_params": out["best_params"],
+            "ensemble": out["ensemble"],
+        }
+        for key in ("tuning_folds", "cutoff_folds", "smote_k_neighbors"):
+            if out.get(key) is not None:
+                row[key] = out[key]
+        rows.append(row)
         preds.append(
             pd.DataFrame(
                 {
@@ -596,28 +709,12 @@ default="repeated"
             )
         )
     split_metrics = pd.DataFrame(rows).set_index("split")
-    if not grid:
+    if not settings["param_grid"]:
         split_metrics = split_metrics.drop(columns="best_params")
     if split_metrics["ensemble"].isna().all():
         split_metrics = split_metrics.drop(columns="ensemble")
     predictions = pd.concat(preds, ignore_index=True)
     description = scheme.describe()
-    settings = {
-        "cutoff": cutoff,
-        "min_sensitivity": min_sensitivity if cutoff == "specificity" else None,
-        "cutoff_data": f"out-of-fold predictions of a stratified {threshold_cv}-fold "
-        "split of each training part"
-        if isinstance(cutoff, str)
-        else "fixed",
-        "param_grid": grid,
-        "inner_splits": inner_splits if grid else None,
-        "n_bootstraps": n_bootstraps,
-        "confidence_level": confidence_level,
-        "random_state": random_state,
-        "group_aware": groups is not None,
-        "estimator": repr(estimator),
-        "versions": environment(),
-    }
     summary = _summarise(split_metrics, predictions, description, settings)
     freq = selection_frequency([o["selected"] for o in outputs], list(X.columns))
     imp = None
@@ -644,3 +741,361 @@ default="repeated"
         permutation_importance=imp,
         models=[o["model"] for o in outputs] if keep_models else None,
     )
+
+
+def _check_clinical(clinical, X: pd.DataFrame) -> pd.DataFrame | None:
+    if clinical is None:
+        return None
+    if not isinstance(clinical, pd.DataFrame):
+        raise TypeError(
+            "clinical must be a DataFrame of covariates indexed by case id; got "
+            f"{type(clinical).__name__}."
+        )
+    if clinical.shape[1] == 0:
+        raise ValueError("clinical has no covariate columns.")
+    if not clinical.index.equals(X.index):
+        missing = X.index.difference(clinical.index)
+        if len(missing) or not clinical.index.is_unique:
+            raise ValueError(
+                f"clinical has no row for cases {list(missing[:5])}; its index "
+                "must hold X's case ids."
+            )
+        clinical = clinical.loc[X.index]
+    return clinical.copy()
+
+
+_INPUTS = {
+    "features": "a case-level feature table (one row per case)",
+    "delta": "a table of delta-radiomic features (one row per patient, from "
+    "radsarc.features.delta_features)",
+    "voxels": "a voxel table (one row per voxel, from "
+    "radsarc.features.voxel_features), evaluated leave one patient out with "
+    "radsarc.evaluation.leave_one_patient_out",
+}
+
+
+def _check_preset_input(preset: str | None, input: str) -> None:
+    """A preset runs only on the kind of table it was built for."""
+    if input not in ("features", "delta"):
+        raise ValueError(
+            f"input must be 'features' or 'delta'; got {input!r}. A voxel table is "
+            "evaluated leave one patient out with "
+            "radsarc.evaluation.leave_one_patient_out."
+        )
+    if preset is None:
+        return
+    from radsarc.presets import get_preset, list_presets
+
+    kind = get_preset(preset).input
+    if kind != input:
+        raise ValueError(
+            f"Preset {preset!r} takes {_INPUTS[kind]} (Preset.input={kind!r}), but X "
+            f"is {_INPUTS[input]} (input={input!r}); presets for it: "
+            f"{', '.join(list_presets(input))}."
+            + (
+                " For a delta-radiomic table pass input='delta'."
+                if kind == "delta"
+                else ""
+            )
+        )
+
+
+def evaluate(
+    estimator,
+    X,
+    y,
+    *,
+    cv="repeated",
+    groups=None,
+    param_grid: dict | None = None,
+    tuning: bool = True,
+    baseline: bool | str = True,
+    clinical: pd.DataFrame | None = None,
+    cutoff: str | float | None = "youden",
+    min_sensitivity: float = 0.9,
+    threshold_cv: int = 3,
+    n_bootstraps: int = 1000,
+    confidence_level: float = 0.95,
+    importance: bool = False,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    keep_models: bool = False,
+    name: str | None = None,
+    progress: bool | None = False,
+    input: str = "features",
+) -> EvaluationResult:
+    """Evaluate an estimator (or a preset) under a validation scheme, leak-free.
+
+    For every split, everything that learns from data (imputation, scaling,
+    harmonisation, feature selection, resampling, hyper-parameter tuning and
+    the cut-off) is fitted on the training part only; the test part is used
+    once, to score the fitted model. On the very same splits, a tumour-volume
+    model (and, given covariates, a clinical-only model) is fitted and scored,
+    and the model's AUC is compared with it.
+
+    Parameters
+    ----------
+    estimator : str or estimator
+        A preset name (see :func:`radsarc.presets.list_presets`) or an unfitted
+        estimator/pipeline with ``predict_proba`` (or ``decision_function``).
+        A preset whose ``input`` is not ``input`` (e.g. a delta or voxel
+        preset on a case-level table) is refused before any work.
+    X : DataFrame of shape (n_cases, n_features)
+        Numeric features indexed by case id.
+    y : Series or array-like of shape (n_cases,)
+        Labels 0/1 (1 = the positive class, e.g. malignant).
+    cv : {"repeated", "nested"}, scheme or list of (train_ids, test_ids), \
+default="repeated"
+        ``"repeated"`` is :class:`RepeatedCV` (10 x 5-fold); ``"nested"`` is
+        :class:`NestedCV` (5-fold outside, 3-fold grid search inside); a list of
+        id pairs is :class:`FixedSplits`; or an :class:`ExternalValidation`.
+        Repeated and nested CV refuse more folds than the smallest class has
+        cases (patients when grouped).
+    groups : array-like of shape (n_cases,), default=None
+        Patient id per row when a patient has several lesions; every split,
+        inner split and cut-off split keeps a patient's lesions together.
+    param_grid : dict, default=None
+        The grid to tune; default the scheme's grid (nested CV), then the
+        preset's grid.
+    tuning : bool, default=True
+        Tune the grid by an inner stratified k-fold (``inner_splits`` of the
+        nested scheme, else 3) inside every training part, in every scheme.
+        False fits the estimator as given (no inner search).
+    baseline : bool or str, default=True
+        True: fit :class:`radsarc.model.VolumeBaseline` on the column
+        :func:`radsarc.model.volume_column` finds (the log of the shape
+        MeshVolume, else VoxelVolume, of the first sequence and region); when X
+        has no such column the result has no volume baseline and
+        ``settings["baseline"]`` says why. A str names the column (an error if
+        it is missing). False: no volume baseline.
+    clinical : DataFrame, default=None
+        Clinical covariates (e.g. age, sex) indexed by case id: a
+        :class:`radsarc.model.ClinicalBaseline` (one-hot for categorical
+        columns, imputation, logistic regression) is fitted on them on the same
+        splits. They are not added to X.
+    cutoff : {"youden", "specificity"}, float or None, default="youden"
+        How the cut-off is chosen on each training part (see
+        :func:`choose_threshold`); a float fixes it; None reports only the
+        cut-off-free metrics (AUC, Brier).
+    min_sensitivity : float, default=0.9
+        For ``cutoff="specificity"``: the highest-specificity cut-off whose
+        training sensitivity is at least this.
+    threshold_cv : int, default=3
+        Folds of the training part whose out-of-fold predictions choose the
+        cut-off; fewer when the training part's smallest class has fewer cases
+        (recorded per split as ``cutoff_folds``). When tuning with as many inner
+        folds, these are the tuning folds and the tuned candidate's out-of-fold
+        predictions are reused (no refit). A model that keeps out-of-fold
+        predictions of its training data itself (``oof_scores_``, as the
+        ``auto`` preset) supplies them instead.
+    n_bootstraps : int, default=1000
+        Bootstrap replicates for a single test set (external validation).
+    confidence_level : float, default=0.95
+    importance : bool, default=False
+        Compute permutation importance on each test part (slow).
+    random_state : int, default=0
+        Seed of the split shuffling, inner folds, bootstrap and permutations.
+    n_jobs : int, default=None
+        Splits run in parallel with joblib; each split uses one BLAS thread.
+    keep_models : bool, default=False
+        Keep the fitted model of every split in the result.
+    name : str, default=None
+        Name in the report; default the preset name or the estimator's class.
+    progress : bool or None, default=False
+        Show a progress bar (tqdm, on stderr) counting finished splits; None
+        shows it only when stderr is a terminal (what the CLI does).
+    input : {"features", "delta"}, default="features"
+        What a row of X is: a case's radiomic features, or a patient's
+        delta-radiomic features. A preset built for another kind of row
+        (:attr:`radsarc.presets.Preset.input`) is refused; voxel tables are
+        evaluated with :func:`leave_one_patient_out`.
+
+    Returns
+    -------
+    result : EvaluationResult
+        With ``baselines`` and ``comparisons`` (ΔAUC to each baseline, its CI
+        and a verdict).
+
+    Notes
+    -----
+    The cut-off is chosen on out-of-fold predictions of the training part (a
+    ``threshold_cv``-fold split of it), not on the model's predictions of its
+    own training data, which are over-confident. With tuning, the out-of-fold
+    predictions use the tuned hyper-parameters.
+
+    Tuning selects what ``GridSearchCV(scoring="roc_auc")`` would, but fits the
+    leading pipeline steps that no grid key names once per inner fold for all
+    candidates (see ``docs/speed.md``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_classification(n_samples=80, n_features=5, random_state=0)
+    >>> res = evaluate(LogisticRegression(), X, y, cv=RepeatedCV(n_repeats=2))
+    >>> res.summary.loc["auc", "ci_method"], len(res.split_metrics)
+    ('Nadeau-Bengio', 10)
+    """
+    X, y = _check_data(X, y)
+    check_progress(progress)
+    estimator, preset, preset_grid = _resolve_estimator(estimator)
+    _check_preset_input(preset, input)
+    scheme = _resolve_scheme(cv, random_state)
+    if not (isinstance(cutoff, str | float | int) or cutoff is None) or isinstance(
+        cutoff, bool
+    ):
+        raise TypeError(
+            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
+        )
+    if isinstance(cutoff, str) and cutoff not in CUTOFFS:
+        raise ValueError(
+            f"cutoff must be one of {CUTOFFS}, a float or None; got {cutoff!r}."
+        )
+    if isinstance(threshold_cv, bool) or not isinstance(threshold_cv, int | np.integer):
+        raise TypeError(f"threshold_cv must be an int >= 2; got {threshold_cv!r}.")
+    if threshold_cv < 2:
+        raise ValueError(f"threshold_cv must be an int >= 2; got {threshold_cv!r}.")
+    if groups is not None and len(groups) != len(X):
+        raise ValueError(f"groups has {len(groups)} values but X has {len(X)} rows.")
+    if not isinstance(baseline, bool | str):
+        raise TypeError(
+            f"baseline must be True, False or a column name; got {baseline!r}."
+        )
+    clinical = _check_clinical(clinical, X)
+    # The volume column is found (or refused) before any work.
+    volume = None
+    baseline_note = "off"
+    if isinstance(baseline, str):
+        volume = volume_column(X.columns, baseline)
+        baseline_note = f"tumour volume: column {volume!r} (given)"
+    elif baseline:
+        try:
+            volume = volume_column(X.columns)
+            baseline_note = f"tumour volume: column {volume!r}"
+        except ValueError as exc:
+            baseline_note = f"no volume baseline: {exc}"
+            logger.info("No volume baseline: %s", exc)
+    grid = None
+    if tuning:
+        grid = param_grid
+        if grid is None:
+            grid = getattr(scheme, "param_grid", None) or preset_grid
+        # A preset without a grid (auto) tunes inside its own fit.
+        if not grid and scheme.tunes and preset_grid is None:
+            raise ValueError(
+                "Nested cross-validation needs a param_grid (none given and the "
+                "estimator is not a preset with a grid); or pass tuning=False."
+            )
+        grid = grid or None
+    inner_splits = getattr(scheme, "inner_splits", 3)
+    splits = scheme.split(X, y, groups)
+    name = name or preset or type(estimator).__name__
+    logger.info(
+        "Evaluating %s: %d splits (%s)",
+        name,
+        len(splits),
+        scheme.describe()["description"],
+    )
+    common = {
+        "groups": groups,
+        "inner_splits": inner_splits,
+        "cutoff": cutoff,
+        "min_sensitivity": min_sensitivity,
+        "threshold_cv": threshold_cv,
+        "random_state": random_state,
+        "n_jobs": n_jobs,
+    }
+    outputs = _run_splits(
+        estimator,
+        X,
+        y,
+        splits,
+        name=name,
+        grid=grid,
+        importance=importance,
+        keep_models=keep_models,
+        progress=progress,
+        **common,
+    )
+    settings = {
+        "cutoff": cutoff,
+        "min_sensitivity": min_sensitivity if cutoff == "specificity" else None,
+        "cutoff_data": f"out-of-fold predictions of a stratified {threshold_cv}-fold "
+        "split of each training part (fewer folds when its smallest class has "
+        "fewer cases)"
+        if isinstance(cutoff, str)
+        else "fixed",
+        "threshold_cv": threshold_cv if isinstance(cutoff, str) else None,
+        "tuning": bool(grid),
+        "param_grid": grid,
+        "inner_splits": inner_splits if grid else None,
+        "n_bootstraps": n_bootstraps,
+        "confidence_level": confidence_level,
+        "random_state": random_state,
+        "group_aware": groups is not None,
+        "baseline": baseline_note,
+        "estimator": repr(estimator),
+        "versions": environment(),
+    }
+    result = _assemble(
+        outputs,
+        X,
+        y,
+        name=name,
+        preset=preset,
+        scheme=scheme,
+        settings=settings,
+        importance=importance,
+        keep_models=keep_models,
+    )
+    models = []
+    if volume is not None:
+        models.append(("tumour volume", VolumeBaseline(column=volume), X[[volume]]))
+    if clinical is not None:
+        models.append(("clinical", ClinicalBaseline(), clinical))
+    comparisons = {}
+    for label, model, data in models:
+        # Same splits, same seeds, same cut-off rule; nothing to tune.
+        base_settings = {
+            **settings,
+            "tuning": False,
+            "param_grid": None,
+            "inner_splits": None,
+            "baseline": None,
+            "baseline_column": volume if label == "tumour volume" else None,
+            "estimator": repr(model),
+        }
+        if label == "clinical":
+            base_settings["covariates"] = list(map(str, data.columns))
+        outs = _run_splits(
+            model,
+            data,
+            y,
+            splits,
+            name=f"{name} baseline {label}",
+            grid=None,
+            importance=False,
+            keep_models=False,
+            progress=False,
+            **common,
+        )
+        base = _assemble(
+            outs,
+            data,
+            y,
+            name=label,
+            preset=None,
+            scheme=scheme,
+            settings=base_settings,
+            importance=False,
+            keep_models=False,
+        )
+        result.baselines[label] = base
+        comparisons[label] = compare_to_baseline(
+            result, base, name=label, confidence_level=confidence_level
+        )
+    if comparisons:
+        result.comparisons = pd.DataFrame.from_dict(
+            comparisons, orient="index", columns=COMPARISON_COLUMNS
+        )
+    return result

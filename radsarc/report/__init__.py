@@ -2,6 +2,7 @@
 
 from radsarc.report._figures import (
     auc_distribution_figure,
+    baseline_figure,
     calibration_figure,
     decision_curve_figure,
     figure_png,
@@ -14,6 +15,7 @@ from radsarc.report._tables import compare_models, results_table
 
 __all__ = [
     "auc_distribution_figure",
+    "baseline_figure",
     "calibration_figure",
     "compare_models",
     "decision_curve_figure",

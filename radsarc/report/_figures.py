@@ -21,6 +21,7 @@ from radsarc.evaluation import (
 
 __all__ = [
     "auc_distribution_figure",
+    "baseline_figure",
     "calibration_figure",
     "decision_curve_figure",
     "figure_png",
@@ -189,4 +190,79 @@ def auc_distribution_figure(
         title=title or "AUC per split",
     )
     ax.legend(loc="lower left", fontsize=7)
+    return fig
+
+
+def baseline_figure(results: Sequence[EvaluationResult], title: str = "") -> Figure:
+    """Models and baselines side by side.
+
+    Left: the mean test AUC of every model and of the baselines fitted on the
+    same splits (tumour volume; clinical covariates when given), with 95% CIs.
+    Right: each model's AUC difference to each baseline (paired by split) with
+    its 95% CI; the dotted line at 0 is "no better than the baseline".
+    """
+    from radsarc.report._tables import section_baselines
+
+    baselines = section_baselines(results)
+    entries = [(r.name, r.summary.loc["auc"], False) for r in results]
+    entries += [(f"{b.name} (baseline)", b.summary.loc["auc"], True) for b in baselines]
+    n_rows = max(len(entries), 1)
+    fig = Figure(figsize=(10.0, 0.45 * n_rows + 1.8), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, sharey=False)
+    pos = np.arange(len(entries))[::-1]
+    for y, (_label, s, is_base) in zip(pos, entries, strict=True):
+        color = "dimgrey" if is_base else "tab:blue"
+        low, high = s["ci_low"], s["ci_high"]
+        err = (
+            None if np.isnan(low) else np.array([[s["mean"] - low], [high - s["mean"]]])
+        )
+        left.errorbar(
+            s["mean"],
+            y,
+            xerr=err,
+            fmt="s" if is_base else "o",
+            color=color,
+            capsize=3,
+        )
+    left.axvline(0.5, color="grey", ls="--", lw=1)
+    left.set_yticks(pos, [e[0] for e in entries])
+    left.set(xlim=(0, 1), xlabel="mean test AUC (95% CI)", title="AUC")
+    colors = dict(
+        zip([b.name for b in baselines], _colors(len(baselines)), strict=True)
+    )
+    model_pos = pos[: len(results)]
+    offsets = np.linspace(-0.15, 0.15, max(len(baselines), 1))
+    drawn = set()
+    for y, r in zip(model_pos, results, strict=True):
+        for k, (name, c) in enumerate(r.comparisons.iterrows()):
+            if np.isnan(c["ci_low"]):
+                continue
+            right.errorbar(
+                c["delta_auc"],
+                y + (offsets[k] if len(baselines) > 1 else 0.0),
+                xerr=np.array(
+                    [[c["delta_auc"] - c["ci_low"]], [c["ci_high"] - c["delta_auc"]]]
+                ),
+                fmt="o",
+                color=colors.get(name, "black"),
+                capsize=3,
+                label=None if name in drawn else f"vs {name}",
+            )
+            drawn.add(name)
+    right.axvline(0.0, color="black", ls=":", lw=1)
+    right.set_yticks(model_pos, [r.name for r in results])
+    right.set_ylim(left.get_ylim())
+    right.set(
+        xlabel="\u0394AUC, model minus baseline (95% CI)",
+        title="difference to the baselines",
+    )
+    if drawn:
+        right.legend(loc="lower right", fontsize=7)
+    else:
+        right.text(
+            0.5, 0.5, "no baseline", ha="center", va="center", transform=right.transAxes
+        )
+    if title:
+        fig.suptitle(title)
     return fig

@@ -18,12 +18,13 @@ from radsarc._files import atomic_write
 from radsarc.evaluation import METRICS, EvaluationResult, calibration, environment
 from radsarc.report._figures import (
     auc_distribution_figure,
+    baseline_figure,
     calibration_figure,
     decision_curve_figure,
     figure_png,
     roc_figure,
 )
-from radsarc.report._tables import compare_models, preset_info
+from radsarc.report._tables import compare_models, preset_info, section_baselines
 
 __all__ = ["write_report"]
 
@@ -265,7 +266,63 @@ def _comparison_html(results, reference: Mapping | None) -> str:
     return out
 
 
-def _section_html(name: str, results, reference, out_dir: Path, prefix: str) -> str:
+def _baselines_html(results, failures: Mapping[str, str] | None = None) -> str:
+    """The verdicts against the baselines, and the failed models."""
+    parts = []
+    baselines = section_baselines(results)
+    if baselines:
+        rows, sentences = [], []
+        for b in baselines:
+            auc = b.summary.loc["auc"]
+            column = b.settings.get("baseline_column") or ", ".join(
+                b.settings.get("covariates") or []
+            )
+            rows.append(
+                {
+                    "baseline": b.name,
+                    "input": column,
+                    "mean AUC": auc["mean"],
+                    "95% CI": _ci(auc),
+                }
+            )
+        for r in results:
+            for _, c in r.comparisons.iterrows():
+                sentences.append(f"<li><b>{_e(c['sentence'])}</b></li>")
+        parts.append(
+            "<p>Baselines fitted and scored on the very same splits (logistic "
+            "regression on the log tumour volume; on the clinical covariates "
+            "alone, when given):</p>"
+            + _table(pd.DataFrame(rows))
+            + f"<ul>{''.join(sentences)}</ul>"
+            + "<p class='note'>\u0394AUC is the model's AUC minus the baseline's, "
+            "paired by split, with a 95% CI (Nadeau-Bengio corrected resampled t "
+            "over the splits; DeLong on the pooled test predictions for a single "
+            "test set). 'beats': the whole interval is above 0. 'does not beat': "
+            "the interval contains 0, so the data do not show that the radiomics "
+            "model adds anything over the baseline. 'is worse than': the whole "
+            "interval is below 0.</p>"
+        )
+    else:
+        note = results[0].settings.get("baseline") if results else None
+        parts.append(f"<p>No baseline model: {_e(note or 'turned off')}.</p>")
+    if failures:
+        items = "".join(
+            f"<li><b>{_e(k)}</b> failed: {_e(v)}</li>" for k, v in failures.items()
+        )
+        parts.append(f"<p>Models that failed (no results):</p><ul>{items}</ul>")
+    return "".join(parts)
+
+
+def _section_html(
+    name: str,
+    results,
+    reference,
+    out_dir: Path,
+    prefix: str,
+    failures: Mapping[str, str] | None = None,
+) -> str:
+    if not results:
+        return f"<h2>{_e(name)}</h2>" + _baselines_html([], failures)
     first = results[0]
     d = first.data
     parts = [
@@ -277,6 +334,8 @@ def _section_html(name: str, results, reference, out_dir: Path, prefix: str) -> 
         "split.</p>",
         "<h3>Summary</h3>",
         _comparison_html(results, reference),
+        "<h3>Against the baselines</h3>",
+        _baselines_html(results, failures),
     ]
     ref_lines = {}
     if reference and "auc" in reference:
@@ -286,6 +345,12 @@ def _section_html(name: str, results, reference, out_dir: Path, prefix: str) -> 
             auc_distribution_figure(results, ref_lines, title=f"{name}: AUC per split"),
             "auc",
             "Test AUC of every split",
+        ),
+        (
+            baseline_figure(results, title=f"{name}: models and baselines"),
+            "baselines",
+            "Mean test AUC of models and baselines, and each model's AUC "
+            "difference to the tumour-volume baseline (95% CI)",
         ),
         (
             roc_figure(results, title=f"{name}: ROC"),
@@ -347,14 +412,19 @@ def _reproducibility_html(sections, command: str | None, extraction=None) -> str
                     "seed": r.settings["random_state"],
                 }
             )
-    first = next(iter(sections.values()))[0]
-    settings = {k: v for k, v in first.settings.items() if k not in ("versions",)}
-    scheme = first.scheme
-    return (
+    first = next((r for items in sections.values() for r in items), None)
+    head = (
         "<h2>Reproducibility record</h2>"
         + (f"<p>Command:</p><pre>{_e(command)}</pre>" if command else "")
         + "<p>Software versions at report time:</p>"
         + _table(pd.DataFrame(env.items(), columns=["package", "version"]))
+    )
+    if first is None:
+        return head
+    settings = {k: v for k, v in first.settings.items() if k not in ("versions",)}
+    scheme = first.scheme
+    return (
+        head
         + "<p>Versions at evaluation time:</p>"
         + f"<pre>{_e(json.dumps(first.settings['versions'], indent=1))}</pre>"
         + "<p>Data, splits and seeds:</p>"
@@ -399,6 +469,7 @@ def write_report(
     reference: Mapping[str, Mapping] | None = None,
     command: str | None = None,
     extraction: Mapping | None = None,
+    failures: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write ``report.html`` (self-contained) and one PNG per figure to ``out_dir``.
 
@@ -418,6 +489,9 @@ def write_report(
         The extraction and preprocessing settings behind the feature table
         (e.g. ``ExtractionSettings.to_full_dict()``), for the reproducibility
         record.
+    failures : mapping, default=None
+        Per section name, ``{model name: error message}`` of the models that
+        failed; listed in their section.
 
     Returns
     -------
@@ -425,6 +499,8 @@ def write_report(
         The HTML file.
     """
     sections = _as_sections(results)
+    for key in failures or {}:
+        sections.setdefault(str(key), [])
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     body = []
@@ -432,7 +508,14 @@ def write_report(
     for name, items in sections.items():
         prefix = f"{_slug(name)}_" if len(sections) > 1 else ""
         body.append(
-            _section_html(name, items, (reference or {}).get(name), out_dir, prefix)
+            _section_html(
+                name,
+                items,
+                (reference or {}).get(name),
+                out_dir,
+                prefix,
+                (failures or {}).get(name),
+            )
         )
     now = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     intro = (

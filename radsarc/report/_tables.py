@@ -21,32 +21,88 @@ def preset_info(name: str | None):
     return get_preset(name)
 
 
+def section_baselines(results: Sequence[EvaluationResult]) -> list[EvaluationResult]:
+    """The baseline results of a section (from its first result that has them;
+    every model of a section is evaluated on the same splits)."""
+    for result in results:
+        if result.baselines:
+            return list(result.baselines.values())
+    return []
+
+
 def results_table(
     sections: Mapping[str, Sequence[EvaluationResult]],
     reference: Mapping[str, Mapping] | None = None,
+    failures: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """One row per data set x model x metric: mean, CI and the published numbers.
 
-    Columns: ``dataset``, ``model``, ``metric``, ``mean``, ``std``, ``ci_low``,
-    ``ci_high``, ``ci_method``, ``pooled``, ``n_splits``, ``published`` (the
-    reference value for this data set, e.g. WORC's AUC on the same splits) and
-    ``paper_reported`` (the preset's paper, on the paper's own cohort).
+    Columns: ``dataset``, ``model``, ``role`` (``"model"``, ``"baseline"`` or
+    ``"failed"``), ``metric``, ``mean``, ``std``, ``ci_low``, ``ci_high``,
+    ``ci_method``, ``pooled``, ``n_splits``, ``published`` (the reference value
+    for this data set, e.g. WORC's AUC on the same splits), ``paper_reported``
+    and ``paper_reported_source`` (the preset's figures on the paper's own
+    cohort, and where they come from), then, on each model's ``auc`` row, the
+    difference to each baseline: ``delta_auc_vs_volume``,
+    ``delta_ci_low_vs_volume``, ``delta_ci_high_vs_volume``,
+    ``verdict_vs_volume`` (and ``..._vs_clinical``), and ``message`` (why a
+    model failed). The baselines (fitted on the same splits) have one block of
+    rows per data set.
+
+    ``failures`` maps a data set to ``{model name: error message}``.
     """
     frames = []
-    for dataset, results in sections.items():
+    keys = set(sections) | set(failures or {})
+    for dataset in [*sections, *[k for k in (failures or {}) if k not in sections]]:
+        if dataset not in keys:
+            continue
+        results = sections.get(dataset, [])
         ref = (reference or {}).get(dataset, {})
-        for result in results:
-            table = result.to_frame()
-            table.insert(0, "dataset", dataset)
-            table["published"] = [
-                ref.get(m, np.nan) if isinstance(ref.get(m), int | float) else np.nan
-                for m in table["metric"]
-            ]
-            preset = preset_info(result.preset)
-            reported = dict(preset.reported_metrics) if preset is not None else {}
-            table["paper_reported"] = [reported.get(m, np.nan) for m in table["metric"]]
-            frames.append(table)
-    return pd.concat(frames, ignore_index=True)
+        for role, items in (
+            ("model", results),
+            ("baseline", section_baselines(results)),
+        ):
+            for result in items:
+                table = result.to_frame()
+                table.insert(0, "dataset", dataset)
+                table.insert(2, "role", role)
+                table["published"] = [
+                    ref.get(m, np.nan)
+                    if isinstance(ref.get(m), int | float)
+                    else np.nan
+                    for m in table["metric"]
+                ]
+                preset = preset_info(result.preset)
+                reported = dict(preset.reported_metrics) if preset is not None else {}
+                table["paper_reported"] = [
+                    reported.get(m, np.nan) for m in table["metric"]
+                ]
+                source = getattr(preset, "reported_source", "") if preset else ""
+                table["paper_reported_source"] = [
+                    source if m in reported else None for m in table["metric"]
+                ]
+                frames.append(table)
+        for name, message in (failures or {}).get(dataset, {}).items():
+            frames.append(
+                pd.DataFrame(
+                    [
+                        {
+                            "dataset": dataset,
+                            "model": name,
+                            "role": "failed",
+                            "metric": "auc",
+                            "message": message,
+                        }
+                    ]
+                )
+            )
+    if not frames:
+        raise ValueError("No results and no failures to tabulate.")
+    table = pd.concat(frames, ignore_index=True)
+    # Verdict and message columns last, in a stable order.
+    tail = sorted(c for c in table.columns if "_vs_" in c)
+    tail += ["message"] if "message" in table.columns else []
+    return table[[c for c in table.columns if c not in tail] + tail]
 
 
 def compare_models(results: Sequence[EvaluationResult]) -> pd.DataFrame | None:

@@ -33,8 +33,15 @@ def test_benchmark_small(tmp_path):
     assert auc["published"] == 0.83
     assert auc["n_splits"] == 2
     assert 0.6 < auc["mean"] <= 1.0
+    # The tumour-volume baseline on the same splits, and the verdict.
+    base = table[(table.metric == "auc") & (table.role == "baseline")]
+    assert base.model.tolist() == ["tumour volume"]
+    assert 0.5 < base["mean"].iloc[0] < 0.95
+    assert auc["verdict_vs_volume"].startswith("peeken2019 ")
+    assert "tumour volume: ΔAUC" in auc["verdict_vs_volume"]
+    assert "baseline tumour volume (MR_original_shape_MeshVolume)" in res.output
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 5
     assert "WORC&#x27;s splits 0-1 of 100" in html
     assert (out / "roc.png").is_file()
 

@@ -57,7 +57,7 @@ def test_report_is_self_contained_with_pngs(results, tmp_path):
     )
     text = path.read_text(encoding="utf-8")
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
-    assert len(images) == 8  # 4 figures x 2 sections
+    assert len(images) == 10  # 5 figures x 2 sections
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     for kind in ("auc", "roc", "calibration", "decision"):
         assert (tmp_path / f"synthetic_{kind}.png").is_file()
