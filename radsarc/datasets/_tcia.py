@@ -10,6 +10,9 @@ the collection's page.
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import logging
 import os
 import re
@@ -25,6 +28,7 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
+from radsarc._files import contained
 from radsarc.datasets._download import (
     download_file,
     fetch_json,
@@ -161,14 +165,75 @@ def _sequence_name(series: dict) -> str:
     return {"PT": "PET"}.get(modality, modality)
 
 
-def _check_zip(path: Path) -> None:
+_MD5_MEMBER = "md5hashes.csv"
+#: NBIA bases that answered getImageWithMD5Hash with an error (this process).
+_NO_MD5_ENDPOINT: set[str] = set()
+
+
+def _is_extra(name: str) -> bool:
+    """Members of an NBIA series ZIP that are not image files."""
+    base = PurePosixPath(name).name
+    return base.upper() == "LICENSE" or base.endswith(".txt") or base == _MD5_MEMBER
+
+
+def _check_zip(path: Path, series: dict | None = None) -> None:
+    """Verify a series ZIP: readable, and what NBIA lists for the series.
+
+    NBIA lists each series' number of images (``ImageCount``) and their total
+    size in bytes (``FileSize``); ``getImageWithMD5Hash`` adds an
+    ``md5hashes.csv`` with the MD5 of every file. Each one given is checked.
+    """
+    series = series or {}
     with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if not n.endswith("/")]
-        if not names:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if not members:
             raise ValueError("the ZIP archive holds no file")
         bad = archive.testzip()
         if bad is not None:
             raise ValueError(f"member {bad} is corrupted")
+        images = [m for m in members if not _is_extra(m.filename)]
+        count = str(series.get("ImageCount", "")).strip()
+        if count.isdigit() and len(images) != int(count):
+            raise ValueError(
+                f"the archive holds {len(images)} image file(s); NBIA lists "
+                f"{int(count)} for series {series.get('SeriesInstanceUID')}"
+            )
+        size = str(series.get("FileSize", "")).strip()
+        total = sum(m.file_size for m in images)
+        if size.isdigit() and total != int(size):
+            raise ValueError(
+                f"its image files total {total} bytes; NBIA lists {int(size)} for "
+                f"series {series.get('SeriesInstanceUID')}"
+            )
+        md5_members = [
+            m for m in members if PurePosixPath(m.filename).name == _MD5_MEMBER
+        ]
+        if md5_members:
+            listed = _md5_table(archive.read(md5_members[0]))
+            for member in images:
+                name = PurePosixPath(member.filename).name
+                expected = listed.get(name) or listed.get(member.filename)
+                if expected is None:
+                    raise ValueError(
+                        f"{_MD5_MEMBER} lists no MD5 for {member.filename}"
+                    )
+                got = hashlib.md5(archive.read(member)).hexdigest()  # noqa: S324
+                if got.lower() != expected.lower():
+                    raise ValueError(
+                        f"MD5 mismatch for {member.filename}: NBIA lists {expected}, "
+                        f"got {got}"
+                    )
+
+
+def _md5_table(data: bytes) -> dict[str, str]:
+    """``md5hashes.csv`` of NBIA (file name, MD5) as a dict."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8", errors="replace"))))
+    table = {}
+    for row in rows:
+        if len(row) >= 2 and re.fullmatch(r"[0-9a-fA-F]{32}", row[1].strip()):
+            table[row[0].strip()] = row[1].strip()
+            table[PurePosixPath(row[0].strip()).name] = row[1].strip()
+    return table
 
 
 def _extract_series(archive: Path, folder: Path) -> Path:
@@ -183,7 +248,7 @@ def _extract_series(archive: Path, folder: Path) -> Path:
                 if member.is_dir():
                     continue
                 name = PurePosixPath(member.filename).name
-                if name.upper() == "LICENSE" or name.endswith(".txt"):
+                if _is_extra(member.filename):
                     continue
                 with (
                     zf.open(member) as src,
@@ -411,17 +476,36 @@ def fetch_tcia_sts(
     return Cohort.from_csv(manifest)
 
 
-def _download_series(uid, root, nbia, setting, common) -> Path:
-    folder = root / "dicom" / uid
+def _download_series(uid, root, nbia, setting, common, series=None) -> Path:
+    """Download, verify and unpack one series (its folder below root/dicom)."""
+    what = "series UID from the NBIA server"
+    folder = contained(root / "dicom", uid, what=what)
     if folder.is_dir():
         return folder
-    archive = download_file(
-        join_url(nbia, "getImage", query={"SeriesInstanceUID": uid}),
-        root / "zip" / f"{uid}.zip",
-        validate=_check_zip,
-        setting=setting,
-        **common,
-    )
+    target = contained(root / "zip", f"{uid}.zip", what=what)
+    archive = None
+    if nbia not in _NO_MD5_ENDPOINT:
+        # getImageWithMD5Hash adds md5hashes.csv (MD5 of every file); a host
+        # without it answers 404 and the plain getImage is used from then on.
+        try:
+            archive = download_file(
+                join_url(nbia, "getImageWithMD5Hash", query={"SeriesInstanceUID": uid}),
+                contained(root / "zip", f"{uid}.md5.zip", what=what),
+                validate=lambda path: _check_zip(path, series),
+                setting=setting,
+                **common,
+            )
+        except ConnectionError as exc:
+            logger.info("NBIA %s has no getImageWithMD5Hash (%s)", nbia, exc)
+            _NO_MD5_ENDPOINT.add(nbia)
+    if archive is None:
+        archive = download_file(
+            join_url(nbia, "getImage", query={"SeriesInstanceUID": uid}),
+            target,
+            validate=lambda path: _check_zip(path, series),
+            setting=setting,
+            **common,
+        )
     _extract_series(archive, folder)
     archive.unlink()
     return folder
@@ -444,10 +528,12 @@ def _patient_case(patient, series, root, nbia, setting, sequences, roi, common):
         )
     rtstructs = []
     for row in structures:
-        folder = _download_series(row["SeriesInstanceUID"], root, nbia, setting, common)
+        folder = _download_series(
+            row["SeriesInstanceUID"], root, nbia, setting, common, row
+        )
         for file in sorted(folder.iterdir()):
             rtstructs.append(read_rtstruct(file))
-    out = root / "nifti" / patient
+    out = contained(root / "nifti", patient, what="PatientID from the NBIA server")
     out.mkdir(parents=True, exist_ok=True)
     case = {"case_id": patient}
     for sequence in sequences:
@@ -474,7 +560,7 @@ def _patient_case(patient, series, root, nbia, setting, sequences, roi, common):
         image_path = out / f"{sequence}.nii.gz"
         mask_path = out / f"{sequence}_mask.nii.gz"
         if not (image_path.exists() and mask_path.exists()):
-            folder = _download_series(uid, root, nbia, setting, common)
+            folder = _download_series(uid, root, nbia, setting, common, chosen)
             image = read_image(folder)
             matching = [r for r in rtstructs if uid in r.referenced_series]
             if not matching:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from radsarc._files import contained
 from radsarc.datasets._download import (
     download_file,
     fetch_json,
@@ -342,17 +343,22 @@ def fetch_worc_images(
         try:
             diagnosis = _diagnosis(fields, label, host)
             files = _subject_nifti_files(xnat, subject_id, label)
+            # Names from the server become paths: each must stay in its folder.
+            folder = contained(root, label, what=f"subject label from {host}")
+            targets = {
+                name: contained(folder, name, what=f"file name from {host}")
+                for name in files
+            }
         except ValueError as exc:
             logger.warning("Skipping WORC subject %s: %s", label, exc)
             skipped.append(f"{label}: {exc}")
             continue
-        folder = root / label
         paths = {}
         for file_name, info in files.items():
             size = info.get("Size")
             paths[file_name] = download_file(
                 join_url(host, info["URI"]),
-                folder / file_name,
+                targets[file_name],
                 size=int(size) if str(size or "").isdigit() else None,
                 md5=info.get("digest") or None,
                 retries=retries,

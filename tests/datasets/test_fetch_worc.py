@@ -238,3 +238,37 @@ def test_cli_fetch_worc_table(fixture_server, tmp_path):
     result = CliRunner().invoke(main, [*args, "--base-url", fixture_server.url("/rmb")])
     assert result.exit_code == 0, result.output
     assert "WORC-Lipo: 114 patients x 1015 features" in result.output
+
+
+@pytest.mark.parametrize(
+    ("label", "file_name"),
+    [
+        ("Lipo-9/../../../../escaped", "segmentation.nii.gz"),
+        ("Lipo-002", "segmentation_../../../escaped.nii.gz"),
+    ],
+    ids=["label with ..", "file name with .."],
+)
+def test_fetch_worc_images_refuses_names_that_leave_their_folder(
+    fixture_server, tmp_path, label, file_name
+):
+    """Subject labels and file names from the server become paths: one that
+    would leave its folder is refused (the subject skipped, named)."""
+    img = _nifti(tmp_path / "i.nii.gz", np.ones((2, 4, 4), np.int16))
+    seg = _nifti(tmp_path / "m.nii.gz", np.ones((2, 4, 4), np.uint8))
+    url = _serve_xnat(
+        fixture_server,
+        tmp_path,
+        {
+            "Lipo-001": ("Lipo", 0, {"image.nii.gz": img, "segmentation.nii.gz": seg}),
+            label: ("Lipo", 1, {"image.nii.gz": img, file_name: seg}),
+        },
+    )
+    home = tmp_path / "a" / "b" / "home"
+    with pytest.warns(UserWarning, match=r"Refusing the (subject label|file name)"):
+        cohort = fetch_worc_images("Lipo", data_home=home, xnat_url=url, **FAST)
+    assert cohort.case_ids == ["Lipo-001"]
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(
+        p.is_relative_to(home / "worc" / "Lipo") or p.parent == tmp_path
+        for p in written
+    ), written

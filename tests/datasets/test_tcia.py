@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 
@@ -79,6 +80,9 @@ def make_series(patient, study, *, description, shape, spacing, origin, frame):
         "Modality": "MR",
         "SeriesDescription": description,
         "Collection": "Soft-tissue-Sarcoma",
+        # What NBIA's getSeries lists, checked against the download.
+        "ImageCount": len(files),
+        "FileSize": sum(len(f) for f in files),
     }
     return files, info
 
@@ -300,6 +304,91 @@ def test_fetch_tcia_sts_errors(fixture_server, tmp_path):
                 sequences=("T1", "PET"),
                 **FAST,
             )
+
+
+def _mr_series(series, patient, description="T1 AX"):
+    return next(
+        s
+        for s in series
+        if s["PatientID"] == patient and s.get("SeriesDescription") == description
+    )
+
+
+def test_fetch_tcia_sts_checks_what_nbia_lists(fixture_server, tmp_path):
+    """ImageCount and FileSize of getSeries are checked; a series that does not
+    match them is refused (its patient left out), nothing is unpacked."""
+    series, zips = build_collection()
+    _mr_series(series, "STS_002")["ImageCount"] = 5  # the archive holds 4
+    _mr_series(series, "STS_001", "STIR AX")["FileSize"] += 1
+    nbia, clinical = serve_collection(fixture_server, series, zips)
+    with pytest.warns(UserWarning, match="2 TCIA STS patient") as record:
+        with pytest.raises(ValueError, match="No TCIA Soft-tissue-Sarcoma patient"):
+            fetch_tcia_sts(tmp_path, nbia_url=nbia, clinical_url=clinical, **FAST)
+    text = str(record[0].message)
+    assert "STS_002: Download of " in text
+    assert "the archive holds 4 image file(s); NBIA lists 5 for series" in text
+    assert "STS_001: Download of " in text
+    assert "bytes; NBIA lists" in text
+    nifti = tmp_path / "tcia_sts" / "nifti"
+    assert not list(nifti.rglob("T2FS*.nii.gz"))  # STS_001's refused series
+    assert not list(nifti.glob("STS_002/*.nii.gz"))
+
+
+def test_fetch_tcia_sts_verifies_nbia_md5_hashes(fixture_server, tmp_path):
+    """With getImageWithMD5Hash, every file's MD5 is checked."""
+    series, zips = build_collection()
+    bad_uid = _mr_series(series, "STS_002")["SeriesInstanceUID"]
+
+    def with_md5(query):
+        body = zips.get(query["SeriesInstanceUID"])
+        if body is None:
+            return None
+        buffer = io.BytesIO()
+        with (
+            zipfile.ZipFile(io.BytesIO(body)) as src,
+            zipfile.ZipFile(buffer, "w") as dst,
+        ):
+            rows = ["FileName,MD5Hash"]
+            for name in src.namelist():
+                data = src.read(name)
+                dst.writestr(name, data)
+                digest = hashlib.md5(data).hexdigest()
+                if query["SeriesInstanceUID"] == bad_uid and name == "1-02.dcm":
+                    digest = "0" * 32
+                rows.append(f"{name},{digest}")
+            dst.writestr("md5hashes.csv", "\n".join(rows) + "\n")
+        return buffer.getvalue()
+
+    nbia, clinical = serve_collection(fixture_server, series, zips)
+    fixture_server.add(f"{NBIA}/getImageWithMD5Hash", with_md5)
+    with pytest.warns(UserWarning, match=r"STS_002: .*MD5 mismatch for 1-02\.dcm"):
+        cohort = fetch_tcia_sts(tmp_path, nbia_url=nbia, clinical_url=clinical, **FAST)
+    assert cohort.case_ids == ["STS_001"]
+    assert cohort.validate().ok
+    assert not fixture_server.hits(f"{NBIA}/getImage")
+
+
+@pytest.mark.parametrize("field", ["PatientID", "SeriesInstanceUID"])
+def test_fetch_tcia_sts_refuses_names_that_leave_their_folder(
+    fixture_server, tmp_path, field
+):
+    series, zips = build_collection()
+    row = _mr_series(series, "STS_002")
+    if field == "PatientID":
+        for s in series:
+            if s["PatientID"] == "STS_002":
+                s["PatientID"] = "../../escaped"
+    else:
+        zips["../../escaped"] = zips.pop(row["SeriesInstanceUID"])
+        row["SeriesInstanceUID"] = "../../escaped"
+    nbia, clinical = serve_collection(fixture_server, series, zips)
+    home = tmp_path / "home"
+    with pytest.warns(UserWarning, match=f"Refusing the {field} from the NBIA|"
+                      f"Refusing the series UID from the NBIA"):  # fmt: skip
+        cohort = fetch_tcia_sts(home, nbia_url=nbia, clinical_url=clinical, **FAST)
+    assert cohort.case_ids == ["STS_001"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+    assert not (home / "escaped").exists()
 
 
 def test_rtstruct_rasterisation_and_refusals(tmp_path):
