@@ -361,12 +361,9 @@ def _gabor_kernel(sigma: float, wavelength: float, gamma: float, theta: float):
 
 
 def _pad(image, pad, pad_mode):
-    """np.pad that also handles pads longer than the image (repeated reflection)."""
-    if pad_mode == "constant":
-        return np.pad(image, pad, mode="constant")
-    out = image
-    # np.pad with 'symmetric'/'wrap'/'edge' handles any length by itself.
-    return np.pad(out, pad, mode=pad_mode)
+    """``np.pad`` (its symmetric, edge and wrap modes repeat as often as needed,
+    so a pad longer than the image is the boundary condition applied again)."""
+    return np.pad(image, pad, mode=pad_mode)
 
 
 def gabor_filter(
