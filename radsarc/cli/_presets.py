@@ -24,6 +24,8 @@ def study(preset) -> str:
     first = authors.split(",")[0].strip()
     more = " et al." if "," in authors else ""
     journal = rest.split(".")[0].strip()
+    if len(journal) > 30:  # a title rather than a journal: leave it out
+        return f"{first}{more} {year.group(0)}"
     return f"{first}{more}, {journal} {year.group(0)}"
 
 

@@ -78,3 +78,17 @@ def test_unknown_name_suggests_the_closest():
     assert result.exit_code == 2
     assert "Unknown preset 'peeken2091'" in result.output
     assert "Did you mean 'peeken20" in result.output
+
+
+def test_study_is_first_author_journal_and_year():
+    from radsarc.cli._presets import study
+
+    paper = get_preset("xu2020")
+    assert study(paper) == "Xu W et al., AJR Am J Roentgenol 2020"
+    book = dataclasses.replace(
+        paper,
+        citation="Doe J, Roe R. A rather long title of a method paper. Proc. X, 2004.",
+    )
+    assert study(book) == "Doe J et al. 2004"
+    bare = dataclasses.replace(paper, citation="", title="Some title")
+    assert study(bare) == "Some title"
