@@ -296,6 +296,47 @@ def _laws_parts(kernel: str, dims: int):
     return [_LAWS[p] for p in parts]
 
 
+def _pool_rotated_separable(image, parts, axes, mode, pooling):
+    """Pool a separable odd-length kernel's responses over right-angle rotations.
+
+    Rotating the image, filtering and rotating back equals filtering with the
+    kernel's 1-D factors moved to other axes and reversed where the rotation
+    flips. Laws' 1-D kernels are symmetric or antisymmetric, so a reversal is at
+    most a sign: each distinct placement of the factors is filtered once, and
+    its sign(s) enter the pooling (24 rotations in 3D cost at most 6 passes).
+    """
+    placements: dict[tuple, list] = {}
+    n = 0
+    for perm, flips in _rotations(len(axes)):
+        n += 1
+        per_axis = [None] * len(axes)
+        sign = 1.0
+        for i, kernel in enumerate(parts):
+            k = kernel[::-1] if i in flips else kernel
+            first = k[np.flatnonzero(k)[0]]
+            if first < 0:
+                k, sign = -k, -sign
+            per_axis[perm[i]] = k
+        key = tuple(k.tobytes() for k in per_axis)
+        placements.setdefault(key, [per_axis, []])[1].append(sign)
+    out = None
+    for per_axis, signs in placements.values():
+        response = _separable(image, per_axis, axes, mode)
+        if pooling == "mean":
+            term = response * sum(signs)
+            out = term if out is None else out + term
+            continue
+        for sign in set(signs):
+            value = response if sign > 0 else -response
+            if out is None:
+                out = value.copy()
+            elif pooling == "max":
+                np.maximum(out, value, out=out)
+            else:
+                np.minimum(out, value, out=out)
+    return out / n if pooling == "mean" else out
+
+
 def laws_filter(
     image,
     *,
@@ -328,16 +369,7 @@ def laws_filter(
     parts = parts[::-1]
     mode = _mode(boundary)
     if rotation_invariance:
-        maps = (
-            _unrotate(
-                _separable(_rotate(image, axes, perm, flips), parts, axes, mode),
-                axes,
-                perm,
-                flips,
-            )
-            for perm, flips in _rotations(len(axes))
-        )
-        out = _pool(maps, pooling)
+        out = _pool_rotated_separable(image, parts, axes, mode, pooling)
     else:
         out = _separable(image, parts, axes, mode)
     if energy_distance is not None:

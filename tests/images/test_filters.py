@@ -323,3 +323,32 @@ def test_wavelet_level_two_filters_the_level_one_low_pass():
     )
     assert_allclose(low2.mean(), image.mean() * 8, rtol=1e-12)
     assert low.shape == image.shape
+
+
+@pytest.mark.parametrize(
+    ("kernel", "dims"), [("E5L5S5", 3), ("L5E5E5", 3), ("E5W5", 2)]
+)
+@pytest.mark.parametrize("pooling", ["max", "mean", "min"])
+def test_rotation_invariant_laws_equals_rotating_the_image(kernel, dims, pooling):
+    from radsarc.images import _filters as F
+
+    image = np.random.default_rng(2).normal(size=(9, 10, 11))
+    out = laws_filter(
+        image,
+        kernel=kernel,
+        dimensions=dims,
+        boundary="nearest",
+        rotation_invariance=True,
+        pooling=pooling,
+    )
+    parts, axes = F._laws_parts(kernel, dims)[::-1], F._axes(dims, 3)
+    rotated = (
+        F._unrotate(
+            F._separable(F._rotate(image, axes, p, f), parts, axes, "nearest"),
+            axes,
+            p,
+            f,
+        )
+        for p, f in F._rotations(dims)
+    )
+    assert_allclose(out, F._pool(rotated, pooling), rtol=0, atol=1e-13)
