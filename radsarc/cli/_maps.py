@@ -13,11 +13,14 @@ from radsarc.cli._main import N_JOBS, main, user_errors
 @main.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
+    "--settings",
     "--params",
     "params",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="pyradiomics parameter file (YAML), as for extract; shape is left out.",
+    metavar="FILE",
+    help="Extraction settings, as for extract (a pyradiomics parameter file with "
+    "its voxelSetting section; --params is the older name); shape is left out.",
 )
 @click.option(
     "--out",

@@ -213,19 +213,21 @@ def _glcm_cell_features(
         sy += p * (j - uy) ** 2
         corm += p * (i - ux) * (j - uy)
         hxy1 -= p * math.log2(px[ci[c]] * py[cj[c]] + EPS)
-    hx = hy = hxy2 = 0.0
+    # HXY2 = -sum_ab px(a) py(b) log2(px(a) py(b) + eps), separated into
+    # -(sum px log2 px) sum py - (sum py log2 py) sum px: the eps changes each
+    # log by < 1e-12 relative (px py >= 1 / n_pairs^2).
+    hx = hy = 0.0
+    hx0 = hy0 = sx0 = sy0 = 0.0
     for k in range(nl):
         if px[k] > 0:
             hx -= px[k] * math.log2(px[k] + EPS)
+            hx0 -= px[k] * math.log2(px[k])
+            sx0 += px[k]
         if py[k] > 0:
             hy -= py[k] * math.log2(py[k] + EPS)
-    for a in range(nl):
-        if px[a] == 0:
-            continue
-        for b in range(nl):
-            if py[b] > 0:
-                q = px[a] * py[b]
-                hxy2 -= q * math.log2(q + EPS)
+            hy0 -= py[k] * math.log2(py[k])
+            sy0 += py[k]
+    hxy2 = hx0 * sy0 + hy0 * sx0
     sigx = sx**0.5
     sigy = sy**0.5
     if sigx * sigy == 0:
@@ -259,8 +261,8 @@ def _glcm_cell_features(
         sument -= pk * math.log2(pk + EPS)
     div = max(hx, hy)
     imc1 = (hxy - hxy1) / div if div != 0 else 0.0
-    if hxy2 == hxy:
-        imc2 = 0.0
+    if hxy2 == hxy or nc == 1:
+        imc2 = 0.0  # one cell: HXY2 == HXY exactly in pyradiomics too
     else:
         imc2 = np.sqrt(1 - math.e ** (-2 * (hxy2 - hxy)))
     # MCC: Q = Dx^-1 P Dy^-1 P^T is similar to B B^T, B = Dx^-1/2 P Dy^-1/2;

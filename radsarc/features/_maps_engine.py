@@ -27,6 +27,8 @@ the batch) is reproduced per batch.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import warnings
 
@@ -79,6 +81,12 @@ def enabled_features(extractor) -> dict[str, list[str]]:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _extractor(params_json: str):
+    """A configured extractor per parameter set (validating them takes ~0.3 s)."""
+    return featureextractor.RadiomicsFeatureExtractor(json.loads(params_json))
+
+
 def compute_maps(
     image: sitk.Image,
     mask: sitk.Image,
@@ -108,7 +116,7 @@ def compute_maps(
         The image the maps lie on (the input image, or its resampled version
         when the settings resample).
     """
-    extractor = featureextractor.RadiomicsFeatureExtractor(params)
+    extractor = _extractor(json.dumps(params, sort_keys=True, default=str))
     settings = extractor.settings.copy()
     settings["voxelBased"] = True
     if kernel_radius is not None:
@@ -192,6 +200,7 @@ class _Case:
         self.f2d = int(settings.get("force2Ddimension", 0)) if self.force2d else -1
         self.size = np.array(self.array.shape)
         self.zyx = np.ascontiguousarray(self.coords.T, dtype=np.int64)
+        self.memo: dict = {}
 
     def angles(self, distances=None, bidirectional=False):
         distances = np.array(
@@ -223,6 +232,7 @@ class _Case:
 
 def _maps_of(image, mask, classes, settings, label) -> dict[str, dict[str, np.ndarray]]:
     case = _Case(image, mask, settings, label)
+    case.classes = set(classes)
     out = {}
     for cls_name, names in classes.items():
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -415,7 +425,7 @@ def _glcm(case: _Case, names):
             else:
                 exact.append(("MCC", rank_one))
         if "Imc2" in names:
-            exact.append(("Imc2", rank_one))
+            exact.append(("Imc2", rank_one | one_level))
         if "Correlation" in names:
             exact.append(("Correlation", one_level))
         for name, _ in exact:
@@ -574,8 +584,11 @@ def _glszm(case: _Case, names):
 
 
 def _neighbours(case, chunk):
+    """GLDM and NGTDM counts of a chunk, computed once for both classes."""
+    if chunk in case.memo:
+        return case.memo.pop(chunk)  # the second class: used up
     s, e = chunk
-    return _kernels.neighbour_counts(
+    value = _kernels.neighbour_counts(
         case.img32,
         case.msk8,
         case.zyx[s:e],
@@ -586,6 +599,9 @@ def _neighbours(case, chunk):
         len(case.levels),
         int(case.settings.get("gldm_a", 0)),
     )
+    if "gldm" in case.classes and "ngtdm" in case.classes:
+        case.memo[chunk] = value
+    return value
 
 
 def _gldm(case: _Case, names):
