@@ -20,10 +20,12 @@ from tqdm.auto import tqdm
 
 from radsarc._files import atomic_write
 from radsarc.features._cache import ResultCache, _safe
+from radsarc.features._extract import geometry_tolerance
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
-from radsarc.images._cohort import check_case
+from radsarc.images._cohort import prepare_case
 from radsarc.images._io import file_digest, read_image
+from radsarc.images._preprocess import preprocess
 
 __all__ = ["MapsResult", "feature_maps", "map_dir"]
 
@@ -139,48 +141,44 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir):
         except (ValueError, OSError) as exc:
             errors.append(_failure(case_id, seq, "read", str(exc), image_path))
             continue
-        try:
-            mask = read_image(mask_path, what="mask")
-        except (ValueError, OSError) as exc:
-            errors.append(_failure(case_id, seq, "read", str(exc), mask_path))
-            continue
-        problems, _ = check_case(
+        problems, loaded = prepare_case(
             case,
             seq,
             label=settings.label,
-            geometry_tolerance=settings.setting.get("geometryTolerance") or 1e-3,
+            geometry_tolerance=geometry_tolerance(settings),
             resample_mask=bool(settings.setting.get("correctMask", False)),
             image=image,
-            mask=mask,
         )
         if problems:
             p = problems[0]
-            errors.append(_failure(case_id, seq, "validate", p.message, p.file))
+            stage = "read" if p.check in ("readable", "exists") else "validate"
+            errors.append(_failure(case_id, seq, stage, p.message, p.file))
             continue
-        if settings.preprocessing:
-            from radsarc.images._preprocess import preprocess
-
-            try:
-                image, regions = preprocess(
-                    image,
-                    mask,
-                    settings.preprocessing,
-                    sequence=seq,
-                    label=settings.label,
-                )
-            except (ValueError, RuntimeError) as exc:
-                errors.append(
-                    _failure(case_id, seq, "preprocess", str(exc), image_path)
-                )
-                continue
-        else:
-            regions = {"": mask}
+        regions = {}
+        try:
+            for name, mask in loaded.regions.items():
+                region_image, subs = image, {"": mask}
+                if settings.preprocessing:
+                    region_image, subs = preprocess(
+                        image,
+                        mask,
+                        settings.preprocessing,
+                        sequence=seq,
+                        label=settings.label,
+                    )
+                for sub, region_mask in subs.items():
+                    # Region names as in extraction: roi, then preprocessing's.
+                    region = "_".join(r for r in (name, sub) if r)
+                    regions[region] = (region_image, region_mask)
+        except (ValueError, RuntimeError) as exc:
+            errors.append(_failure(case_id, seq, "preprocess", str(exc), image_path))
+            continue
         seq_prefix = f"{seq}_" if prefix else ""
-        for region, region_mask in regions.items():
+        for region, (region_image, region_mask) in regions.items():
             region_prefix = f"{region}_" if region else ""
             try:
                 maps, reference = compute_maps(
-                    image,
+                    region_image,
                     region_mask,
                     settings.to_dict(),
                     radius,
