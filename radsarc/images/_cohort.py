@@ -727,18 +727,15 @@ def prepare_case(
     img_path, mask_path = case.images[seq], case.masks[seq]
     reference = case.references.get(seq)
     problems = []
-    for kind, p, given in (("image", img_path, image), ("mask", mask_path, None)):
+    paths = [("image", img_path, image), ("mask", mask_path, None)]
+    if reference is not None:
+        paths.append(("reference series", reference, None))
+    for kind, p, given in paths:
         found = None if given is not None else file_problem(p, kind)
         if found is not None:
             missing = found.startswith(f"{kind} file does not")
             check = "exists" if missing else "readable"
             problems.append(Problem(cid, seq, str(p), check, found))
-    if reference is not None and not reference.exists():
-        problems.append(
-            Problem(
-                cid, seq, str(reference), "exists", "reference series does not exist"
-            )
-        )
     if problems:
         return problems, None
     try:

@@ -56,7 +56,7 @@ _PLANE_FIT = 0.1
 _RESAMPLE_HINT = (
     "To resample the mask onto the image grid (nearest neighbour), set "
     "'correctMask: true' in the setting section of the parameter file "
-    "(radsarc extract/validate --params FILE; resample_mask=True in "
+    "(radsarc extract/validate --settings FILE; resample_mask=True in "
     "Cohort.validate), or raise 'geometryTolerance' if the offset is rounding"
 )
 
