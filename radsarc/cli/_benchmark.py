@@ -78,7 +78,13 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     type=N_JOBS,
     help="Splits run in parallel (joblib).",
 )
-@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=SEED,
+    help="Seed of the inner folds and cut-off folds (Python: random_state=).",
+)
 @click.option(
     "--out",
     "out_dir",

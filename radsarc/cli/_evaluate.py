@@ -274,7 +274,13 @@ def _read_settings_sidecar(path: Path) -> dict:
     help="Comma-separated covariate columns (e.g. age,sex): a clinical-only "
     "model is fitted on them on the same splits; they are not radiomic features.",
 )
-@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=SEED,
+    help="Seed of the splits, inner folds and bootstrap (Python: random_state=).",
+)
 @click.option(
     "--n-jobs",
     default=1,

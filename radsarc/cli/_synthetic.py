@@ -12,7 +12,13 @@ from radsarc.cli._main import SEED, main, user_errors
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--n-cases", type=click.IntRange(2), default=20, show_default=True)
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
+@click.option(
+    "--seed",
+    type=SEED,
+    default=0,
+    show_default=True,
+    help="Random seed (Python: random_state=).",
+)
 @click.option(
     "--effect-size",
     type=click.FloatRange(0, 1),
