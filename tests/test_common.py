@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from imblearn.utils.estimator_checks import (
+    parametrize_with_checks as parametrize_with_sampler_checks,
+)
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from radsarc.feature_selection import (
@@ -13,6 +16,7 @@ from radsarc.feature_selection import (
 )
 from radsarc.harmonisation import ComBat
 from radsarc.model import (
+    AdaptiveSMOTE,
     AutoEnsemble,
     BootstrapLogisticRegression,
     ClinicalBaseline,
@@ -96,4 +100,10 @@ def _expected_failed_checks(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# imbalanced-learn's checks for samplers (fit_resample instead of predict).
+@parametrize_with_sampler_checks([AdaptiveSMOTE(random_state=0)])
+def test_imblearn_compatible_sampler(estimator, check):
     check(estimator)

@@ -15,10 +15,12 @@ from radsarc.model._registry import (
     make_selector,
     make_svm,
 )
+from radsarc.model._smote import AdaptiveSMOTE
 from radsarc.model._survival import CoxnetCV, make_cox_pipeline
 from radsarc.model._voxel import VOXEL_CLASSIFIERS, make_voxel_classifier
 
 __all__ = [
+    "AdaptiveSMOTE",
     "CLASSIFIERS",
     "SAMPLERS",
     "SELECTORS",

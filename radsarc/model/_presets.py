@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_selection import SelectorMixin
@@ -38,6 +37,7 @@ from radsarc.model._registry import (
     make_selector,
     make_svm,
 )
+from radsarc.model._smote import AdaptiveSMOTE
 
 __all__ = ["Preset", "get_preset", "list_presets", "make_preset"]
 
@@ -239,7 +239,7 @@ def _liang2022() -> Pipeline:
             ("mrmr", MRMRSelector(n_features_to_select=20)),
             ("lasso", LassoSelector(C=0.5, min_features=1, random_state=_SEED)),
         ],
-        sampler=SMOTE(k_neighbors=3, random_state=_SEED),
+        sampler=AdaptiveSMOTE(k_neighbors=3, random_state=_SEED),
         classifier=make_svm(kernel="rbf", random_state=_SEED),
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from imblearn.combine import SMOTETomek
-from imblearn.over_sampling import ADASYN, SMOTE, BorderlineSMOTE
+from imblearn.over_sampling import ADASYN, BorderlineSMOTE
 from imblearn.pipeline import Pipeline
 from imblearn.under_sampling import RandomUnderSampler
 from sklearn.calibration import CalibratedClassifierCV
@@ -34,6 +34,7 @@ from radsarc.feature_selection import (
     VarianceThreshold,
 )
 from radsarc.model._bootstrap import BootstrapLogisticRegression
+from radsarc.model._smote import AdaptiveSMOTE
 
 __all__ = [
     "CLASSIFIERS",
@@ -77,7 +78,7 @@ CLASSIFIERS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
 
 SAMPLERS: dict[str, tuple[Callable[..., Any] | None, dict[str, Any]]] = {
     "none": (None, {}),
-    "smote": (SMOTE, {}),
+    "smote": (AdaptiveSMOTE, {}),
     "smotetomek": (SMOTETomek, {}),
     "adasyn": (ADASYN, {}),
     "borderline_smote": (BorderlineSMOTE, {}),
