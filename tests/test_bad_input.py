@@ -846,3 +846,65 @@ def test_nonsensical_numbers_are_refused(args, tmp_path):
     result = _run(*args)
     assert result.exit_code == 2
     assert f"Invalid value for '{args[-2]}'" in result.output
+
+
+def test_intensities_too_large_for_the_bin_width(fitted_model, tmp_path):
+    """Intensities of 1e9 with binWidth 25 would need texture matrices of 4e7
+    grey levels: the case is refused naming the range and binWidth."""
+    _, cohort, _ = fitted_model
+    row, dst = _copy_case(cohort, tmp_path)
+    path = dst / "T2FS.nii.gz"
+    _write_like(_arr(path).astype(np.float64) * 1e7, path, path)
+    manifest = tmp_path / "new.csv"
+    pd.concat([_rows(cohort, GOOD[:2]), row.to_frame().T], ignore_index=True).to_csv(
+        manifest, index=False
+    )
+    params = tmp_path / "glcm.yaml"
+    params.write_text(
+        yaml.safe_dump({"featureClass": {"glcm": None}, "setting": {"binWidth": 25}})
+    )
+    out = tmp_path / "f.csv"
+    result = _run(
+        "extract", manifest, "--params", params, "--out", out, "--no-cache", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD[:2]
+    errors = pd.read_csv(tmp_path / "f.errors.csv")
+    assert errors["case_id"].tolist() == ["BAD"]
+    assert errors["file"].tolist() == [str(path)]
+    message = errors["message"].iloc[0]
+    assert re.match(
+        r"intensities inside the mask range from [\d.e+]+ to [\d.e+]+; with binWidth "
+        r"25 that is [\d,]+ grey levels \(at most 10,000 can be held",
+        message,
+    ), message
+    assert "use a larger binWidth" in message
+
+
+def test_harmonise_with_a_single_case_in_a_centre(fitted_model, tmp_path):
+    """The message offers what the CLI has (not a Python-only parameter), and
+    comes before any extraction."""
+    result, manifest = _fit_with_labels(
+        fitted_model,
+        tmp_path,
+        lambda t: ["1", "0"] * (len(t) // 2),
+        "--harmonise",
+        "--cv",
+        3,
+    )
+    assert result.exit_code == 0, result.output  # two centres of >= 2 cases
+    table = pd.read_csv(manifest, dtype=str)
+    table.loc[0, "group"] = "centre-Z"
+    table.to_csv(manifest, index=False)
+    result = _run(
+        "fit", manifest, "--preset", "peeken2019", "--params", fitted_model[2],
+        "--out", tmp_path / "m2.radsarc", "--harmonise", "--cv", 3,
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        "radsarc: error: Harmonisation by centre (--harmonise): centre 'centre-Z' "
+        f"(1 case(s)) of manifest {manifest} is missing from a training part"
+    ) in result.output
+    assert "or fit without --harmonise." in result.output
+    assert "unseen_batch" not in result.output
+    assert not (tmp_path / "m2.radsarc").exists()

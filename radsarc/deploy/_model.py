@@ -339,6 +339,16 @@ class RadiomicsModel:
         y_all = self._labels(cohort)
         self._check_classes(y_all, where)
         pipeline = self._pipeline()
+        if self._batch_column(pipeline) is not None:
+            # A centre too small for the folds fails before any extraction.
+            self._centre_folds(
+                StratifiedKFold(
+                    n_splits=self.cv, shuffle=True, random_state=self.random_state
+                ),
+                cohort.groups.loc[y_all.index],
+                y_all,
+                where,
+            )
         settings = ExtractionSettings.coerce(self.settings)
         if self.nyul_region is not None:
             settings = settings.with_nyul_landmarks(cohort, region=self.nyul_region)
@@ -381,7 +391,11 @@ class RadiomicsModel:
             if k not in fixed
         }
         best_params: dict[str, Any] = {}
-        fold_list = list(folds.split(X, y.to_numpy()))
+        fold_list = (
+            list(folds.split(X, y.to_numpy()))
+            if batch is None
+            else self._centre_folds(folds, X[batch], y, where)
+        )
         with progress_bar(
             self.progress,
             total=len(fold_list),
@@ -429,6 +443,31 @@ class RadiomicsModel:
             self.threshold_,
         )
         return self
+
+    def _centre_folds(self, folds, centres: pd.Series, y: pd.Series, where: str):
+        """Folds stratified by label and centre, with every centre in every
+        training part (ComBat cannot harmonise a centre it was not fitted on)."""
+        centres = centres.astype(str).to_numpy()
+        labels = y.to_numpy()
+        strata = [f"{lab}|{c}" for lab, c in zip(labels, centres, strict=True)]
+        with warnings.catch_warnings():
+            # A stratum smaller than the number of folds is expected here.
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            fold_list = list(folds.split(centres.reshape(-1, 1), strata))
+        counts = pd.Series(centres).value_counts()
+        for train, test in fold_list:
+            missing = sorted(set(centres[test]) - set(centres[train]))
+            if missing:
+                shown = ", ".join(f"{c!r} ({counts[c]} case(s))" for c in missing)
+                raise ValueError(
+                    f"Harmonisation by centre (--harmonise): centre {shown} of "
+                    f"{where} is missing from a training part of the {self.cv}-fold "
+                    "cross-validation that chooses the cut-off, so ComBat cannot "
+                    "harmonise its held-out case(s). Give every centre at least 2 "
+                    "cases (e.g. merge a small centre into another in the "
+                    "manifest's 'group' column), or fit without --harmonise."
+                )
+        return fold_list
 
     @property
     def preprocessing(self) -> dict:

@@ -244,6 +244,9 @@ def _compute(
             # Region names: the roi (several regions) then the preprocessing
             # region ("ring"): GTV_Mass_ring_original_firstorder_Mean.
             region = "_".join(r for r in (name, sub) if r)
+            too_many = _binning_problem(region_image, region_mask, settings)
+            if too_many is not None:
+                return {"error": _failure(task, "validate", too_many, task.image)}
             try:
                 blocks, diag = _engine(settings).extract_part(
                     region_image, region_mask, settings.label, part, n_parts
@@ -270,6 +273,54 @@ def _compute(
         "other_labels": other_labels,
         "mask_diagnostics": _mask_diagnostics(loaded),
     }
+
+
+#: Most grey levels a fixed bin width may give inside the mask: a texture matrix
+#: (GLCM: levels x levels x 13 directions of float64) of 10,000 levels already
+#: needs 10 GB.
+MAX_GREY_LEVELS = 10_000
+_TEXTURE_CLASSES = {"glcm", "glrlm", "glszm", "gldm", "ngtdm"}
+
+
+def _binning_problem(image, mask, settings: ExtractionSettings) -> str | None:
+    """Refuse a fixed bin width that makes more grey levels than can be held.
+
+    Intensities of 1e9 with ``binWidth`` 25 would make pyradiomics allocate
+    texture matrices of 4e7 x 4e7 cells (a MemoryError or a machine brought to a
+    halt). With ``binCount`` or pyradiomics' ``normalize`` the number of levels
+    is bounded, so nothing is checked.
+    """
+    setting = settings.setting
+    if setting.get("binCount") or setting.get("normalize"):
+        return None
+    classes = set(settings.to_dict().get("featureClass") or _TEXTURE_CLASSES)
+    if not classes & _TEXTURE_CLASSES:
+        return None
+    width = float(setting.get("binWidth", 25))
+    if width <= 0:
+        return None  # refused by the settings themselves
+    values = sitk.GetArrayViewFromImage(image)[
+        sitk.GetArrayViewFromImage(mask) == settings.label
+    ]
+    if values.size == 0:
+        return None
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if setting.get("resegmentRange"):
+        bounds = list(setting["resegmentRange"])
+        low = max(low, float(bounds[0]))
+        high = min(high, float(bounds[1])) if len(bounds) > 1 else high
+    levels = (high - low) / width + 1
+    if not np.isfinite(levels) or levels <= MAX_GREY_LEVELS:
+        return None
+    suggested = (high - low) / 100
+    return (
+        f"intensities inside the mask range from {low:.6g} to {high:.6g}; with "
+        f"binWidth {width:g} that is {levels:,.0f} grey levels (at most "
+        f"{MAX_GREY_LEVELS:,} can be held in texture matrices). Expected "
+        f"intensities on a smaller scale: use a larger binWidth (e.g. "
+        f"{suggested:.3g} for about 100 levels), binCount, or normalise the image "
+        "(setting normalize: true or a preprocessing normalisation)"
+    )
 
 
 def geometry_tolerance(settings: ExtractionSettings) -> float:
