@@ -24,7 +24,8 @@ from scipy import ndimage
 
 from radsarc.features._extract import ERROR_COLUMNS, extract_features
 from radsarc.features._settings import ExtractionSettings
-from radsarc.images import Case, Cohort, read_image
+from radsarc.images import Case, Cohort
+from radsarc.images._cohort import case_mask
 
 __all__ = [
     "ICC_KINDS",
@@ -417,7 +418,7 @@ def _perturbation_cohorts(cohort, perturbations, label, root, random_state, erro
                 source = Path(case.masks[seq])
                 if source not in written:
                     masks = perturbed_masks(
-                        read_image(source, what="mask"),
+                        case_mask(case, seq, label=label),
                         perturbations,
                         label=label,
                         random_state=np.random.default_rng(seed),

@@ -20,6 +20,7 @@ import SimpleITK as sitk
 from scipy import ndimage
 
 from radsarc.images import Cohort, read_image
+from radsarc.images._cohort import case_mask
 
 __all__ = [
     "LOCAL_STATISTICS",
@@ -288,7 +289,10 @@ def voxel_features(
     for case in cohort:
         seqs = list(case.images)
         mask_path = case.masks[seqs[0]]
-        mask = sitk.GetArrayFromImage(read_image(mask_path, what="mask")) == mask_label
+        mask = (
+            sitk.GetArrayFromImage(case_mask(case, seqs[0], label=mask_label))
+            == mask_label
+        )
         if not mask.any():
             raise ValueError(
                 f"Mask {mask_path} (case {case.case_id!r}) has no voxels with label "

@@ -803,6 +803,47 @@ def prepare_case(
     return problems, (None if problems else loaded)
 
 
+def case_mask(
+    case: Case,
+    seq: str,
+    *,
+    label: int = 1,
+    image: sitk.Image | None = None,
+    geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
+    resample_mask: bool = False,
+) -> sitk.Image:
+    """The mask of one case and sequence on its image grid, whatever its kind.
+
+    A label image, an RTSTRUCT or a DICOM SEG (with the case's ``roi`` and
+    ``reference``), checked as :meth:`Cohort.validate` checks it. Several
+    regions are joined into one (value ``label`` where any region is).
+
+    Raises
+    ------
+    ValueError
+        The first problem found, naming the case and the file.
+    """
+    problems, loaded = prepare_case(
+        case,
+        seq,
+        label=label,
+        geometry_tolerance=geometry_tolerance,
+        resample_mask=resample_mask,
+        image=image,
+    )
+    if problems:
+        raise ValueError(str(problems[0]))
+    masks = list(loaded.regions.values())
+    if len(masks) == 1:
+        return masks[0]
+    inside = np.zeros(sitk.GetArrayViewFromImage(masks[0]).shape, dtype=bool)
+    for mask in masks:
+        inside |= sitk.GetArrayViewFromImage(mask) == label
+    union = sitk.GetImageFromArray((inside * label).astype(np.uint8))
+    union.CopyInformation(masks[0])
+    return union
+
+
 def check_case(
     case: Case,
     seq: str,

@@ -50,8 +50,9 @@ RTSTRUCT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"
 SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 
 # A contour "lies in a slice plane" of an image when its plane is within this
-# fraction of the slice spacing of a slice centre.
-_PLANE_FIT = 0.1
+# fraction of the slice spacing of a slice centre (rounded contour coordinates
+# stay well within it; the nearest slice is then unambiguous).
+_PLANE_FIT = 0.25
 
 _RESAMPLE_HINT = (
     "To resample the mask onto the image grid (nearest neighbour), set "
@@ -529,14 +530,17 @@ def _rtstruct_masks(file, image, *, image_path, rois, reference, label):
             if not planes.size:
                 continue
             off = float(np.max(np.abs(planes - np.rint(planes))))
-            slices = np.unique(np.rint(planes).astype(int))
-            gaps = slices.size and (slices[-1] - slices[0] + 1 > slices.size)
+            # Contours on every second (third, ...) slice only: drawn on a series
+            # with thicker slices. A slice skipped here and there is not that.
+            steps = np.diff(np.unique(np.rint(planes).astype(int)))
+            gaps = steps.size >= 2 and int(steps.min()) >= 2
             if off > _PLANE_FIT or (elsewhere and gaps):
                 detail = (
                     f"its contours of {name!r} lie up to {off:.2f} slices away "
                     "from the image's slice planes"
                     if off > _PLANE_FIT
-                    else f"its contours of {name!r} skip slices of the image"
+                    else f"its contours of {name!r} lie on one slice in "
+                    f"{int(steps.min())} or fewer of the image"
                 )
                 raise MaskError(
                     "reference",

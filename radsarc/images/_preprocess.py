@@ -719,6 +719,7 @@ def nyul_landmarks_for(
     dict of str to list of float
         Landmarks per sequence name.
     """
+    from radsarc.images._cohort import case_mask
     from radsarc.images._io import read_image
 
     if region not in ("body", "roi"):
@@ -731,7 +732,7 @@ def nyul_landmarks_for(
         pairs = []
         for case in cohort:
             image = read_image(case.images[seq])
-            mask = read_image(case.masks[seq], what="mask")
+            mask = case_mask(case, seq, label=label, image=image)
             image, mask, body = _spatial(
                 image, mask, spatial, label, need_body=region == "body"
             )

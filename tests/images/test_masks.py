@@ -364,3 +364,80 @@ def test_dicom_seg_reads_back_voxel_identical(tmp_path):
         load_masks(image, path, rois=("GTV",))
     with pytest.raises(MaskError, match=r"has 2 segments .*name the one\(s\)"):
         load_masks(image, path)
+
+
+def _synthetic_series(tmp_path, name, frame):
+    from tests.datasets.test_tcia import make_series
+
+    files, info = make_series(
+        "P",
+        "1.2.3",
+        description="T1",
+        shape=(8, 12, 12),
+        spacing=(1.0, 1.0, 2.0),
+        origin=(0.0, 0.0, 0.0),
+        frame=frame,
+    )
+    folder = tmp_path / name
+    folder.mkdir()
+    for i, body in enumerate(files):
+        (folder / f"{i}.dcm").write_bytes(body)
+    return folder, info["SeriesInstanceUID"]
+
+
+@pytest.mark.parametrize(
+    ("slices", "references_image", "refused"),
+    [
+        ((0, 2, 4, 6), False, True),  # every second slice, drawn elsewhere
+        ((0, 2, 4, 6), True, False),  # ... but the RTSTRUCT names this series
+        ((0, 1, 2, 4, 5), False, False),  # one skipped slice is not another grid
+    ],
+)
+def test_contours_on_every_second_slice_of_another_series(
+    tmp_path, slices, references_image, refused
+):
+    from tests.datasets.test_tcia import make_rtstruct, square
+
+    frame = pydicom.uid.generate_uid()
+    folder, series_uid = _synthetic_series(tmp_path, "image", frame)
+    body, _ = make_rtstruct(
+        "P",
+        "1.2.3",
+        series_uid=series_uid if references_image else pydicom.uid.generate_uid(),
+        frame=frame,
+        rois={"GTV": [square(2.5, 6.5, 2.5, 6.5, 2.0 * k) for k in slices]},
+    )
+    rs = tmp_path / "rs.dcm"
+    rs.write_bytes(body)
+    image = read_image(folder)
+    if refused:
+        with pytest.raises(MaskError, match=r"lie on one slice in 2 or fewer"):
+            load_masks(image, rs, image_path=folder)
+        return
+    mask = _array(load_masks(image, rs, image_path=folder).regions[""])
+    assert sorted(np.flatnonzero(mask.any(axis=(1, 2)))) == list(slices)
+    assert mask.sum() == 16 * len(slices)
+
+
+def test_case_mask_joins_regions_and_reads_any_kind(tmp_path):
+    from radsarc.images._cohort import case_mask
+
+    t1 = sts("STS_002", "MR_T1")
+    rows = [
+        {
+            "case_id": "rt",
+            "image": t1 / "dicom" / "image",
+            "mask": t1 / "dicom" / "mask" / "RS.dcm",
+        },
+        {
+            "case_id": "nifti",
+            "image": t1 / "dicom" / "image",
+            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
+        },
+    ]
+    cohort = Cohort.from_csv(_manifest(tmp_path, rows))
+    nifti = _array(sitk.ReadImage(str(t1 / "nifti" / "mask" / "mask.nii.gz")))
+    for case in cohort:
+        np.testing.assert_array_equal(_array(case_mask(case, "")), nifti)
+    with pytest.raises(ValueError, match=r"case 'rt', file .*no structure matching"):
+        case_mask(Cohort.from_csv(_manifest(tmp_path, rows[:1]), roi="x")["rt"], "")
