@@ -99,8 +99,11 @@ def main() -> None:
     print(f"ROI: {int(inside.sum())} voxels, image {image.GetSize()}, kernel radius 1")
     print(f"load average before: {os.getloadavg()}")
 
+    from radsarc.features._kernels import warm_up
+
     tiny_img, tiny_mask = sarcoma_roi(200, seed=1)
     t = time.perf_counter()
+    warm_up()
     compute_maps(tiny_img, tiny_mask, params, None)
     warm = time.perf_counter() - t
     print(f"radsarc kernels loaded (compiled the first time), tiny ROI: {warm:.1f} s")

@@ -358,32 +358,74 @@ def glcm_counts(img, msk, coords, r, f2d, angles, level_index, nlev):
     return out
 
 
-@njit(cache=True)
-def glrlm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, nr):
-    """GLRLM counts (n_voxels, nlev, nr, n_angles), pyradiomics' run rules.
+#: Per-angle GLRLM features computed by :func:`glrlm_features`, in this order.
+GLRLM_RAW = (
+    "ShortRunEmphasis",
+    "LongRunEmphasis",
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "RunLengthNonUniformity",
+    "RunLengthNonUniformityNormalized",
+    "RunPercentage",
+    "GrayLevelVariance",
+    "RunVariance",
+    "RunEntropy",
+    "LowGrayLevelRunEmphasis",
+    "HighGrayLevelRunEmphasis",
+    "ShortRunLowGrayLevelEmphasis",
+    "ShortRunHighGrayLevelEmphasis",
+    "LongRunLowGrayLevelEmphasis",
+    "LongRunHighGrayLevelEmphasis",
+)
 
-    Runs are walked along each angle from every start voxel of the kernel box;
-    a voxel outside the mask ends a run; an angle whose walks never meet more
-    than one mask voxel is emptied (pyradiomics' ``multiElement`` rule).
+
+@njit(cache=True, error_model="numpy")
+def glrlm_features(img, msk, coords, r, f2d, angles, weights, ng):
+    """Per voxel and angle: pyradiomics' GLRLM features (``GLRLM_RAW``).
+
+    The rules of pyradiomics' C ``calculate_glrlm``: runs are walked along each
+    angle from every start voxel of the kernel box, a voxel outside the mask
+    ends a run, an angle whose walks never meet two mask voxels is emptied. The
+    runs are counted into a small (gray level, run length) table of the levels
+    present; an angle without runs is NaN. ``weights``: as in
+    :func:`glcm_features`.
     """
     nv = coords.shape[0]
     na = angles.shape[0]
-    out = np.zeros((nv, nlev, nr, na))
+    weighted = weights.shape[0] > 0
+    nout = 1 if weighted else na
+    nf = 16
+    out = np.full((nv, nf, nout), np.nan)
     shape = img.shape
     lo = np.empty(3, np.int64)
     hi = np.empty(3, np.int64)
     start = np.empty(3, np.int64)
+    kmax = (2 * r + 1) ** 3
+    nr = 2 * r + 1
+    local = np.full(ng + 1, -1, np.int64)
+    levels = np.empty(kmax, np.int64)
+    cnt = np.zeros((kmax, nr))
+    runs = np.zeros((kmax, nr))  # this angle's runs, before the weight
     for v in range(nv):
         _bounds(coords[v], r, shape, f2d, lo, hi)
+        nl = 0
+        for z in range(lo[0], hi[0] + 1):
+            for y in range(lo[1], hi[1] + 1):
+                for x in range(lo[2], hi[2] + 1):
+                    if msk[z, y, x]:
+                        g = img[z, y, x]
+                        if local[g] < 0:
+                            local[g] = nl
+                            levels[nl] = g
+                            nl += 1
         for a in range(na):
+            w = weights[a] if weighted else 1.0
             multi = False
             for d in range(3):
                 start[d] = lo[d] if angles[a, d] > 0 else hi[d]
             for z in range(lo[0], hi[0] + 1):
                 for y in range(lo[1], hi[1] + 1):
                     for x in range(lo[2], hi[2] + 1):
-                        # A start voxel sits at the start of at least one
-                        # moving dimension.
                         ok = (
                             (angles[a, 0] != 0 and z == start[0])
                             or (angles[a, 1] != 0 and y == start[1])
@@ -404,11 +446,11 @@ def glrlm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, nr):
                                 elif g == gl:
                                     rl += 1
                                 else:
-                                    out[v, level_index[gl], rl, a] += 1.0
+                                    runs[local[gl], rl] += 1.0
                                     gl = g
                                     rl = 0
                             elif gl > -1:
-                                out[v, level_index[gl], rl, a] += 1.0
+                                runs[local[gl], rl] += 1.0
                                 gl = -1
                                 rl = 0
                             cz += angles[a, 0]
@@ -424,13 +466,96 @@ def glrlm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, nr):
                             ):
                                 break
                         if gl > -1:
-                            out[v, level_index[gl], rl, a] += 1.0
+                            runs[local[gl], rl] += 1.0
                         if elements > 1:
                             multi = True
             if not multi:
-                for g in range(nlev):
-                    out[v, g, 0, a] = 0.0
+                for k in range(nl):
+                    runs[k, 0] = 0.0
+            for k in range(nl):
+                for j in range(nr):
+                    if runs[k, j] != 0:
+                        cnt[k, j] += runs[k, j] * w
+                        runs[k, j] = 0.0
+            if weighted and a < na - 1:
+                continue
+            _glrlm_cell_features(cnt, levels, nl, nr, out[v, :, 0 if weighted else a])
+            for k in range(nl):
+                for j in range(nr):
+                    cnt[k, j] = 0.0
+        for k in range(nl):
+            local[levels[k]] = -1
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def _glrlm_cell_features(cnt, levels, nl, nr, res):
+    total = 0.0
+    for k in range(nl):
+        for j in range(nr):
+            total += cnt[k, j]
+    if total == 0:
+        return
+    sre = lre = rln = np_ = ur = 0.0
+    for j in range(nr):
+        prj = 0.0
+        for k in range(nl):
+            prj += cnt[k, j]
+        fj = float(j + 1)
+        sre += prj / fj**2
+        lre += prj * fj**2
+        rln += prj**2
+        np_ += prj * fj
+        ur += prj / total * fj
+    rv = 0.0
+    for j in range(nr):
+        prj = 0.0
+        for k in range(nl):
+            prj += cnt[k, j]
+        rv += prj / total * (j + 1 - ur) ** 2
+    gln = ui = lglre = hglre = 0.0
+    srl = srh = lrl = lrh = ent = 0.0
+    for k in range(nl):
+        pgk = 0.0
+        fi = float(levels[k])
+        for j in range(nr):
+            c = cnt[k, j]
+            if c == 0:
+                continue
+            pgk += c
+            fj = float(j + 1)
+            srl += c / (fi**2 * fj**2)
+            srh += c * fi**2 / fj**2
+            lrl += c * fj**2 / fi**2
+            lrh += c * (fj**2 * fi**2)
+            pc = c / total
+            ent -= pc * math.log2(pc + EPS)
+        gln += pgk**2
+        ui += pgk / total * fi
+        lglre += pgk / fi**2
+        hglre += pgk * fi**2
+    glv = 0.0
+    for k in range(nl):
+        pgk = 0.0
+        for j in range(nr):
+            pgk += cnt[k, j]
+        glv += pgk / total * (levels[k] - ui) ** 2
+    res[0] = sre / total
+    res[1] = lre / total
+    res[2] = gln / total
+    res[3] = gln / total**2
+    res[4] = rln / total
+    res[5] = rln / total**2
+    res[6] = total / np_
+    res[7] = glv
+    res[8] = rv
+    res[9] = ent
+    res[10] = lglre / total
+    res[11] = hglre / total
+    res[12] = srl / total
+    res[13] = srh / total
+    res[14] = lrl / total
+    res[15] = lrh / total
 
 
 @njit(cache=True)
@@ -556,3 +681,19 @@ def neighbour_counts(img, msk, coords, r, f2d, angles, level_index, nlev, alpha)
                     ngtdm[v, g - 1, 0] += 1.0
                     ngtdm[v, g - 1, 1] += diff
     return gldm, ngtdm
+
+
+def warm_up() -> None:
+    """Compile (or load from the on-disk cache) every kernel on a tiny input."""
+    img = np.ones((3, 3, 3), np.int32)
+    img[1] = 2
+    msk = np.ones((3, 3, 3), np.uint8)
+    coords = np.array([[1, 1, 1]], np.int64)
+    angles = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]], np.int64)
+    index = np.array([-1, 0, 1], np.int64)
+    none = np.empty(0)
+    glcm_features(img, msk, coords, 1, -1, angles, none, True, 2)
+    glcm_counts(img, msk, coords, 1, -1, angles, index, 2)
+    glrlm_features(img, msk, coords, 1, -1, angles, none, 2)
+    glszm_counts(img, msk, coords, 1, -1, angles, index, 2, 27)
+    neighbour_counts(img, msk, coords, 1, -1, angles, index, 2, 0)

@@ -515,48 +515,44 @@ def _instance(cls, case):
 
 def _glrlm(case: _Case, names):
     angles = case.angles(distances=[1])
-    nr = int(min(2 * case.radius + 1, np.max(case.array.shape)))
     norm = case.settings.get("weightingNorm", None)
-    values = {n: np.empty(case.n) for n in names}
-    for start, stop in case.batches():
-        for s, e in case.chunks(start, stop):
-            p = _kernels.glrlm_counts(
+    weights = np.empty(0)
+    if norm is not None:
+        spacing = case.image.GetSpacing()[::-1]
+        weights = np.empty(len(angles))
+        for k, a in enumerate(angles):
+            if norm == "infinity":
+                weights[k] = max(np.abs(a) * spacing)
+            elif norm == "euclidean":
+                weights[k] = np.sqrt(np.sum((np.abs(a) * spacing) ** 2))
+            elif norm == "manhattan":
+                weights[k] = np.sum(np.abs(a) * spacing)
+            else:
+                weights[k] = 1
+    values = {}
+    raw = np.concatenate(
+        [
+            _kernels.glrlm_features(
                 case.img32,
                 case.msk8,
                 case.zyx[s:e],
                 case.radius,
                 case.f2d,
                 angles,
-                case.level_index,
-                len(case.levels),
-                nr,
+                weights,
+                case.ng,
             )
-            if norm is not None:
-                spacing = case.image.GetSpacing()[::-1]
-                weights = np.empty(len(angles))
-                for k, a in enumerate(angles):
-                    if norm == "infinity":
-                        weights[k] = max(np.abs(a) * spacing)
-                    elif norm == "euclidean":
-                        weights[k] = np.sqrt(np.sum((np.abs(a) * spacing) ** 2))
-                    elif norm == "manhattan":
-                        weights[k] = np.sum(np.abs(a) * spacing)
-                    else:
-                        weights[k] = 1
-                p = np.sum(p * weights[None, None, None, :], 3, keepdims=True)
-            n_runs = np.sum(p, (1, 2))
-            if p.shape[3] > 1:
-                empty = np.where(np.sum(n_runs, 0) == 0)
-                if len(empty[0]) > 0:
-                    p = np.delete(p, empty, 3)
-                    n_runs = np.delete(n_runs, empty, 1)
-            n_runs[n_runs == 0] = np.nan
-            obj = _instance(RadiomicsGLRLM, case)
-            obj.P_glrlm = p
-            obj.coefficients["Nr"] = n_runs
-            obj._calculateCoefficients()
-            _run_features(obj, names, values, slice(s, e), case.init_value)
+            for s, e in case.chunks(0, case.n)
+        ]
+    )
+    # Every GLRLM feature is a nan-mean over angles: empty angles (NaN) drop
+    # out whether pyradiomics deletes them for the batch or not.
+    for name in names:
+        values[name] = np.nanmean(raw[:, _GLRLM_INDEX[name], :], 1)
     return values
+
+
+_GLRLM_INDEX = {name: k for k, name in enumerate(_kernels.GLRLM_RAW)}
 
 
 def _glszm(case: _Case, names):
