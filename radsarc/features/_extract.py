@@ -134,11 +134,20 @@ _ENGINES: dict[str, object] = {}
 
 
 def _engine(settings: ExtractionSettings):
-    from radsarc.features._pyradiomics import Engine
-
     digest = settings.digest
     if digest not in _ENGINES:
-        _ENGINES[digest] = Engine(settings.to_dict(), filters=settings.filters)
+        if settings.engine == "ibsi":
+            from radsarc.features.ibsi import IBSIEngine
+
+            _ENGINES[digest] = IBSIEngine(
+                settings.ibsi_config, filters=settings.filters
+            )
+        else:
+            from radsarc.features._pyradiomics import Engine
+
+            params = settings.to_dict()
+            params["setting"].pop("engine", None)
+            _ENGINES[digest] = Engine(params, filters=settings.filters)
     return _ENGINES[digest]
 
 
@@ -257,7 +266,7 @@ def _compute(
                     "error": _failure(
                         task,
                         "extract",
-                        f"pyradiomics failed on image {task.image} with mask "
+                        f"{settings.engine} failed on image {task.image} with mask "
                         f"{task.mask}{where}: {type(exc).__name__}: {exc}",
                         task.image,
                     )

@@ -81,6 +81,19 @@ _SETTINGS: dict[str, tuple] = {
     "symmetricalGLCM": ("bool", None),
     "weightingNorm": ("weighting", None),
     "gldm_a": ("int", ("min", 0)),
+    # radsarc's own: the feature engine, and the IBSI engine's settings.
+    "engine": ("str", ("enum", ("pyradiomics", "ibsi"))),
+    "ibsi": ("ibsi", None),
+}
+#: Settings the IBSI engine reads besides its own ``ibsi`` mapping; every other
+#: pyradiomics setting would be ignored by it and is refused.
+_IBSI_ENGINE_SETTINGS = {
+    "engine",
+    "ibsi",
+    "label",
+    "geometryTolerance",
+    "correctMask",
+    "additionalInfo",
 }
 _VOXEL_SETTINGS: dict[str, tuple] = {
     "kernelRadius": ("int", ("gt", 0)),
@@ -191,6 +204,12 @@ def _check_value(where: str, key: str, value, spec: tuple):
         ):
             fail(f"one of {list(_INTERPOLATORS)} (or an integer 1-10)")
         return value
+    elif kind == "ibsi":
+        from radsarc.features.ibsi import IBSIConfig
+
+        if not isinstance(value, Mapping):
+            fail("a mapping of IBSI engine settings (see radsarc.features.ibsi)")
+        return IBSIConfig.from_dict(value).to_dict()
     elif kind == "weighting":
         if value not in _WEIGHTING:
             fail(f"one of {list(_WEIGHTING)} or null")
@@ -360,6 +379,13 @@ class ExtractionSettings:
                 "expected one "
                 "discretisation: a fixed bin width or a fixed bin count."
             )
+        if setting.get("engine") == "ibsi":
+            self._validate_ibsi(where, setting)
+        elif "ibsi" in setting:
+            raise SettingsError(
+                f"{where}Setting 'ibsi' configures the IBSI engine; expected "
+                "'engine: ibsi' with it (the default engine is pyradiomics)."
+            )
         image_types = {}
         known_types = engine.image_types()
         for name, opts in dict(self.image_types or {"Original": {}}).items():
@@ -403,6 +429,30 @@ class ExtractionSettings:
         if not isinstance(self.preprocessing, PreprocessingConfig):
             object.__setattr__(
                 self, "preprocessing", PreprocessingConfig.from_dict(self.preprocessing)
+            )
+
+    def _validate_ibsi(self, where: str, setting: dict) -> None:
+        for key in setting:
+            if key not in _IBSI_ENGINE_SETTINGS:
+                raise SettingsError(
+                    f"{where}Setting {key!r} is a pyradiomics setting and is not "
+                    "used by the IBSI engine; give the processing under "
+                    "'setting: {ibsi: {...}}' (radsarc.features.ibsi.IBSIConfig: "
+                    "spacing, interpolation, resegment_range, discretisation, "
+                    "n_bins, bin_width, ...)."
+                )
+        types = dict(self.image_types or {"Original": {}})
+        if set(types) != {"Original"} or types["Original"]:
+            raise SettingsError(
+                f"{where}The IBSI engine does not use pyradiomics' image types; "
+                f"got imageType {sorted(types)}. IBSI-2 filters go in the "
+                "'filter' section."
+            )
+        if self.feature_classes:
+            raise SettingsError(
+                f"{where}featureClass selects pyradiomics classes; with "
+                "'engine: ibsi' choose IBSI families with "
+                "'setting: {ibsi: {families: [morph, stat, cm, ...]}}'."
             )
 
     # -- constructors -------------------------------------------------------
@@ -529,6 +579,18 @@ class ExtractionSettings:
         )
 
     # -- derived ------------------------------------------------------------
+    @property
+    def engine(self) -> str:
+        """The feature engine: ``"pyradiomics"`` (default) or ``"ibsi"``."""
+        return str(self.setting.get("engine", "pyradiomics"))
+
+    @property
+    def ibsi_config(self):
+        """The :class:`radsarc.features.ibsi.IBSIConfig` of the IBSI engine."""
+        from radsarc.features.ibsi import IBSIConfig
+
+        return IBSIConfig.from_dict(_thaw(self.setting.get("ibsi")) or {})
+
     @property
     def label(self) -> int:
         """The mask label of the region of interest (pyradiomics ``label``)."""
