@@ -88,7 +88,9 @@ class MaskGrid:
     ----------
     action : str
         ``"identical"`` (same grid), ``"aligned"`` (within the tolerance: the
-        image's grid was taken), ``"resampled"`` (nearest neighbour,
+        image's grid was taken), ``"embedded"`` (a mask saved over another
+        extent of the image's voxel grid, copied into place), ``"resampled"``
+        (nearest neighbour,
         ``correctMask``), ``"rasterised"`` (RTSTRUCT contours filled on the
         image grid), ``"rasterised on reference, resampled"``, or
         ``"segmentation resampled"`` (DICOM SEG frames mapped onto the grid).
@@ -283,6 +285,9 @@ def conform_mask(
             _vec(mm),
         )
         return aligned, MaskGrid("aligned", offset_mm, offset_vox)
+    embedded = _embed(image, mask, voxels, tolerance, image_path, mask_path)
+    if embedded is not None:
+        return embedded, MaskGrid("embedded", offset_mm, offset_vox)
     if resample:
         return resample_to_reference(mask, image), MaskGrid(
             "resampled", offset_mm, offset_vox
@@ -295,6 +300,58 @@ def conform_mask(
         f"= {_vec(voxels)} voxels from the image's, beyond the tolerance of "
         f"{tolerance:g} voxel (setting geometryTolerance). {_RESAMPLE_HINT}.",
     )
+
+
+def _embed(image, mask, voxels, tolerance, image_path, mask_path):
+    """A mask cropped to (or padded around) the region, put back on the image grid.
+
+    Segmentation tools may save a mask on the voxels of the image but over
+    another extent (a box around the region). When spacing and direction agree
+    within the tolerance, the sizes differ and the origin is a whole number of
+    voxels away (within the tolerance), every mask voxel is an image voxel: the
+    mask is copied into place, nothing is interpolated. A region reaching
+    outside the image is refused. Returns None for any other grid.
+    """
+    if image.GetSize() == mask.GetSize() or image.GetDimension() != 3:
+        return None
+    spacing = np.asarray(image.GetSpacing(), float)
+    same_spacing = np.all(
+        np.abs(np.asarray(mask.GetSpacing(), float) - spacing) <= tolerance * spacing
+    )
+    same_direction = np.all(
+        np.abs(np.asarray(mask.GetDirection()) - np.asarray(image.GetDirection()))
+        <= tolerance
+    )
+    shift = np.rint(voxels)
+    if not (
+        same_spacing and same_direction and np.all(np.abs(voxels - shift) <= tolerance)
+    ):
+        return None
+    shift = shift.astype(int)[::-1]  # (z, y, x) like the arrays
+    source = sitk.GetArrayViewFromImage(mask)
+    target = np.zeros(sitk.GetArrayViewFromImage(image).shape, dtype=source.dtype)
+    lo = np.maximum(shift, 0)
+    hi = np.minimum(shift + np.array(source.shape), np.array(target.shape))
+    if np.any(hi <= lo):
+        inside = 0
+    else:
+        src = tuple(slice(a - d, b - d) for a, b, d in zip(lo, hi, shift, strict=True))
+        dst = tuple(slice(a, b) for a, b in zip(lo, hi, strict=True))
+        target[dst] = source[src]
+        inside = int(np.count_nonzero(target[dst]))
+    total = int(np.count_nonzero(source))
+    if inside < total:
+        raise MaskError(
+            "geometry",
+            mask_path,
+            f"mask {mask_path} ({mask.GetSize()} voxels on the image's voxel grid) "
+            f"reaches outside image {image_path} (size {image.GetSize()}): "
+            f"{total - inside} of its {total} labelled voxels lie outside; expected "
+            "the mask of this image.",
+        )
+    out = sitk.GetImageFromArray(target)
+    out.CopyInformation(image)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -301,6 +301,30 @@ def test_geometry_within_tolerance_takes_the_image_grid():
     assert grid.offset_voxels == pytest.approx(2.0)
 
 
+def test_a_mask_saved_over_another_extent_is_put_back_in_place():
+    image = sitk.Image(20, 16, 10, sitk.sitkInt16)
+    image.SetSpacing((0.5, 0.5, 3.0))
+    image.SetOrigin((-4.0, 2.0, 30.0))
+    full = np.zeros((10, 16, 20), np.uint8)
+    full[3:6, 4:9, 5:12] = 1
+    # A tool saved the box z 2-7, y 3-10, x 4-13 (origin moved by whole voxels,
+    # plus float32 rounding).
+    box = sitk.GetImageFromArray(full[2:8, 3:11, 4:14].copy())
+    box.SetSpacing(image.GetSpacing())
+    box.SetOrigin(
+        tuple(np.asarray(image.TransformIndexToPhysicalPoint((4, 3, 2))) + 1e-5)
+    )
+    placed, grid = conform_mask(image, box)
+    assert grid.action == "embedded"
+    assert grid.offset_voxels == pytest.approx(4.0, abs=1e-4)  # (4, 3, 2) voxels
+    np.testing.assert_array_equal(_array(placed), full)
+    assert placed.GetOrigin() == image.GetOrigin()
+    # Half a voxel off: not the image's voxels; refused as before.
+    box.SetOrigin(image.TransformContinuousIndexToPhysicalPoint((4.5, 3, 2)))
+    with pytest.raises(MaskError, match="does not match the image grid"):
+        conform_mask(image, box)
+
+
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_dicom_seg_reads_back_voxel_identical(tmp_path):
     import highdicom as hd
