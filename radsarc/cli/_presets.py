@@ -78,6 +78,13 @@ def _show(name: str) -> None:
         ("cohort", p.cohort),
         ("sequences", ", ".join(p.sequences)),
         ("reported metrics", _metrics(p.reported_metrics)),
+        ("source", p.reported_source),
+        (
+            "review Table 1",
+            f"{p.review_model}: {_metrics(p.review_metrics)}"
+            if p.review_metrics
+            else "not listed",
+        ),
     ):
         para(value or "-", first=f"  {label}: ")
     pipeline = p.make()

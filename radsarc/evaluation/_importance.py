@@ -30,7 +30,9 @@ def selected_features(model, feature_names: Sequence[str]) -> list[str] | None:
     ``best_estimator_``): a step with ``get_support()`` (a selector) keeps the
     supported names; a resampler or a step whose ``get_feature_names_out`` returns
     the same names changes nothing. The walk stops at the first step that builds
-    new features (e.g. PCA), since input names no longer apply after it.
+    new features (e.g. PCA), since input names no longer apply after it. An
+    embedded L1 model at the end (LASSO logistic regression, ``penalty="l1"`` or
+    ``l1_ratio > 0``) keeps only the features with a non-zero coefficient.
 
     Returns
     -------
@@ -39,6 +41,7 @@ def selected_features(model, feature_names: Sequence[str]) -> list[str] | None:
     """
     names = np.asarray(feature_names, dtype=object)
     selected = False
+    complete = True
     for step in _steps(model):
         if step is None or step == "passthrough":
             continue
@@ -52,13 +55,44 @@ def selected_features(model, feature_names: Sequence[str]) -> list[str] | None:
                 out = np.asarray(step.get_feature_names_out(names), dtype=object)
             except (ValueError, TypeError, AttributeError) as exc:
                 logger.debug("Step %s: get_feature_names_out failed: %s", step, exc)
+                complete = False
                 break
             if out.shape != names.shape or np.any(out != names):
                 logger.debug("Step %s builds new features; selection walk stops.", step)
+                complete = False
                 break
         else:
+            complete = False
             break
+    if complete:
+        # An embedded L1 model (LASSO logistic regression) selects by itself:
+        # the features it uses are those with a non-zero coefficient.
+        kept = _l1_support(_final(model), names.size)
+        if kept is not None:
+            names = names[kept]
+            selected = True
     return [str(n) for n in names] if selected else None
+
+
+def _final(model):
+    model = getattr(model, "best_estimator_", model)
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _l1_support(estimator, n_features: int) -> np.ndarray | None:
+    """Non-zero coefficients of an L1-penalised linear model, else None."""
+    coef = getattr(estimator, "coef_", None)
+    if coef is None:
+        return None
+    l1 = getattr(estimator, "penalty", None) == "l1" or (
+        getattr(estimator, "l1_ratio", None) is not None
+        and not isinstance(getattr(estimator, "l1_ratio", None), str)
+        and float(estimator.l1_ratio) > 0
+    )
+    coef = np.atleast_2d(np.asarray(coef))
+    if not l1 or coef.shape[1] != n_features:
+        return None
+    return np.any(coef != 0, axis=0)
 
 
 def selection_frequency(

@@ -157,18 +157,26 @@ def _preset_html(result: EvaluationResult) -> str:
     preset = preset_info(result.preset)
     if preset is None:
         return ""
-    reported = (
-        ", ".join(
-            f"{_LABELS.get(k, k)} {v:.2f}" for k, v in preset.reported_metrics.items()
+
+    def figures(metrics) -> str:
+        return (
+            ", ".join(f"{_LABELS.get(k, k)} {v:.3g}" for k, v in metrics.items())
+            or "none"
         )
-        or "none"
-    )
+
     deps = "".join(f"<li>{_e(d)}</li>" for d in preset.departures)
+    review = (
+        f" The review's Table 1 lists {_e(preset.review_model)}: "
+        f"{_e(figures(preset.review_metrics))}."
+        if preset.review_metrics
+        else ""
+    )
     return (
         f"<p><b>{_e(preset.title)}</b>. {_e(preset.citation)} "
         f"(doi:{_e(preset.doi)}). Task in the paper: {_e(preset.task)}; cohort: "
-        f"{_e(preset.cohort)}. Reported in the paper on its own cohort: "
-        f"{_e(reported)}.</p>"
+        f"{_e(preset.cohort)}. Reported on the paper's own cohort: "
+        f"{_e(figures(preset.reported_metrics))} (source: "
+        f"{_e(preset.reported_source or 'not stated')}).{review}</p>"
         + (f"<p>Departures from the paper:</p><ul>{deps}</ul>" if deps else "")
     )
 

@@ -70,7 +70,10 @@ def test_shows_steps_grid_and_departures():
     for item in preset.departures:
         assert " ".join(item.split()) in out
     assert "doi:10.3389/fonc.2022.897676" in out
-    assert "reported metrics: auc 0.833, sensitivity 0.474" in out
+    assert "reported metrics: auc 0.799" in out
+    # The review's figures are the deep learning radiomics nomogram's.
+    assert "review Table 1: DLRN based on ResNet 34" in " ".join(out.split())
+    assert "auc 0.833, sensitivity 0.474" in " ".join(out.split())
 
 
 def test_unknown_name_suggests_the_closest():

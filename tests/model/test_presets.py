@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.metrics import roc_auc_score
@@ -64,14 +66,74 @@ def test_preset_metadata_and_grid(name):
         pipe.set_params(**point)
 
 
-def test_reported_metrics_of_the_review():
-    assert get_preset("gitto2023").reported_metrics == {
-        "auc": 0.74,
-        "sensitivity": 0.92,
-        "specificity": 0.33,
-    }
-    assert get_preset("liang2022").reported_metrics["specificity"] == 0.972
-    assert get_preset("xu2020").reported_metrics["accuracy"] == 0.9143
+#: Table 1 of Voigtlaender et al. (2025), copied from the seed review
+#: (../shared/seed/voigtlander2025-mri-cnn-sts-review.txt) as printed.
+TABLE1 = Path(__file__).parents[1] / "data" / "voigtlander2025_table1.tsv"
+_AUTHORS = {
+    "Gitto": "gitto2023",
+    "Malinauskaite": "malinauskaite2020",
+    "Peeken 2019": "peeken2019",
+    "Xu": "xu2020",
+    "Blackledge": "blackledge2019",
+    "Peeken 2021": "peeken2021",
+    "Liang": "liang2022",
+}
+
+
+def _review_rows() -> dict[str, dict]:
+    table = pd.read_csv(TABLE1, sep="\t", dtype=str).fillna("")
+    rows = {}
+    for _, r in table.iterrows():
+        author = r["Author"].split(" et al.")[0]
+        key = f"{author} {r['Year']}" if author == "Peeken" else author
+        if key in _AUTHORS:
+            metrics = {
+                m: float(r[col])
+                for m, col in (
+                    ("auc", "AUC"),
+                    ("sensitivity", "Sensitivity"),
+                    ("specificity", "Specificity"),
+                    ("accuracy", "Accuracy"),
+                )
+                if r[col] not in ("", "\u2013")
+            }
+            rows[_AUTHORS[key]] = {
+                "n": int(r["n"]),
+                "model": r["Best performed CNN"],
+                "metrics": metrics,
+            }
+    return rows
+
+
+def test_review_figures_are_table_1_and_every_figure_names_its_source():
+    rows = _review_rows()
+    assert set(rows) == set(_AUTHORS.values())
+    for name, row in rows.items():
+        preset = get_preset(name)
+        assert preset.review_metrics == row["metrics"], name
+        assert preset.review_model == row["model"], name
+        assert str(row["n"]) in preset.cohort or name in (
+            "blackledge2019",
+            "malinauskaite2020",
+        ), name
+    for name in list_presets():
+        preset = get_preset(name)
+        if preset.reported_metrics or preset.review_metrics:
+            assert preset.reported_source, name
+    # Where the preset's own figures differ from the review's, both are said.
+    liang = get_preset("liang2022")
+    assert liang.reported_metrics == {"auc": 0.799}
+    assert "351" in liang.cohort
+    assert "nomogram" in liang.reported_source
+    assert get_preset("peeken2021").reported_metrics == {"auc": 0.75}
+    assert "0.79" in get_preset("peeken2021").reported_source
+    black = get_preset("blackledge2019")
+    assert black.review_model == "RF"
+    assert "naive Bayes" in black.reported_source
+    assert "0.981" in black.reported_source
+    assert "abstract" in " ".join(get_preset("xu2020").departures)
+    for name in ("gitto2023", "malinauskaite2020", "peeken2019", "xu2020"):
+        assert get_preset(name).reported_metrics == rows[name]["metrics"], name
 
 
 def test_sampler_step_name():
