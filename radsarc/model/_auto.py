@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -26,6 +27,7 @@ from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -172,13 +174,26 @@ def _family_candidates(family: str, names: list[str], volume: str | None):
             for C in (0.05,)
         ]
     if family == "enet_lr":
+        # saga on all ~1000 columns costs more than the rest of the library;
+        # on the 100 best ANOVA features it is 10x cheaper, with the same
+        # inner AUC on the WORC tables.
         return [
             _Candidate(
                 f"enet_lr[C={C}]",
                 family,
-                LogisticRegression(l1_ratio=0.5, solver="saga", C=C, max_iter=200),
+                Pipeline(
+                    [
+                        ("selector", SelectKBest(f_classif, k=min(100, len(names)))),
+                        (
+                            "classifier",
+                            LogisticRegression(
+                                l1_ratio=0.5, solver="saga", C=C, max_iter=1000
+                            ),
+                        ),
+                    ]
+                ),
             )
-            for C in (0.05,)
+            for C in (0.1,)
         ]
     if family == "mrmr_rf":
         return [
@@ -214,8 +229,8 @@ def ensemble_selection(
     predictions,
     y,
     *,
-    ensemble_size: int = 20,
-    n_init: int = 3,
+    ensemble_size: int = 25,
+    n_init: int = 5,
     n_bags: int = 20,
     bag_fraction: float = 0.5,
     random_state=None,
@@ -236,8 +251,8 @@ def ensemble_selection(
         Out-of-fold positive-class probabilities of every candidate.
     y : array-like of shape (n_samples,)
         Labels 0/1.
-    ensemble_size : int, default=20
-    n_init : int, default=3
+    ensemble_size : int, default=25
+    n_init : int, default=5
     n_bags : int, default=20
         1: one selection over all candidates (no bagging).
     bag_fraction : float, default=0.5
@@ -301,6 +316,14 @@ def _fit_candidate(candidate: _Candidate, Z, X, y, cache: dict | None):
     else:
         data = X[:, list(candidate.columns)]
     model = clone(candidate.estimator)
+    with warnings.catch_warnings():
+        # A candidate's solver stopping early is judged by its inner AUC like
+        # any other candidate; the warning would repeat for every fold.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return _fit_through_cache(model, candidate, data, y, cache)
+
+
+def _fit_through_cache(model, candidate, data, y, cache):
     if cache is None or candidate.columns is not None or not hasattr(model, "steps"):
         return model.fit(data, y), ()
     # Leading transformers with the same settings (e.g. a preset's selector
@@ -380,8 +403,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     * ``shape``: L2 logistic regression (C=0.1) on the log of the shape features;
     * ``kbest_lr``: the k best features by ANOVA F with L2 logistic
       regression, k in 1, 3, 5, 10;
-    * ``l1_lr`` / ``enet_lr``: strongly penalised L1 (C=0.05) and elastic-net
-      (l1_ratio=0.5, C=0.05) logistic regression on all features;
+    * ``l1_lr`` / ``enet_lr``: strongly penalised L1 logistic regression
+      (C=0.05) on all features, and elastic-net logistic regression
+      (l1_ratio=0.5, C=0.1) on the 100 best features by ANOVA F;
     * ``mrmr_rf``: a random forest (100 trees) on 10 mRMR-selected features.
 
     Imputation, constant-column removal and scaling, with which every preset
@@ -403,9 +427,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     n_repeats : int, default=1
         Repeats of the inner cross-validation (each with other folds); the
         selection sees the out-of-fold predictions of all repeats.
-    ensemble_size : int, default=20
+    ensemble_size : int, default=25
         Picks of the greedy selection (with replacement).
-    n_init : int, default=3
+    n_init : int, default=5
         The selection starts from this many best candidates.
     n_bags : int, default=20
         Bagged selection: the selection is run on this many random halves
@@ -497,8 +521,8 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         candidates=None,
         cv=5,
         n_repeats=1,
-        ensemble_size=20,
-        n_init=3,
+        ensemble_size=25,
+        n_init=5,
         n_bags=20,
         bag_fraction=0.5,
         volume_column=None,
