@@ -94,4 +94,8 @@ def cohort_files(cohort) -> dict[str, object]:
             name = f" [{seq}]" if seq else ""
             files[f"the image of case {case.case_id!r}{name}"] = case.images[seq]
             files[f"the mask of case {case.case_id!r}{name}"] = case.masks[seq]
+            if seq in getattr(case, "references", {}):
+                files[f"the reference series of case {case.case_id!r}{name}"] = (
+                    case.references[seq]
+                )
     return files

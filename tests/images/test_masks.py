@@ -465,3 +465,17 @@ def test_case_mask_joins_regions_and_reads_any_kind(tmp_path):
         np.testing.assert_array_equal(_array(case_mask(case, "")), nifti)
     with pytest.raises(ValueError, match=r"case 'rt', file .*no structure matching"):
         case_mask(Cohort.from_csv(_manifest(tmp_path, rows[:1]), roi="x")["rt"], "")
+
+
+def test_a_reference_series_is_only_for_rtstruct_masks():
+    t1 = sts("STS_002", "MR_T1")
+    image = read_image(t1 / "dicom" / "image")
+    with pytest.raises(
+        MaskError,
+        match=r"only used with RTSTRUCT masks; mask .*mask\.nii\.gz is a label",
+    ):
+        load_masks(
+            image,
+            t1 / "nifti" / "mask" / "mask.nii.gz",
+            reference=t1 / "dicom" / "image",
+        )
