@@ -40,7 +40,7 @@ def _moments(x: np.ndarray, prefix: str) -> dict:
         "iqr": p75 - p25,
         "range": x.max() - x.min(),
         "mad": np.mean(np.abs(dev)),
-        "rmad": np.mean(np.abs(robust - robust.mean())),
+        "rmad": np.mean(np.abs(robust - robust.mean())) if robust.size else math.nan,
         "medad": np.mean(np.abs(x - p50)),
         "cov": math.sqrt(m2) / mean if mean != 0 else math.nan,
         "qcod": (p75 - p25) / (p75 + p25) if (p75 + p25) != 0 else math.nan,
@@ -61,12 +61,68 @@ def intensity_statistics(values: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _level_moments(counts: np.ndarray) -> dict:
+    """``_moments`` of grey levels 1..N_g given their counts (no sorting).
+
+    Percentiles interpolate linearly between order statistics, as
+    ``np.percentile``; the k-th order statistic is the level at which the
+    cumulative count first exceeds k.
+    """
+    lv = np.arange(1, counts.size + 1, dtype=np.float64)
+    n = counts.sum()
+    cum = np.cumsum(counts)
+
+    def order_stat(k):
+        return lv[np.searchsorted(cum, k, side="right")]
+
+    def pct(q):
+        h = (n - 1) * q / 100.0
+        lo = np.floor(h)
+        a = order_stat(lo)
+        b = order_stat(min(lo + 1, n - 1))
+        return a + (h - lo) * (b - a)
+
+    w = counts / n
+    mean = w @ lv
+    dev = lv - mean
+    m2 = w @ dev**2
+    m3 = w @ dev**3
+    m4 = w @ dev**4
+    p10, p25, p50, p75, p90 = (pct(q) for q in (10, 25, 50, 75, 90))
+    inner = np.where((lv >= p10) & (lv <= p90), counts, 0)
+    n_inner = inner.sum()
+    inner_mean = (inner @ lv) / n_inner if n_inner else math.nan
+    present = np.nonzero(counts)[0]
+    lo_level, hi_level = lv[present[0]], lv[present[-1]]
+    out = {
+        "mean": mean,
+        "var": m2,
+        "skew": m3 / m2**1.5 if m2 > 0 else 0.0,
+        "kurt": m4 / m2**2 - 3.0 if m2 > 0 else 0.0,
+        "median": p50,
+        "min": lo_level,
+        "p10": p10,
+        "p90": p90,
+        "max": hi_level,
+        "iqr": p75 - p25,
+        "range": hi_level - lo_level,
+        "mad": w @ np.abs(dev),
+        "rmad": (inner @ np.abs(lv - inner_mean)) / n_inner if n_inner else math.nan,
+        "medad": w @ np.abs(lv - p50),
+        "cov": math.sqrt(m2) / mean if mean != 0 else math.nan,
+        "qcod": (p75 - p25) / (p75 + p25) if (p75 + p25) != 0 else math.nan,
+    }
+    return {f"ih_{k}": float(v) for k, v in out.items()}
+
+
 def intensity_histogram(levels: np.ndarray) -> dict[str, float]:
     """IBSI intensity-histogram features (``ih_*``) of discretised grey levels."""
     g = np.asarray(levels).ravel().astype(np.int64)
-    out = _moments(g, "ih")
+    if g.size == 0:
+        raise ValueError("No voxels in the intensity mask.")
     n_g = int(g.max())
     counts = np.bincount(g, minlength=n_g + 1)[1:].astype(np.float64)
+    out = _level_moments(counts)
     p = counts / counts.sum()
     out["ih_mode"] = float(np.argmax(counts) + 1)
     nz = p[p > 0]

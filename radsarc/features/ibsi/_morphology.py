@@ -14,6 +14,12 @@ from radsarc.features import _mesh
 __all__ = ["morphology"]
 
 
+def _ratio(num: float, den: float) -> float:
+    """``num / den``; NaN where the denominator is 0 (a flat or empty shape,
+    for which IBSI leaves the feature undefined)."""
+    return num / den if den > 0 else math.nan
+
+
 def _ellipsoid_area(a: float, b: float, c: float) -> float:
     """Surface area of an ellipsoid with semi-axes a >= b >= c (IBSI series)."""
     if a <= 0:
@@ -163,16 +169,15 @@ def _autocorrelation(values_grid: np.ndarray, mask: np.ndarray, spacing):
     yf = sp_fft.rfftn(y, size)
     y2f = sp_fft.rfftn(y * y, size)
 
-    kf2 = np.repeat(kf, 2, axis=-1)  # weights of the interleaved (re, im) pairs
-
     def dot(a, b):
         """sum(kf * Re(conj(a) b)), accumulated in float64."""
+        pairs = a.shape + (2,)  # (re, im) interleaved
         return float(
             np.einsum(
-                "ijk,ijk,ijk->",
-                kf2,
-                a.view(np.float32),
-                b.view(np.float32),
+                "ijk,ijkl,ijkl->",
+                kf,
+                a.view(np.float32).reshape(pairs),
+                b.view(np.float32).reshape(pairs),
                 dtype=np.float64,
             )
         )
@@ -236,13 +241,15 @@ def morphology(
     com_gl = (ipos * w[:, None]).sum(axis=0) / w.sum() if w.sum() != 0 else com_geom
     out["morph_com"] = float(np.linalg.norm(com_geom - com_gl))
     # hull and diameter
+    # Only the end points of each line of vertices can be hull vertices.
+    candidates = _mesh._line_ends(verts, [0, 1], 2)
     try:
-        hull = ConvexHull(verts)
+        hull = ConvexHull(candidates)
         hull_ok = True
     except QhullError:
         hull_ok = False
     if hull_ok:
-        hv = verts[hull.vertices]
+        hv = candidates[hull.vertices]
         d2 = 0.0
         for start in range(0, len(hv), 2048):
             block = hv[start : start + 2048]
@@ -264,25 +271,25 @@ def morphology(
     out["morph_pca_elongation"] = math.sqrt(lam[1] / lam[0]) if lam[0] > 0 else math.nan
     out["morph_pca_flatness"] = math.sqrt(lam[2] / lam[0]) if lam[0] > 0 else math.nan
     ext = verts.max(axis=0) - verts.min(axis=0)
-    out["morph_vol_dens_aabb"] = volume / float(np.prod(ext))
-    out["morph_area_dens_aabb"] = area / float(
-        2.0 * (ext[0] * ext[1] + ext[0] * ext[2] + ext[1] * ext[2])
+    out["morph_vol_dens_aabb"] = _ratio(volume, float(np.prod(ext)))
+    out["morph_area_dens_aabb"] = _ratio(
+        area, float(2.0 * (ext[0] * ext[1] + ext[0] * ext[2] + ext[1] * ext[2]))
     )
     if hull_ok:
-        ob_vol, ob_area = _ombb(verts, hull)
-        out["morph_vol_dens_ombb"] = volume / ob_vol
-        out["morph_area_dens_ombb"] = area / ob_area
+        ob_vol, ob_area = _ombb(candidates, hull)
+        out["morph_vol_dens_ombb"] = _ratio(volume, ob_vol)
+        out["morph_area_dens_ombb"] = _ratio(area, ob_area)
     else:
         out["morph_vol_dens_ombb"] = out["morph_area_dens_ombb"] = math.nan
     a, b, c = (2.0 * math.sqrt(v) for v in lam)
-    out["morph_vol_dens_aee"] = volume / (4.0 * math.pi * a * b * c / 3.0)
-    out["morph_area_dens_aee"] = area / _ellipsoid_area(a, b, c)
+    out["morph_vol_dens_aee"] = _ratio(volume, 4.0 * math.pi * a * b * c / 3.0)
+    out["morph_area_dens_aee"] = _ratio(area, _ellipsoid_area(a, b, c))
     if hull_ok:
-        ma, mb, mc = _mvee(verts[hull.vertices])
-        out["morph_vol_dens_mvee"] = volume / (4.0 * math.pi * ma * mb * mc / 3.0)
-        out["morph_area_dens_mvee"] = area / _ellipsoid_area(ma, mb, mc)
-        out["morph_vol_dens_conv_hull"] = volume / hull.volume
-        out["morph_area_dens_conv_hull"] = area / hull.area
+        ma, mb, mc = _mvee(candidates[hull.vertices])
+        out["morph_vol_dens_mvee"] = _ratio(volume, 4.0 * math.pi * ma * mb * mc / 3.0)
+        out["morph_area_dens_mvee"] = _ratio(area, _ellipsoid_area(ma, mb, mc))
+        out["morph_vol_dens_conv_hull"] = _ratio(volume, hull.volume)
+        out["morph_area_dens_conv_hull"] = _ratio(area, hull.area)
     else:
         for k in (
             "vol_dens_mvee",

@@ -83,7 +83,7 @@ def _glcm_features(counts: np.ndarray) -> dict[str, np.ndarray]:
     mu_j = pj @ lv
     kd = np.abs(i - j).astype(np.int64).ravel()
     ks = (i + j).astype(np.int64).ravel() - 2
-    flat = p.reshape(len(p), -1)
+    flat = p.reshape(len(p), n_g * n_g)
     pd = np.zeros((len(p), n_g))
     ps = np.zeros((len(p), 2 * n_g - 1))
     for k in range(n_g):
