@@ -520,6 +520,14 @@ def _rtstruct_masks(file, image, *, image_path, rois, reference, label):
             names[roi] = resolve_structure(rt, roi)
         except ValueError as exc:
             raise MaskError("roi", file, str(exc)) from None
+        if not rt.contours[names[roi]]:
+            raise MaskError(
+                "roi",
+                file,
+                f"Structure {names[roi]!r} of RTSTRUCT {file} has no contour (an "
+                "empty structure); expected a contoured region. The file has the "
+                f"structures {list(rt.contours)}.",
+            )
     references = (
         f"RTSTRUCT {file} references series "
         f"{sorted(rt.referenced_series) or 'unknown'} in frame of reference "

@@ -409,6 +409,20 @@ def _synthetic_series(tmp_path, name, frame):
     return folder, info["SeriesInstanceUID"]
 
 
+def test_an_empty_structure_is_named(tmp_path):
+    from tests.datasets.test_tcia import make_rtstruct
+
+    frame = pydicom.uid.generate_uid()
+    folder, series_uid = _synthetic_series(tmp_path, "image", frame)
+    body, _ = make_rtstruct(
+        "P", "1.2.3", series_uid=series_uid, frame=frame, rois={"GTV": []}
+    )
+    rs = tmp_path / "rs.dcm"
+    rs.write_bytes(body)
+    with pytest.raises(MaskError, match=r"Structure 'GTV' of RTSTRUCT .* no contour"):
+        load_masks(read_image(folder), rs, image_path=folder)
+
+
 @pytest.mark.parametrize(
     ("slices", "references_image", "refused"),
     [
