@@ -1027,7 +1027,12 @@ class ImageFilter:
         volume (periodic: the whole axis is kept). Values inside the mask equal
         those of the whole-volume response.
         """
-        image = _as_float(image)
+        try:
+            return self._apply(_as_float(image), spacing, mask)
+        except ValueError as exc:
+            raise ValueError(f"Filter {self.type_name}: {exc}") from None
+
+    def _apply(self, image, spacing, mask):
         reach = self.reach(spacing) if mask is not None else None
         if reach is None or image.ndim != 3:
             return self(image, spacing)

@@ -140,3 +140,18 @@ def test_bad_filter_in_a_file_names_the_file(tmp_path):
 def test_filters_in_settings_are_image_filters():
     s = ExtractionSettings(filters=[ImageFilter("mean", {"support": 5})])
     assert s.filters[0].type_name == "ibsi2-mean-5-3D"
+
+
+def test_a_filter_that_cannot_run_on_a_case_is_that_cases_error(small_cohort):
+    from radsarc.features import extract_features
+
+    # 3 mm slices, 1 mm in-plane: a 3D LoG with sigma in mm needs isotropic voxels
+    params = {
+        "featureClass": {"firstorder": ["Mean"]},
+        "filter": [{"name": "log", "sigma": 2.0}],
+    }
+    result = extract_features(small_cohort, params, return_result=True)
+    assert len(result.errors) > 0
+    message = result.errors["message"].iloc[0]
+    assert "Filter ibsi2-log-sigma-2-0-mm-3D" in message
+    assert "isotropic voxels" in message
