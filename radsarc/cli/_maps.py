@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from radsarc.cli._main import N_JOBS, main, user_errors
+from radsarc._files import OutputSet, check_writable_folder
+from radsarc.cli._main import (
+    N_JOBS,
+    cohort_files,
+    main,
+    refuse_overwriting_inputs,
+    user_errors,
+)
 
 
 @main.command()
@@ -64,6 +71,14 @@ def maps(manifest, params, out, kernel_radius, n_jobs, quiet):
 
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest)
+    refuse_overwriting_inputs(
+        {
+            "--out's maps.csv": out / "maps.csv",
+            "--out's errors.csv": out / "errors.csv",
+        },
+        {"the manifest": manifest, "the settings file": params} | cohort_files(cohort),
+    )
+    check_writable_folder(out, what="maps")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = feature_maps(
@@ -84,8 +99,13 @@ def maps(manifest, params, out, kernel_radius, n_jobs, quiet):
             f"failed: {row.case_id}{seq} ({row.stage}):{where} {row.message}",
             err=True,
         )
-    result.files.to_csv(out / "maps.csv", index=False)
-    result.errors.to_csv(out / "errors.csv", index=False)
+    if not result.files.empty:
+        with OutputSet() as outputs:
+            outputs.add(out / "maps.csv", lambda p: result.files.to_csv(p, index=False))
+            outputs.add(
+                out / "errors.csv", lambda p: result.errors.to_csv(p, index=False)
+            )
+            outputs.commit()
     if result.files.empty:
         click.echo(
             f"radsarc: error: every case of {manifest} failed "

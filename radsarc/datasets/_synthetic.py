@@ -17,6 +17,7 @@ import pandas as pd
 import SimpleITK as sitk
 from scipy import ndimage
 
+from radsarc._files import OutputSet
 from radsarc.images import Cohort
 
 __all__ = ["make_synthetic_cohort"]
@@ -258,6 +259,10 @@ def make_synthetic_cohort(
             }
         )
     manifest = out / "manifest.csv"
-    pd.DataFrame(rows).to_csv(manifest, index=False)
-    pd.DataFrame(truths).to_csv(out / "truth.csv", index=False)
+    with OutputSet() as outputs:
+        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        outputs.add(
+            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
+        )
+        outputs.commit()
     return Cohort.from_csv(manifest)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radsarc._files import OutputSet
 from radsarc.datasets._synthetic import (
     _FAT,
     _MUSCLE,
@@ -236,6 +237,10 @@ def make_synthetic_response_cohort(
                 }
             )
     manifest = out / "manifest.csv"
-    pd.DataFrame(rows).to_csv(manifest, index=False)
-    pd.DataFrame(truths).to_csv(out / "truth.csv", index=False)
+    with OutputSet() as outputs:
+        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        outputs.add(
+            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
+        )
+        outputs.commit()
     return Cohort.from_csv(manifest)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radsarc._files import OutputSet
 from radsarc.datasets._synthetic import _smooth_field, _write
 from radsarc.images import Cohort
 
@@ -177,6 +178,10 @@ def make_synthetic_tissue_phantom(
             }
         )
     manifest = out / "manifest.csv"
-    pd.DataFrame(rows).to_csv(manifest, index=False)
-    pd.DataFrame(truths).to_csv(out / "truth.csv", index=False)
+    with OutputSet() as outputs:
+        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        outputs.add(
+            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
+        )
+        outputs.commit()
     return Cohort.from_csv(manifest)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from radsarc._files import contained
+from radsarc._files import atomic_write, contained
 from radsarc.datasets._download import (
     download_file,
     fetch_json,
@@ -469,9 +469,8 @@ def fetch_tcia_sts(
             f"{list(sequences)} with a {roi!r} contour; see the warnings above."
         )
     manifest = root / "manifest.csv"
-    tmp = manifest.with_name(manifest.name + ".part")
-    pd.DataFrame(rows).to_csv(tmp, index=False)
-    os.replace(tmp, manifest)
+    with atomic_write(manifest) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
     logger.info("TCIA STS: %d case(s), manifest %s", len(rows), manifest)
     return Cohort.from_csv(manifest)
 

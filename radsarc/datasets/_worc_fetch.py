@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from radsarc._files import contained
+from radsarc._files import atomic_write, contained
 from radsarc.datasets._download import (
     download_file,
     fetch_json,
@@ -397,9 +397,8 @@ def fetch_worc_images(
             f"'dataset' is {canonical!r}."
         )
     manifest = root / "manifest.csv"
-    tmp = manifest.with_name(manifest.name + ".part")
-    pd.DataFrame(rows).to_csv(tmp, index=False)
-    os.replace(tmp, manifest)
+    with atomic_write(manifest) as tmp:
+        pd.DataFrame(rows).to_csv(tmp, index=False)
     logger.info("WORC-%s: %d case(s), manifest %s", canonical, len(rows), manifest)
     return Cohort.from_csv(manifest)
 
