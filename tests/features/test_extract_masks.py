@@ -215,6 +215,41 @@ def test_header_rounding_extracts_and_a_real_offset_is_named(tmp_path):
     )
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_dicom_seg_manifest_gives_the_features_of_the_nifti_mask(tmp_path):
+    from tests.images.test_masks import write_seg
+
+    t1 = sts("STS_002", "MR_T1")
+    nifti = sitk.GetArrayFromImage(
+        sitk.ReadImage(str(t1 / "nifti" / "mask" / "mask.nii.gz"))
+    )
+    seg = write_seg(
+        t1 / "dicom" / "image", [("GTV", "tumour", nifti)], tmp_path / "seg.dcm"
+    )
+    rows = {
+        "seg": {"image": t1 / "dicom" / "image", "mask": seg, "roi": "gtv"},
+        "nifti": {
+            "image": t1 / "dicom" / "image",
+            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
+        },
+    }
+    results = {
+        k: extract_features(
+            _manifest(tmp_path / f"{k}.csv", [{"case_id": "STS_002", **row}]),
+            FAST,
+            return_result=True,
+        )
+        for k, row in rows.items()
+    }
+    pd.testing.assert_frame_equal(
+        results["seg"].features, results["nifti"].features, rtol=0, atol=0
+    )
+    diag = results["seg"].diagnostics.loc["STS_002"]
+    assert diag["diagnostics_radsarc_MaskKind"] == "seg"
+    assert diag["diagnostics_radsarc_Structure"] == "GTV"
+    assert diag["diagnostics_radsarc_MaskGrid"] == "segmentation resampled"
+
+
 def test_regions_must_be_the_same_for_every_case(tmp_path):
     t2 = sts("STS_001", "MR_T2_raw")
     rows = [

@@ -325,19 +325,17 @@ def test_a_mask_saved_over_another_extent_is_put_back_in_place():
         conform_mask(image, box)
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
-def test_dicom_seg_reads_back_voxel_identical(tmp_path):
+def write_seg(image_folder, segments, path):
+    """A BINARY DICOM SEG of the series in ``image_folder`` (built with highdicom).
+
+    ``segments``: (label, description, array (z, y, x) in SimpleITK's order).
+    """
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
-    folder = sts("STS_002", "MR_T1")
-    files = _dicom_files(folder / "dicom" / "image")
-    sources = [pydicom.dcmread(f) for f in files]
-    nifti = _array(sitk.ReadImage(str(folder / "nifti" / "mask" / "mask.nii.gz")))
-    core = np.zeros_like(nifti)
-    core[:, :, : nifti.shape[2] // 2] = nifti[:, :, : nifti.shape[2] // 2]
-
-    def segment(number, label, description):
+    sources = [pydicom.dcmread(f) for f in _dicom_files(image_folder)]
+    descriptions = []
+    for number, (label, description, _) in enumerate(segments, start=1):
         item = hd.seg.SegmentDescription(
             segment_number=number,
             segment_label=label,
@@ -346,18 +344,14 @@ def test_dicom_seg_reads_back_voxel_identical(tmp_path):
             algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL,
         )
         item.SegmentDescription = description
-        return item
-
+        descriptions.append(item)
     # Frames in the order of the sources (SimpleITK's slice order).
-    pixels = np.stack([nifti, core], axis=-1).astype(bool)
-    seg = hd.seg.Segmentation(
+    pixels = np.stack([a for _, _, a in segments], axis=-1).astype(bool)
+    hd.seg.Segmentation(
         source_images=sources,
         pixel_array=pixels,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=[
-            segment(1, "Tumour", "gross tumour volume"),
-            segment(2, "Core", "medial half"),
-        ],
+        segment_descriptions=descriptions,
         series_instance_uid=hd.UID(),
         series_number=300,
         sop_instance_uid=hd.UID(),
@@ -366,9 +360,21 @@ def test_dicom_seg_reads_back_voxel_identical(tmp_path):
         manufacturer_model_name="test",
         software_versions="0",
         device_serial_number="0",
+    ).save_as(path)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_dicom_seg_reads_back_voxel_identical(tmp_path):
+    folder = sts("STS_002", "MR_T1")
+    nifti = _array(sitk.ReadImage(str(folder / "nifti" / "mask" / "mask.nii.gz")))
+    core = np.zeros_like(nifti)
+    core[:, :, : nifti.shape[2] // 2] = nifti[:, :, : nifti.shape[2] // 2]
+    path = write_seg(
+        folder / "dicom" / "image",
+        [("Tumour", "gross tumour volume", nifti), ("Core", "medial half", core)],
+        tmp_path / "seg",  # no extension: found from its SOP Class
     )
-    path = tmp_path / "seg"  # no extension: found from its SOP Class
-    seg.save_as(path)
     image = read_image(folder / "dicom" / "image")
     assert mask_kind(path) == ("seg", path)
     loaded = load_masks(
