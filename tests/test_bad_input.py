@@ -307,6 +307,42 @@ def test_unknown_setting(fitted_model, tmp_path):
     assert "'binWidht'. Did you mean 'binWidth'?" in result.output
 
 
+def test_misspelled_filter_parameter(fitted_model, tmp_path):
+    _, cohort, _ = fitted_model
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"filter": [{"name": "laws", "kernal": "L5E5E5"}]}),
+        encoding="utf-8",
+    )
+    result = _run("extract", cohort.source, "--params", params,
+                  "--out", tmp_path / "f.csv")  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: In settings file {params}: filter[0]: Unknown parameter "
+        "'kernal' of filter 'laws'. Did you mean 'kernel'?" in result.output
+    )
+
+
+def test_a_3d_filter_in_mm_on_thick_slices(fitted_model, tmp_path):
+    """A 3D LoG (sigma in mm) on 3 mm x 1 mm x 1 mm voxels: each case is refused
+    naming the filter, the spacing and the two ways out."""
+    _, cohort, _ = fitted_model
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"featureClass": {"firstorder": ["Mean"]},
+                        "filter": [{"name": "log", "sigma": 2.0}]}),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = _run("extract", cohort.source, "--params", params, "--no-cache",
+                  "--out", tmp_path / "f.csv")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert (
+        "Filter ibsi2-log-sigma-2-0-mm-3D: This filter needs isotropic voxels over "
+        "its axes; got spacing (3.0, 1.0, 1.0) mm. Resample the image first (or "
+        "filter in-plane: dimensions 2)." in result.output
+    )
+
+
 def _fit_with_labels(fitted_model, tmp_path, labels, *extra):
     _, cohort, params = fitted_model
     table = _rows(cohort, [c.case_id for c in cohort])

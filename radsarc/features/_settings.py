@@ -421,7 +421,7 @@ class ExtractionSettings:
                         f"{', '.join(classes[name])}."
                     )
             feature_classes[name] = list(feats)
-        object.__setattr__(self, "filters", _check_filters(where, self.filters))
+        object.__setattr__(self, "filters", _check_filters("", self.filters))
         object.__setattr__(self, "image_types", _freeze(image_types))
         object.__setattr__(self, "feature_classes", _freeze(feature_classes))
         object.__setattr__(self, "setting", _freeze(setting))

@@ -194,7 +194,8 @@ def _voxels(length_mm: float, spacing, axes) -> float:
     if not np.allclose(sp, sp[0], rtol=1e-6, atol=0):
         raise ValueError(
             f"This filter needs isotropic voxels over its axes; got spacing "
-            f"{tuple(float(s) for s in sp)} mm. Resample the image first."
+            f"{tuple(float(s) for s in sp)} mm. Resample the image first (or filter "
+            "in-plane: dimensions 2)."
         )
     return float(length_mm) / float(sp[0])
 
