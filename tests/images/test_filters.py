@@ -23,8 +23,7 @@ from radsarc.images._filters import (
 from tests.conftest import shared_data
 
 # test id -> phantom, filter, parameters (IBSI-2 reference manual, phase 1).
-# One or more per filter; the slower rotation-invariant Gabor maps (4.a.2, 4.b.2)
-# are left to benchmarks/ibsi.py.
+# One or more per filter (all 33 run in benchmarks/ibsi.py).
 PHASE1 = {
     "1_a_1": ("checkerboard", "mean", {"support": 15, "boundary": "zero"}),
     "1_a_2": ("checkerboard", "mean", {"support": 15, "boundary": "nearest"}),
@@ -68,6 +67,19 @@ PHASE1 = {
             "gamma": 0.5,
             "theta": 60.0,
             "boundary": "zero",
+        },
+    ),
+    "4_a_2": (
+        "impulse",
+        "gabor",
+        {
+            "sigma": 10.0,
+            "wavelength": 4.0,
+            "gamma": 0.5,
+            "boundary": "zero",
+            "rotation_invariance": True,
+            "theta_step": 45.0,
+            "orthogonal_planes": True,
         },
     ),
     "4_b_1": (
