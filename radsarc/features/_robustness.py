@@ -379,6 +379,19 @@ def robustness_icc(
                 )
             raters = {"original": cohort, **dict(readers)}
         else:
+            several = [
+                (case.case_id, list(names))
+                for case in cohort
+                for names in case.rois.values()
+                if len(names) > 1
+            ]
+            if several:
+                raise ValueError(
+                    f"Mask perturbations need one region per case; case "
+                    f"{several[0][0]!r} names the regions {several[0][1]}. Run "
+                    "robustness_icc once per region (a cohort whose 'roi' names "
+                    "one structure)."
+                )
             raters = _perturbation_cohorts(
                 cohort, perturbations, settings.label, root, random_state, errors
             )

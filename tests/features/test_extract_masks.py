@@ -258,3 +258,40 @@ def test_regions_must_be_the_same_for_every_case(tmp_path):
     ]
     with pytest.raises(ValueError, match=r"The cases name different regions"):
         extract_features(_manifest(tmp_path / "m.csv", rows), FAST)
+
+
+def test_robustness_perturbs_an_rtstruct_region_and_refuses_several(tmp_path):
+    from radsarc.features import robustness_icc
+
+    rows = [
+        {
+            "case_id": p,
+            "image": sts(p, "MR_T1", "dicom", "image"),
+            "mask": sts(p, "MR_T1", "dicom", "mask", "RS.dcm"),
+        }
+        for p in ("STS_002", "STS_003")
+    ]
+    settings = {"featureClass": {"firstorder": ["Mean"]}, "setting": {}}
+    result = robustness_icc(
+        _manifest(tmp_path / "rt.csv", rows),
+        settings,
+        perturbations=("erode",),
+        return_result=True,
+    )
+    assert set(result.features) == {"original", "erode"}
+    assert result.icc.loc["original_firstorder_Mean", "n_cases"] == 2
+    # Erosion keeps the inside of the rasterised structure: another mean.
+    original, eroded = (
+        result.features[k]["original_firstorder_Mean"] for k in ("original", "erode")
+    )
+    assert np.isfinite(original).all()
+    assert not np.allclose(original, eroded)
+    t2 = sts("STS_001", "MR_T2_raw")
+    two = {
+        "case_id": "P",
+        "image": t2 / "image",
+        "mask": t2 / "mask" / "RS.dcm",
+        "roi": "GTV_Mass;GTV_Edema",
+    }
+    with pytest.raises(ValueError, match=r"one region per case; case 'P' names"):
+        robustness_icc(_manifest(tmp_path / "two.csv", [two]), settings)
