@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
+import os
 import platform
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_val_predict
 from threadpoolctl import threadpool_limits
 
+from radsarc._parallel import watch_parent
 from radsarc._progress import check_progress, progress_bar
 from radsarc._version import __version__
 from radsarc.evaluation._bootstrap import bootstrap_ci
@@ -259,6 +261,9 @@ def _run_split(where: str, *args, **kwargs) -> dict:
     A split runs with one BLAS/OpenMP thread: its work is many small fits, for
     which threads cost more than they give, and splits are what runs in parallel.
     """
+    main_pid = kwargs.pop("main_pid", None)
+    if main_pid is not None:
+        watch_parent(main_pid)  # a worker ends with the process that started it
     try:
         with threadpool_limits(limits=1):
             return _fit_split(*args, **kwargs)
@@ -655,6 +660,7 @@ def _run_splits(
             importance=importance,
             random_state=random_state + i,
             keep_model=keep_models,
+            main_pid=os.getpid(),
         )
         for i, (train, test) in enumerate(splits)
     )

@@ -19,6 +19,7 @@ from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
 from radsarc._files import atomic_write
+from radsarc._parallel import watch_parent
 from radsarc.features._cache import ResultCache, _safe
 from radsarc.features._extract import geometry_tolerance
 from radsarc.features._settings import ExtractionSettings
@@ -291,7 +292,9 @@ def feature_maps(
     prefix = cohort.multi_sequence
     cases = list(cohort)
     jobs = (
-        delayed(_indexed)(i, case, sequences, prefix, settings, radius, str(out_dir))
+        delayed(_indexed)(
+            i, case, sequences, prefix, settings, radius, str(out_dir), os.getpid()
+        )
         for i, case in enumerate(cases)
     )
     outputs: list[dict | None] = [None] * len(cases)
@@ -346,5 +349,7 @@ def feature_maps(
     return result
 
 
-def _indexed(i, case, sequences, prefix, settings, radius, out_dir):
+def _indexed(i, case, sequences, prefix, settings, radius, out_dir, main_pid=None):
+    if main_pid is not None:
+        watch_parent(main_pid)  # a worker ends with the process that started it
     return i, _run_case(case, sequences, prefix, settings, radius, out_dir)
