@@ -558,13 +558,21 @@ def _glrlm_cell_features(cnt, levels, nl, nr, res):
     res[15] = lrh / total
 
 
-@njit(cache=True)
-def glszm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, ns):
-    """GLSZM counts (n_voxels, nlev, ns): zones (connected through ``angles``,
-    both directions) of one gray level inside the kernel and the mask."""
+@njit(cache=True, error_model="numpy")
+def glszm_features(img, msk, coords, r, f2d, angles, ng):
+    """Per voxel: pyradiomics' GLSZM features (the order of ``GLRLM_RAW``, sizes
+    for run lengths, ZonePercentage for RunPercentage).
+
+    Zones are connected (through ``angles``, both directions) voxels of one gray
+    level inside the kernel box and the mask, as pyradiomics' C code grows them.
+    """
     nv = coords.shape[0]
     na = angles.shape[0]
-    out = np.zeros((nv, nlev, ns))
+    ns = (2 * r + 1) ** 3
+    out = np.full((nv, 16), np.nan)
+    local = np.full(ng + 1, -1, np.int64)
+    levels = np.empty(ns, np.int64)
+    cnt = np.zeros((ns, ns))
     shape = img.shape
     lo = np.empty(3, np.int64)
     hi = np.empty(3, np.int64)
@@ -574,6 +582,7 @@ def glszm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, ns):
     for v in range(nv):
         _bounds(coords[v], r, shape, f2d, lo, hi)
         ndone = 0
+        nl = 0
         for z in range(lo[0], hi[0] + 1):
             for y in range(lo[1], hi[1] + 1):
                 for x in range(lo[2], hi[2] + 1):
@@ -619,40 +628,58 @@ def glszm_counts(img, msk, coords, r, f2d, angles, level_index, nlev, ns):
                                     stack[top, 1] = jy
                                     stack[top, 2] = jx
                                     top += 1
-                    out[v, level_index[gl], size - 1] += 1.0
+                    if local[gl] < 0:
+                        local[gl] = nl
+                        levels[nl] = gl
+                        nl += 1
+                    cnt[local[gl], size - 1] += 1.0
         for k in range(ndone):
             seen[done[k, 0], done[k, 1], done[k, 2]] = 0
+        _glrlm_cell_features(cnt, levels, nl, ns, out[v])
+        for k in range(nl):
+            local[levels[k]] = -1
+            for j in range(ns):
+                cnt[k, j] = 0.0
     return out
 
 
-@njit(cache=True)
-def neighbour_counts(img, msk, coords, r, f2d, angles, level_index, nlev, alpha):
-    """GLDM (n_voxels, nlev, 2 * n_angles + 1) and NGTDM (n_voxels, ng, 3).
+@njit(cache=True, error_model="numpy")
+def neighbour_features(img, msk, coords, r, f2d, angles, ng, alpha):
+    """Per voxel: pyradiomics' GLDM features (the order of ``GLRLM_RAW``,
+    dependence for run length) and NGTDM features (``NGTDM_RAW``).
 
     For each mask voxel of the kernel: its neighbours along ``angles`` (both
-    directions) that lie in the kernel box and the mask. GLDM counts those
-    within ``alpha`` gray levels; NGTDM adds ``|g - mean(neighbours)|`` (0
-    without neighbours) to the voxel's gray level. The NGTDM keeps every gray
-    level ``1..Ng`` (pyradiomics deletes the empty ones per batch).
+    directions) inside the kernel box and the mask. GLDM counts those within
+    ``alpha`` gray levels (dependence ``k`` is column ``k``, size ``k + 1``);
+    NGTDM sums ``|g - mean(neighbours)|`` (0 without neighbours) per gray level.
     """
     nv = coords.shape[0]
     na = angles.shape[0]
-    ng = level_index.shape[0] - 1
-    gldm = np.zeros((nv, nlev, 2 * na + 1))
-    ngtdm = np.zeros((nv, ng, 3))
+    nd = 2 * na + 1
+    kmax = (2 * r + 1) ** 3
+    gldm = np.full((nv, 16), np.nan)
+    ngtdm = np.full((nv, 5), np.nan)
+    local = np.full(ng + 1, -1, np.int64)
+    levels = np.empty(kmax, np.int64)
+    cnt = np.zeros((kmax, nd))
+    n_i = np.zeros(kmax)
+    s_i = np.zeros(kmax)
     shape = img.shape
     lo = np.empty(3, np.int64)
     hi = np.empty(3, np.int64)
     for v in range(nv):
-        for g in range(ng):
-            ngtdm[v, g, 2] = g + 1
         _bounds(coords[v], r, shape, f2d, lo, hi)
+        nl = 0
         for z in range(lo[0], hi[0] + 1):
             for y in range(lo[1], hi[1] + 1):
                 for x in range(lo[2], hi[2] + 1):
                     if not msk[z, y, x]:
                         continue
                     g = img[z, y, x]
+                    if local[g] < 0:
+                        local[g] = nl
+                        levels[nl] = g
+                        nl += 1
                     dep = 0
                     count = 0.0
                     total = 0.0
@@ -676,11 +703,57 @@ def neighbour_counts(img, msk, coords, r, f2d, angles, level_index, nlev, alpha)
                                     dep += 1
                                 count += 1.0
                                 total += h
-                    gldm[v, level_index[g], dep] += 1.0
+                    k = local[g]
+                    cnt[k, dep] += 1.0
                     diff = 0.0 if count == 0 else abs(float(g) - total / count)
-                    ngtdm[v, g - 1, 0] += 1.0
-                    ngtdm[v, g - 1, 1] += diff
+                    n_i[k] += 1.0
+                    s_i[k] += diff
+        _glrlm_cell_features(cnt, levels, nl, nd, gldm[v])
+        _ngtdm_cell_features(n_i, s_i, levels, nl, ngtdm[v])
+        for k in range(nl):
+            local[levels[k]] = -1
+            n_i[k] = 0.0
+            s_i[k] = 0.0
+            for j in range(nd):
+                cnt[k, j] = 0.0
     return gldm, ngtdm
+
+
+#: NGTDM features computed by :func:`neighbour_features`, in this order.
+NGTDM_RAW = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
+
+
+@njit(cache=True, error_model="numpy")
+def _ngtdm_cell_features(n_i, s_i, levels, nl, res):
+    nvp = 0.0
+    for k in range(nl):
+        nvp += n_i[k]
+    ngp = 0
+    sum_s = 0.0
+    ps = 0.0
+    for k in range(nl):
+        if n_i[k] > 0:
+            ngp += 1
+        sum_s += s_i[k]
+        ps += n_i[k] / nvp * s_i[k]
+    res[0] = 1.0 / ps if ps != 0 else 1000000.0
+    con = absdiff = cplx = strength = 0.0
+    for a in range(nl):
+        pa = n_i[a] / nvp
+        ia = float(levels[a])
+        for b in range(nl):
+            pb = n_i[b] / nvp
+            ib = float(levels[b])
+            con += pa * pb * (ia - ib) ** 2
+            if pa > 0 and pb > 0:
+                absdiff += abs(ia * pa - ib * pb)
+                cplx += abs(ia - ib) * (pa * s_i[a] + pb * s_i[b]) / (pa + pb)
+                strength += (pa + pb) * (ia - ib) ** 2
+    div = ngp * (ngp - 1)
+    res[1] = con * sum_s / nvp / div if div != 0 else 0.0
+    res[2] = ps / absdiff if absdiff != 0 else 0.0
+    res[3] = cplx / nvp
+    res[4] = strength / sum_s if sum_s != 0 else 0.0
 
 
 def warm_up() -> None:
@@ -695,5 +768,5 @@ def warm_up() -> None:
     glcm_features(img, msk, coords, 1, -1, angles, none, True, 2)
     glcm_counts(img, msk, coords, 1, -1, angles, index, 2)
     glrlm_features(img, msk, coords, 1, -1, angles, none, 2)
-    glszm_counts(img, msk, coords, 1, -1, angles, index, 2, 27)
-    neighbour_counts(img, msk, coords, 1, -1, angles, index, 2, 0)
+    glszm_features(img, msk, coords, 1, -1, angles, 2)
+    neighbour_features(img, msk, coords, 1, -1, angles, 2, 0)

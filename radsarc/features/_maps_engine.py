@@ -232,7 +232,6 @@ class _Case:
 
 def _maps_of(image, mask, classes, settings, label) -> dict[str, dict[str, np.ndarray]]:
     case = _Case(image, mask, settings, label)
-    case.classes = set(classes)
     out = {}
     for cls_name, names in classes.items():
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -404,8 +403,8 @@ def _glcm(case: _Case, names):
         any_empty = bool((sums == 0).any())
         sl = slice(start, stop)
         for name in names:
-            if name in ("MCC", "Imc2"):
-                continue
+            if name in ("MCC", "Imc2") or name not in _GLCM_INDEX:
+                continue  # not in the index: deprecated, pyradiomics raises
             per_angle = raw[:, _GLCM_INDEX[name], :]
             if name == "JointAverage":
                 values[name][sl] = per_angle.mean(1)
@@ -450,7 +449,7 @@ def _glcm(case: _Case, names):
                     values[name][start + where] = found[name][rows]
     for name in names:
         values[name][failed[name]] = case.init_value
-    return values
+    return {n: v for n, v in values.items() if n in _GLCM_INDEX}
 
 
 def _glcm_exact(case, angles, weights, symmetric, keep, voxels, names):
@@ -494,25 +493,6 @@ def _glcm_exact(case, angles, weights, symmetric, keep, voxels, names):
 # ---------------------------------------------------------------------------
 # GLRLM, GLSZM, GLDM, NGTDM: compiled matrices, pyradiomics' formulas
 # ---------------------------------------------------------------------------
-def _run_features(obj, names, values, sl, init_value):
-    for name in names:
-        try:
-            values[name][sl] = getattr(obj, f"get{name}FeatureValue")()
-        except Exception:  # noqa: BLE001 - pyradiomics leaves initValue then
-            logger.debug("feature %s failed for a batch", name, exc_info=True)
-            values[name][sl] = init_value
-
-
-def _instance(cls, case):
-    obj = cls.__new__(cls)
-    obj.logger = logging.getLogger(cls.__module__)
-    obj.settings = case.settings
-    obj.voxelBased = True
-    obj.coefficients = {"Ng": case.ng, "grayLevels": case.levels.copy()}
-    obj.inputImage = case.image
-    return obj
-
-
 def _glrlm(case: _Case, names):
     angles = case.angles(distances=[1])
     norm = case.settings.get("weightingNorm", None)
@@ -548,98 +528,108 @@ def _glrlm(case: _Case, names):
     # Every GLRLM feature is a nan-mean over angles: empty angles (NaN) drop
     # out whether pyradiomics deletes them for the batch or not.
     for name in names:
-        values[name] = np.nanmean(raw[:, _GLRLM_INDEX[name], :], 1)
+        if name in _GLRLM_INDEX:
+            values[name] = np.nanmean(raw[:, _GLRLM_INDEX[name], :], 1)
     return values
 
 
 _GLRLM_INDEX = {name: k for k, name in enumerate(_kernels.GLRLM_RAW)}
 
 
+_GLSZM_NAMES = (
+    "SmallAreaEmphasis",
+    "LargeAreaEmphasis",
+    "GrayLevelNonUniformity",
+    "GrayLevelNonUniformityNormalized",
+    "SizeZoneNonUniformity",
+    "SizeZoneNonUniformityNormalized",
+    "ZonePercentage",
+    "GrayLevelVariance",
+    "ZoneVariance",
+    "ZoneEntropy",
+    "LowGrayLevelZoneEmphasis",
+    "HighGrayLevelZoneEmphasis",
+    "SmallAreaLowGrayLevelEmphasis",
+    "SmallAreaHighGrayLevelEmphasis",
+    "LargeAreaLowGrayLevelEmphasis",
+    "LargeAreaHighGrayLevelEmphasis",
+)
+# GLDM in the same layout; None: no GLDM counterpart (pyradiomics' deprecated
+# GrayLevelNonUniformityNormalized and DependencePercentage raise, leaving
+# initValue, as here).
+_GLDM_NAMES = (
+    "SmallDependenceEmphasis",
+    "LargeDependenceEmphasis",
+    "GrayLevelNonUniformity",
+    None,
+    "DependenceNonUniformity",
+    "DependenceNonUniformityNormalized",
+    None,
+    "GrayLevelVariance",
+    "DependenceVariance",
+    "DependenceEntropy",
+    "LowGrayLevelEmphasis",
+    "HighGrayLevelEmphasis",
+    "SmallDependenceLowGrayLevelEmphasis",
+    "SmallDependenceHighGrayLevelEmphasis",
+    "LargeDependenceLowGrayLevelEmphasis",
+    "LargeDependenceHighGrayLevelEmphasis",
+)
+
+
+def _by_name(raw, layout, names):
+    index = {name: k for k, name in enumerate(layout) if name is not None}
+    return {name: raw[:, index[name]] for name in names if name in index}
+
+
 def _glszm(case: _Case, names):
     angles = case.angles(distances=[1])
-    ns = int((2 * case.radius + 1) ** (2 if case.force2d else 3))
-    values = {n: np.empty(case.n) for n in names}
-    for start, stop in case.batches():
-        for s, e in case.chunks(start, stop):
-            p = _kernels.glszm_counts(
+    raw = np.concatenate(
+        [
+            _kernels.glszm_features(
                 case.img32,
                 case.msk8,
                 case.zyx[s:e],
                 case.radius,
                 case.f2d,
                 angles,
-                case.level_index,
-                len(case.levels),
-                ns,
+                case.ng,
             )
-            obj = _instance(RadiomicsGLSZM, case)
-            obj.P_glszm = p
-            obj._calculateCoefficients()
-            _run_features(obj, names, values, slice(s, e), case.init_value)
-    return values
-
-
-def _neighbours(case, chunk):
-    """GLDM and NGTDM counts of a chunk, computed once for both classes."""
-    if chunk in case.memo:
-        return case.memo.pop(chunk)  # the second class: used up
-    s, e = chunk
-    value = _kernels.neighbour_counts(
-        case.img32,
-        case.msk8,
-        case.zyx[s:e],
-        case.radius,
-        case.f2d,
-        case.angles(),
-        case.level_index,
-        len(case.levels),
-        int(case.settings.get("gldm_a", 0)),
+            for s, e in case.chunks(0, case.n)
+        ]
     )
-    if "gldm" in case.classes and "ngtdm" in case.classes:
-        case.memo[chunk] = value
-    return value
+    return _by_name(raw, _GLSZM_NAMES, names)
+
+
+def _neighbours(case):
+    """GLDM and NGTDM features, computed in one pass for both classes."""
+    if "neighbours" not in case.memo:
+        parts = [
+            _kernels.neighbour_features(
+                case.img32,
+                case.msk8,
+                case.zyx[s:e],
+                case.radius,
+                case.f2d,
+                case.angles(),
+                case.ng,
+                int(case.settings.get("gldm_a", 0)),
+            )
+            for s, e in case.chunks(0, case.n)
+        ]
+        case.memo["neighbours"] = (
+            np.concatenate([g for g, _ in parts]),
+            np.concatenate([n for _, n in parts]),
+        )
+    return case.memo["neighbours"]
 
 
 def _gldm(case: _Case, names):
-    values = {n: np.empty(case.n) for n in names}
-    for start, stop in case.batches():
-        for s, e in case.chunks(start, stop):
-            p, _ = _neighbours(case, (s, e))
-            jvector = np.arange(1, p.shape[2] + 1, dtype="float64")
-            pd = np.sum(p, 1)
-            pg = np.sum(p, 2)
-            empty = np.sum(pd, 0)
-            p = np.delete(p, np.where(empty == 0), 2)
-            jvector = np.delete(jvector, np.where(empty == 0))
-            pd = np.delete(pd, np.where(empty == 0), 1)
-            nz = np.sum(pd, 1)
-            nz[nz == 0] = 1
-            obj = _instance(RadiomicsGLDM, case)
-            obj.gldm_a = case.settings.get("gldm_a", 0)
-            obj.P_gldm = p
-            obj.coefficients.update(
-                Nz=nz,
-                pd=pd,
-                pg=pg,
-                ivector=case.levels.astype(float),
-                jvector=jvector,
-            )
-            _run_features(obj, names, values, slice(s, e), case.init_value)
-    return values
+    return _by_name(_neighbours(case)[0], _GLDM_NAMES, names)
 
 
 def _ngtdm(case: _Case, names):
-    values = {n: np.empty(case.n) for n in names}
-    for start, stop in case.batches():
-        for s, e in case.chunks(start, stop):
-            _, p = _neighbours(case, (s, e))
-            empty = np.where(np.sum(p[:, :, 0], 0) == 0)
-            p = np.delete(p, empty, 1)
-            obj = _instance(RadiomicsNGTDM, case)
-            obj.P_ngtdm = p
-            obj._calculateCoefficients()
-            _run_features(obj, names, values, slice(s, e), case.init_value)
-    return values
+    return _by_name(_neighbours(case)[1], _kernels.NGTDM_RAW, names)
 
 
 _FUNCS = {

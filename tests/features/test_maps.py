@@ -99,9 +99,10 @@ def test_masked_kernel_off_radius_2_and_init_value_nan():
     params = {
         "setting": {"binCount": 10},
         "featureClass": {
-            "glcm": ["Contrast", "MCC", "Correlation"],
+            "glcm": ["Contrast", "MCC", "Correlation", "Dissimilarity"],
             "firstorder": ["Median", "90Percentile", "Entropy"],
             "glszm": None,
+            "gldm": ["GrayLevelNonUniformityNormalized", "DependenceEntropy"],
             "ngtdm": ["Busyness"],
         },
         "voxelSetting": {
