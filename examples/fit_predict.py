@@ -36,9 +36,13 @@ def main() -> None:
         ).fit(train)
         path = model.save(root / "model.radsarc")
         summary = model.training_summary_
+        auc = summary["oof_auc"]
+        # Nested: the grid was tuned again inside every training fold.
+        auc_text = "n/a" if auc is None else f"{auc:.3f}"
         print(
             f"fitted peeken2019 on {summary['n_cases']} cases: out-of-fold AUC "
-            f"{summary['oof_auc']:.3f}, Youden cut-off {model.threshold_:.3f}"
+            f"{auc_text} ({summary['oof_auc_method'].split(':')[0]}), "
+            f"Youden cut-off {model.threshold_:.3f}"
         )
 
         result = load_model(path).predict_cohort(new)

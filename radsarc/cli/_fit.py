@@ -88,6 +88,15 @@ def _echo_errors(errors) -> None:
     show_default=True,
     help="Tune the preset's hyper-parameter grid by --cv-fold AUC before fitting.",
 )
+@click.option(
+    "--group",
+    "group_column",
+    default=None,
+    metavar="COLUMN",
+    help="Manifest column with the patient id when a patient has several "
+    "lesions: every fold keeps a patient's lesions together (Python: "
+    "group_column=).",
+)
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
 @click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
 @click.option(
@@ -118,6 +127,7 @@ def fit_command(
     min_sensitivity,
     cv,
     tuning,
+    group_column,
     positive,
     n_jobs,
     cache_dir,
@@ -131,10 +141,12 @@ def fit_command(
     training cases. Cases that fail extraction are listed (and written to
     OUT.training-errors.csv) and left out; the others are used.
     """
+    from radsarc.cli._outcomes import check_presets
     from radsarc.deploy import RadiomicsModel
     from radsarc.features import ExtractionSettings
     from radsarc.images import Cohort
 
+    check_presets([preset])  # delta and voxel presets: refused before any work
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest)
     errors_path = _sidecar(out, "training-errors")
@@ -152,6 +164,7 @@ def fit_command(
         min_sensitivity=min_sensitivity,
         cv=cv,
         tuning=tuning,
+        group_column=group_column,
         positive=positive,
         n_jobs=n_jobs,
         cache_dir=cache_dir,
@@ -169,8 +182,14 @@ def fit_command(
     summary = model.training_summary_
     click.echo(
         f"wrote {out}: {preset} fitted on {summary['n_cases']} cases "
-        f"({summary['n_positive']} positive), out-of-fold AUC "
-        f"{summary['oof_auc']:.3f}, cut-off {model.threshold_:.4g} ({cutoff})"
+        f"({summary['n_positive']} positive), "
+        + (
+            f"{'nested ' if summary.get('tuned_inner_auc') is not None else ''}"
+            f"out-of-fold AUC {summary['oof_auc']:.3f}"
+            if summary["oof_auc"] is not None
+            else f"out-of-fold AUC n/a ({summary.get('oof_auc_method')})"
+        )
+        + f", cut-off {model.threshold_:.4g} ({cutoff})"
         + (f", tuned {summary['best_params']}" if summary["best_params"] else "")
     )
     if len(model.training_errors_):

@@ -24,19 +24,20 @@ import numpy as np
 import pandas as pd
 from imblearn.pipeline import Pipeline
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from radsarc._files import atomic_write
 from radsarc._progress import progress_bar
 from radsarc._version import __version__
 from radsarc.evaluation import auc_score, choose_threshold, positive_scores
+from radsarc.evaluation._cv import inner_cv
 from radsarc.evaluation._tuning import grid_search
 from radsarc.feature_selection import ICCFilter
 from radsarc.features import ExtractionSettings, extract_features
 from radsarc.features._extract import ERROR_COLUMNS
 from radsarc.harmonisation import ComBat
 from radsarc.images import Cohort
-from radsarc.model import get_preset
+from radsarc.model import get_preset, list_presets
 
 __all__ = [
     "FORMAT_VERSION",
@@ -151,6 +152,11 @@ class RadiomicsModel:
         ``params``) by ``cv``-fold AUC on the training cases before the final
         fit; the cut-off then comes from the chosen candidate's out-of-fold
         probabilities on the same folds (CLI: ``--tuning/--no-tuning``).
+    group_column : str, default=None
+        Manifest column with the patient id when a patient has several lesions
+        (cases): every fold (tuning, cut-off, the out-of-fold AUC) keeps a
+        patient's lesions together (CLI: ``--group``). ``"group"`` uses the
+        manifest's centre column.
     positive : object, default=None
         Label value of class 1 when labels are not 0/1.
     n_jobs : int, default=1
@@ -183,8 +189,13 @@ class RadiomicsModel:
     training_errors_ : DataFrame
         Training cases that failed extraction (not used for fitting).
     training_summary_ : dict
-        ``n_cases``, ``n_positive``, ``oof_auc``, ``cutoff``, ``cv`` and
-        ``best_params`` (empty without tuning).
+        ``n_cases``, ``n_positive``, ``oof_auc``, ``oof_auc_method``,
+        ``cutoff``, ``cv``, ``group_column``, ``best_params`` (empty without
+        tuning) and ``tuned_inner_auc``. With tuning, ``oof_auc`` is nested:
+        in each of the ``cv`` folds the grid is tuned on the training part
+        only (3-fold inner search) and the held-out part scored, so the figure
+        is not inflated by the choice of the candidate; ``tuned_inner_auc`` is
+        the chosen candidate's own mean inner AUC (optimistic, for reference).
     radsarc_version_ : str
         radsarc version that fitted the model.
     classes_ : ndarray of shape (2,)
@@ -215,6 +226,7 @@ class RadiomicsModel:
         min_sensitivity: float = 0.9,
         cv: int = 5,
         tuning: bool = True,
+        group_column: str | None = None,
         positive: object = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
@@ -231,6 +243,7 @@ class RadiomicsModel:
         self.min_sensitivity = min_sensitivity
         self.cv = cv
         self.tuning = tuning
+        self.group_column = group_column
         self.positive = positive
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
@@ -294,7 +307,9 @@ class RadiomicsModel:
             y = labels.astype(int)
         return y.rename("label")
 
-    def _check_classes(self, y: pd.Series, where: str) -> None:
+    def _check_classes(
+        self, y: pd.Series, where: str, patients: pd.Series | None = None
+    ) -> None:
         counts = y.value_counts()
         if counts.size < 2:
             raise ValueError(
@@ -310,6 +325,18 @@ class RadiomicsModel:
                 f"{self.cv}-fold out-of-fold probabilities, which needs at least "
                 f"{self.cv} of each class. Use more cases or a smaller cv (--cv)."
             )
+        if patients is not None:
+            per_class = {
+                int(c): patients[y == c].nunique() for c in sorted(counts.index)
+            }
+            label, n = min(per_class.items(), key=lambda kv: kv[1])
+            if n < self.cv:
+                raise ValueError(
+                    f"Fewer patients than folds: {where} has {n} patient(s) with "
+                    f"label {label} ({self.group_column!r}), but each of the "
+                    f"{self.cv} folds keeps a patient's lesions together and needs "
+                    "one of each class. Use a smaller cv (--cv)."
+                )
 
     # -- fitting --------------------------------------------------------------
     def fit(self, cohort: Cohort | str | os.PathLike) -> RadiomicsModel:
@@ -333,21 +360,29 @@ class RadiomicsModel:
             class than folds (also after failed cases are left out), or when no
             case could be extracted.
         """
+        preset = get_preset(self.preset)
+        if preset.input != "features":
+            raise ValueError(
+                f"Preset {self.preset!r} takes {preset.input} input "
+                f"(Preset.input={preset.input!r}); radsarc fit extracts one row of "
+                "radiomic features per case. Presets for it: "
+                f"{', '.join(list_presets('features'))}."
+            )
         if not isinstance(cohort, Cohort):
             cohort = Cohort.from_csv(cohort)
         where = f"manifest {cohort.source}" if cohort.source else "the cohort"
         y_all = self._labels(cohort)
-        self._check_classes(y_all, where)
+        patients_all = self._patients(cohort, where)
+        self._check_classes(y_all, where, patients_all)
         pipeline = self._pipeline()
         if self._batch_column(pipeline) is not None:
             # A centre too small for the folds fails before any extraction.
             self._centre_folds(
-                StratifiedKFold(
-                    n_splits=self.cv, shuffle=True, random_state=self.random_state
-                ),
+                self._folds(patients_all),
                 cohort.groups.loc[y_all.index],
                 y_all,
                 where,
+                patients_all,
             )
         settings = ExtractionSettings.coerce(self.settings)
         if self.nyul_region is not None:
@@ -373,16 +408,15 @@ class RadiomicsModel:
                 )
             )
         y = y_all.loc[X.index]
+        patients = None if patients_all is None else patients_all.loc[X.index]
         if result.n_failed:
             self._check_classes(
-                y, f"{where} (without its {result.n_failed} failed cases)"
+                y, f"{where} (without its {result.n_failed} failed cases)", patients
             )
         batch = self._batch_column(pipeline)
         if batch is not None:
             X = X.assign(**{batch: cohort.groups.loc[X.index].to_numpy()})
-        folds = StratifiedKFold(
-            n_splits=self.cv, shuffle=True, random_state=self.random_state
-        )
+        folds = self._folds(patients)
         fixed = set(self.params or {})
         tuning = self._tuning()
         grid = {
@@ -392,10 +426,11 @@ class RadiomicsModel:
         }
         best_params: dict[str, Any] = {}
         fold_list = (
-            list(folds.split(X, y.to_numpy()))
+            list(folds.split(X, y.to_numpy(), None if patients is None else patients))
             if batch is None
-            else self._centre_folds(folds, X[batch], y, where)
+            else self._centre_folds(folds, X[batch], y, where, patients)
         )
+        unfitted = clone(pipeline)
         with progress_bar(
             self.progress,
             total=len(fold_list),
@@ -409,12 +444,36 @@ class RadiomicsModel:
                 best_params = dict(search.best_params)
                 pipeline.set_params(**best_params)
                 oof = search.oof_scores[search.best_index]
+                tuned_inner_auc = float(search.mean_scores[search.best_index])
             else:
+                tuned_inner_auc = None
                 oof = np.full(len(y), np.nan)
                 for train, test in fold_list:
                     model = clone(pipeline).fit(X.iloc[train], y.to_numpy()[train])
                     oof[test] = positive_scores(model, X.iloc[test])
                     bar.update()
+        if grid:
+            # The tuned candidate's own out-of-fold AUC is what it was chosen
+            # for: optimistic. The reported AUC is nested: each fold's training
+            # part tunes the grid on its own inner folds.
+            centres = None if batch is None else X[batch].astype(str).to_numpy()
+            try:
+                scored = self._nested_oof(
+                    unfitted, grid, X, y, fold_list, patients, centres
+                )
+                oof_method = (
+                    f"nested: the grid tuned inside each of the {self.cv} training "
+                    "parts (3-fold inner search), the held-out part scored once"
+                )
+            except ValueError as exc:
+                # Too few cases (or centres) for inner folds: no nested figure,
+                # and the tuned candidate's own AUC is not passed off as one.
+                scored = np.full(len(y), np.nan)
+                oof_method = f"nested AUC not computed: {exc}"
+                logger.warning("Nested out-of-fold AUC not computed: %s", exc)
+        else:
+            scored = oof
+            oof_method = f"{self.cv}-fold out-of-fold (no tuning)"
         threshold = choose_threshold(
             y.to_numpy(), oof, self.cutoff, min_sensitivity=self.min_sensitivity
         )
@@ -429,14 +488,19 @@ class RadiomicsModel:
             "n_cases": int(len(y)),
             "n_positive": int(y.sum()),
             "n_failed": int(result.n_failed),
-            "oof_auc": float(auc_score(y.to_numpy(), oof)),
+            "oof_auc": None
+            if np.isnan(scored).any()
+            else float(auc_score(y.to_numpy(), scored)),
+            "oof_auc_method": oof_method,
+            "tuned_inner_auc": tuned_inner_auc,
             "cutoff": self.cutoff if isinstance(self.cutoff, str) else "fixed",
             "cv": int(self.cv),
+            "group_column": self.group_column,
             "best_params": {k: _plain(v) for k, v in best_params.items()},
         }
         self.radsarc_version_ = __version__
         logger.info(
-            "fitted %s on %d cases (out-of-fold AUC %.3f), cut-off %.4f",
+            "fitted %s on %d cases (out-of-fold AUC %s), cut-off %.4f",
             self.preset,
             len(y),
             self.training_summary_["oof_auc"],
@@ -444,7 +508,114 @@ class RadiomicsModel:
         )
         return self
 
-    def _centre_folds(self, folds, centres: pd.Series, y: pd.Series, where: str):
+    def _patients(self, cohort: Cohort, where: str) -> pd.Series | None:
+        """The patient of each case (``group_column``), or None."""
+        if self.group_column is None:
+            return None
+        table = cohort.clinical()
+        if self.group_column not in table.columns:
+            raise ValueError(
+                f"group_column {self.group_column!r} (--group) is not a column of "
+                f"{where}; its columns besides the images are "
+                f"{list(table.columns)}."
+            )
+        patients = table[self.group_column]
+        missing = patients.index[patients.isna()].tolist()
+        if missing:
+            raise ValueError(
+                f"Cases {missing[:5]} of {where} have no {self.group_column!r} "
+                "(patient); every case needs one to keep a patient's lesions in "
+                "one fold."
+            )
+        return patients.astype(str)
+
+    def _folds(self, patients: pd.Series | None):
+        if patients is None:
+            return StratifiedKFold(
+                n_splits=self.cv, shuffle=True, random_state=self.random_state
+            )
+        return StratifiedGroupKFold(
+            n_splits=self.cv, shuffle=True, random_state=self.random_state
+        )
+
+    def _nested_oof(
+        self, pipeline, grid, X, y, fold_list, patients, centres=None
+    ) -> np.ndarray:
+        """Out-of-fold scores with the grid tuned inside each training part.
+
+        With harmonisation (``centres``), the inner folds are stratified by
+        label and centre and every inner training part must hold every centre.
+        """
+        labels = y.to_numpy()
+        scores = np.full(len(labels), np.nan)
+        groups = None if patients is None else patients.to_numpy()
+        with progress_bar(
+            self.progress, total=len(fold_list), desc="nested AUC", unit="fold"
+        ) as bar:
+            for i, (train, test) in enumerate(fold_list):
+                g_train = None if groups is None else groups[train]
+                y_train = labels[train]
+                counts = (
+                    np.bincount(y_train, minlength=2)
+                    if g_train is None
+                    else np.array(
+                        [np.unique(g_train[y_train == c]).size for c in (0, 1)]
+                    )
+                )
+                k = int(min(3, counts.min()))
+                if centres is not None:
+                    k = int(min(k, pd.Series(centres[train]).value_counts().min()))
+                if k < 2:
+                    raise ValueError(
+                        f"A training part of the {self.cv}-fold cross-validation "
+                        f"has {int(counts.min())} case(s) of a class: too few for "
+                        "the inner tuning folds of the nested AUC (needs 2). Use "
+                        "fewer folds (--cv) or --no-tuning."
+                    )
+                strata = (
+                    y_train
+                    if centres is None
+                    else np.array(
+                        [
+                            f"{a}|{b}"
+                            for a, b in zip(y_train, centres[train], strict=True)
+                        ]
+                    )
+                )
+                with warnings.catch_warnings():
+                    warnings.filterwarnings(
+                        "ignore", "The least populated class", UserWarning
+                    )
+                    inner = list(
+                        inner_cv(k, g_train, self.random_state + i).split(
+                            X.iloc[train], strata, g_train
+                        )
+                    )
+                if centres is not None:
+                    c_train = centres[train]
+                    for a, _ in inner:
+                        if set(c_train) - set(c_train[a]):
+                            raise ValueError(
+                                "an inner training part of the nested AUC lacks a "
+                                "centre, which ComBat cannot harmonise"
+                            )
+                search = grid_search(pipeline, grid, X.iloc[train], y_train, inner)
+                model = clone(pipeline).set_params(
+                    **clone(search.best_params, safe=False)
+                )
+                model.fit(X.iloc[train], y_train)
+                scores[test] = positive_scores(model, X.iloc[test])
+                bar.update()
+        return scores
+
+    def _centre_folds(
+        self,
+        folds,
+        centres: pd.Series,
+        y: pd.Series,
+        where: str,
+        patients: pd.Series | None = None,
+    ):
         """Folds stratified by label and centre, with every centre in every
         training part (ComBat cannot harmonise a centre it was not fitted on)."""
         centres = centres.astype(str).to_numpy()
@@ -453,7 +624,13 @@ class RadiomicsModel:
         with warnings.catch_warnings():
             # A stratum smaller than the number of folds is expected here.
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-            fold_list = list(folds.split(centres.reshape(-1, 1), strata))
+            fold_list = list(
+                folds.split(
+                    centres.reshape(-1, 1),
+                    strata,
+                    None if patients is None else patients.to_numpy(),
+                )
+            )
         counts = pd.Series(centres).value_counts()
         for train, test in fold_list:
             missing = sorted(set(centres[test]) - set(centres[train]))
@@ -726,6 +903,7 @@ class RadiomicsModel:
             "min_sensitivity": self.min_sensitivity,
             "cv": self.cv,
             "tuning": self._tuning(),
+            "group_column": self.group_column,
             "harmonise": bool(self.harmonise),
             "positive": None if self.positive is None else str(self.positive),
             "random_state": self.random_state,
@@ -904,6 +1082,7 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
             min_sensitivity=float(header.get("min_sensitivity", 0.9)),
             cv=int(header.get("cv", 5)),
             tuning=bool(header.get("tuning", header.get("tune", True))),
+            group_column=header.get("group_column"),
             positive=header.get("positive"),
             random_state=header.get("random_state", 0),
         )
