@@ -88,7 +88,9 @@ class MaskGrid:
     ----------
     action : str
         ``"identical"`` (same grid), ``"aligned"`` (within the tolerance: the
-        image's grid was taken), ``"embedded"`` (a mask saved over another
+        image's grid was taken), ``"reoriented"`` (the same voxels stored in
+        another axis order or direction, reordered; combined with the others
+        as ``"reoriented, aligned"``), ``"embedded"`` (a mask saved over another
         extent of the image's voxel grid, copied into place), ``"resampled"``
         (nearest neighbour,
         ``correctMask``), ``"rasterised"`` (RTSTRUCT contours filled on the
@@ -269,11 +271,17 @@ def conform_mask(
         Beyond the tolerance without ``resample``: names both files, the
         offset in mm and in voxels, and how to resample.
     """
+    if _same_grid(image, mask):
+        return mask, MaskGrid("identical")
+    prefix = ""
+    reoriented = _reorient(image, mask, tolerance)
+    if reoriented is not None:
+        mask, prefix = reoriented, "reoriented, "
+        if _same_grid(image, mask):
+            return mask, MaskGrid("reoriented")
     mm, voxels = grid_offset(image, mask)
     offset_mm = float(np.max(np.abs(mm))) if mm.size else 0.0
     offset_vox = float(np.max(np.abs(voxels))) if voxels.size else 0.0
-    if _same_grid(image, mask):
-        return mask, MaskGrid("identical", offset_mm, offset_vox)
     mismatch = geometry_mismatch(image, mask, tolerance)
     if not mismatch:
         aligned = sitk.Image(mask)
@@ -284,10 +292,10 @@ def conform_mask(
             image_path,
             _vec(mm),
         )
-        return aligned, MaskGrid("aligned", offset_mm, offset_vox)
+        return aligned, MaskGrid(prefix + "aligned", offset_mm, offset_vox)
     embedded = _embed(image, mask, voxels, tolerance, image_path, mask_path)
     if embedded is not None:
-        return embedded, MaskGrid("embedded", offset_mm, offset_vox)
+        return embedded, MaskGrid(prefix + "embedded", offset_mm, offset_vox)
     if resample:
         return resample_to_reference(mask, image), MaskGrid(
             "resampled", offset_mm, offset_vox
@@ -300,6 +308,32 @@ def conform_mask(
         f"= {_vec(voxels)} voxels from the image's, beyond the tolerance of "
         f"{tolerance:g} voxel (setting geometryTolerance). {_RESAMPLE_HINT}.",
     )
+
+
+def _reorient(image, mask, tolerance):
+    """The mask with its axes permuted and flipped like the image's, or None.
+
+    Tools that write NIfTI files may store the same voxels in another axis order
+    or direction (rows flipped, slices reversed). When the mask's axes are such
+    a permutation of the image's (direction cosines equal within the tolerance
+    after reordering), the reordered mask covers exactly the same voxels: no
+    interpolation. Any other difference in direction returns None.
+    """
+    if image.GetDimension() != 3 or mask.GetDimension() != 3:
+        return None
+    direction = np.asarray(image.GetDirection())
+    if np.all(np.abs(np.asarray(mask.GetDirection()) - direction) <= tolerance):
+        return None
+    code = sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(
+        image.GetDirection()
+    )
+    try:
+        reoriented = sitk.DICOMOrient(mask, code)
+    except RuntimeError:
+        return None
+    if np.all(np.abs(np.asarray(reoriented.GetDirection()) - direction) <= tolerance):
+        return reoriented
+    return None
 
 
 def _embed(image, mask, voxels, tolerance, image_path, mask_path):

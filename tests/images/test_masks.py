@@ -301,6 +301,26 @@ def test_geometry_within_tolerance_takes_the_image_grid():
     assert grid.offset_voxels == pytest.approx(2.0)
 
 
+def test_a_mask_stored_in_another_axis_order_is_reordered(tmp_path):
+    t2 = sts("STS_001", "MR_T2_raw")  # an oblique series
+    image = read_image(t2 / "image")
+    mask = load_masks(image, t2 / "mask" / "RS.dcm", rois=("GTV_Mass",)).regions[""]
+    # The same voxels with rows flipped, slices reversed and x/z swapped, as a
+    # NIfTI file (float32 header).
+    other = sitk.PermuteAxes(sitk.Flip(mask, [False, True, True]), [2, 1, 0])
+    path = tmp_path / "other_order.nii.gz"
+    sitk.WriteImage(other, str(path))
+    assert np.abs(np.subtract(other.GetDirection(), image.GetDirection())).max() > 1
+    loaded = load_masks(image, path)
+    assert loaded.grid.action == "reoriented, aligned"
+    np.testing.assert_array_equal(_array(loaded.regions[""]), _array(mask))
+    # A rotated grid is not a reordering: refused as before.
+    rotated = sitk.Image(mask)
+    rotated.SetDirection((0.8, -0.6, 0, 0.6, 0.8, 0, 0, 0, 1))
+    with pytest.raises(MaskError, match="direction cosines differ"):
+        conform_mask(image, rotated)
+
+
 def test_a_mask_saved_over_another_extent_is_put_back_in_place():
     image = sitk.Image(20, 16, 10, sitk.sitkInt16)
     image.SetSpacing((0.5, 0.5, 3.0))
