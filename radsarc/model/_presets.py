@@ -115,6 +115,36 @@ class Preset:
     review_metrics: dict[str, float] = dataclasses.field(default_factory=dict)
     review_model: str = ""
 
+    def to_markdown(self) -> str:
+        """The preset's section of ``docs/presets.md`` (kept equal by a test)."""
+
+        def figures(metrics: dict) -> str:
+            return ", ".join(f"{k} {v:g}" for k, v in metrics.items()) or "none"
+
+        steps = " -> ".join(f"`{n}`" for n, _ in self.make().steps)
+        review = (
+            f"{self.review_model}: {figures(self.review_metrics)}"
+            if self.review_metrics
+            else "not listed"
+        )
+        lines = [
+            f"## `{self.name}`: {self.title}",
+            "",
+            f"- Citation: {self.citation} doi:{self.doi}",
+            f"- Input: `{self.input}`",
+            f"- Task: {self.task}",
+            f"- Cohort: {self.cohort}",
+            f"- MRI sequences: {', '.join(self.sequences)}",
+            f"- Reported metrics: {figures(self.reported_metrics)}",
+            f"- Source of the reported metrics: {self.reported_source or 'none'}",
+            f"- Review (Table 1 of Voigtlaender et al. 2025): {review}",
+            f"- radsarc pipeline: {steps}",
+            f"- Grid: `{dict(self.param_grid)}`",
+            "- Departures from the paper:",
+            *[f"  - {d}" for d in self.departures],
+        ]
+        return "\n".join(lines) + "\n"
+
     def make(self, **overrides: Any) -> Pipeline:
         """Build the unfitted pipeline, with ``set_params`` overrides.
 
