@@ -123,11 +123,17 @@ class ValidationReport:
         Number of cases checked.
     resampled : list of tuple
         ``(case_id, sequence)`` whose mask was resampled onto the image grid.
+    adjusted : list of tuple
+        ``(case_id, sequence, action, offset_mm)`` of label masks that took the
+        image grid without being identical to it (header rounding
+        ``"aligned"``, ``"embedded"``, ``"reoriented, ..."``, ``"resampled"``);
+        extraction records the same in its diagnostics.
     """
 
     problems: list[Problem]
     n_cases: int
     resampled: list[tuple[str, str]] = field(default_factory=list)
+    adjusted: list[tuple[str, str, str, float]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -158,12 +164,27 @@ class ValidationReport:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"{self.n_cases} case(s) checked, no problems."
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        return (
-            f"{self.n_cases} case(s) checked, {len(self.problems)} problem(s) in "
-            f"{len(self.failed_case_ids)} case(s):\n{lines}"
-        )
+            text = f"{self.n_cases} case(s) checked, no problems."
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            text = (
+                f"{self.n_cases} case(s) checked, {len(self.problems)} problem(s) in "
+                f"{len(self.failed_case_ids)} case(s):\n{lines}"
+            )
+        if self.adjusted:
+            largest = max(offset for *_, offset in self.adjusted)
+            shown = ", ".join(
+                f"{cid}{f' [{seq}]' if seq else ''} ({action})"
+                for cid, seq, action, _ in self.adjusted[:5]
+            )
+            more = (
+                f" and {len(self.adjusted) - 5} more" if len(self.adjusted) > 5 else ""
+            )
+            text += (
+                f"\n{len(self.adjusted)} mask(s) took the image grid (origin offsets "
+                f"up to {largest:.2g} mm): {shown}{more}."
+            )
+        return text
 
 
 class Cohort:
@@ -660,6 +681,7 @@ class Cohort:
         """
         problems: list[Problem] = []
         resampled: list[tuple[str, str]] = []
+        adjusted: list[tuple[str, str, str, float]] = []
         for case in self.cases:
             for seq in self.sequences:
                 found, prepared = prepare_case(
@@ -670,9 +692,14 @@ class Cohort:
                     resample_mask=resample_mask,
                 )
                 problems.extend(found)
-                if prepared is not None and prepared.grid.action == "resampled":
+                if prepared is None:
+                    continue
+                grid = prepared.grid
+                if grid.action == "resampled":
                     resampled.append((case.case_id, seq))
-        return ValidationReport(problems, len(self.cases), resampled)
+                if prepared.kind == "image" and grid.action != "identical":
+                    adjusted.append((case.case_id, seq, grid.action, grid.offset_mm))
+        return ValidationReport(problems, len(self.cases), resampled, adjusted)
 
 
 def roi_names(value) -> tuple[str, ...]:

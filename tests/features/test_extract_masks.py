@@ -7,6 +7,8 @@ Real data: TCIA Soft-tissue-Sarcoma patients in ../shared/data/sts-tcia-sample
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -163,6 +165,12 @@ def test_header_rounding_extracts_and_a_real_offset_is_named(tmp_path):
     checked = runner.invoke(main, ["validate", str(manifest)])
     assert checked.exit_code == 1
     assert "1 problem(s) in 1 case(s)" in checked.output
+    # float32 rounding of the moved origin: about 1e-5 mm
+    assert re.search(
+        r"1 mask\(s\) took the image grid \(origin offsets up to [\d.]+e-0[56] mm\): "
+        r"rounded \(aligned\)",
+        checked.output,
+    )
     expected = (
         r"mask does not match the image grid of .*image\.nii\.gz: origin .*; the "
         r"origin of mask .*moved\.nii\.gz is \(1\.95, 0, 0\) mm = \(2, 0, 0\) voxels "
