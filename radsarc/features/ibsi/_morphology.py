@@ -117,6 +117,19 @@ def _facet_areas(points: np.ndarray, hull: ConvexHull) -> np.ndarray:
     )
 
 
+def _padded_rfftn(a: np.ndarray, size) -> np.ndarray:
+    """``rfftn(a, size)`` of a zero-padded array, skipping the all-zero lines.
+
+    Axis by axis (last first): before the transform along an axis, only the
+    lines that the earlier axes made non-zero are transformed; the zero padding
+    of the remaining axes is added by the transform itself (about 40 % less
+    work than transforming the padded volume).
+    """
+    out = sp_fft.rfft(a, n=size[2], axis=2)
+    out = sp_fft.fft(out, n=size[1], axis=1, overwrite_x=True)
+    return sp_fft.fft(out, n=size[0], axis=0, overwrite_x=True)
+
+
 def _even_fast_len(n: int) -> int:
     k = sp_fft.next_fast_len(max(n, 2), real=True)
     while k % 2:
@@ -165,9 +178,9 @@ def _autocorrelation(values_grid: np.ndarray, mask: np.ndarray, spacing):
     half[0] = 1.0
     half[-1] = 1.0  # size[-1] is even: its Nyquist bin is not doubled
     kf *= (half / float(np.prod(size))).astype(np.float32)
-    mf = sp_fft.rfftn(m, size)
-    yf = sp_fft.rfftn(y, size)
-    y2f = sp_fft.rfftn(y * y, size)
+    mf = _padded_rfftn(m, size)
+    yf = _padded_rfftn(y, size)
+    y2f = _padded_rfftn(y * y, size)
 
     def dot(a, b):
         """sum(kf * Re(conj(a) b)), accumulated in float64."""

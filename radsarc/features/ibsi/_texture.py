@@ -201,16 +201,19 @@ def _glrlm_counts(gp, n_g, dirs, n_z):
     return out
 
 
-def _run_features(counts: np.ndarray, short: str, n_voxels=None) -> dict:
+def _run_features(counts: np.ndarray, short: str, n_voxels=None, lengths=None) -> dict:
     """Features of run-length-like matrices (levels x lengths): GLRLM, GLSZM,
-    GLDZM. ``short`` picks the IBSI names."""
+    GLDZM. ``short`` picks the IBSI names; ``lengths`` are the column values
+    (default 1, 2, ...)."""
     n_s = counts.sum(axis=(-1, -2))
     keep = n_s > 0
     r = counts[keep]
     n_s = n_s[keep]
     n_g, n_l = r.shape[-2:]
     i = np.arange(1, n_g + 1, dtype=np.float64)[:, None]
-    j = np.arange(1, n_l + 1, dtype=np.float64)[None, :]
+    if lengths is None:
+        lengths = np.arange(1, n_l + 1)
+    j = np.asarray(lengths, dtype=np.float64)[None, :]
 
     def s(w):
         return (r * w).sum(axis=(1, 2)) / n_s
@@ -333,9 +336,16 @@ def _zones(g, n_g, two_d: bool, dist=None):
 
 
 def _zone_matrix(levels, lengths, slices, n_g, n_z):
-    n_l = int(lengths.max())
-    flat = (slices * n_g + levels - 1) * n_l + lengths - 1
-    return np.bincount(flat, minlength=n_z * n_g * n_l).reshape(n_z, n_g, n_l)
+    """Zone counts by (slice, level, length), over the lengths that occur only.
+
+    Returns the matrix and the lengths of its columns (zone sizes reach the
+    ROI's size: a dense column per size would be mostly empty).
+    """
+    present, column = np.unique(lengths, return_inverse=True)
+    n_l = present.size
+    flat = (slices * n_g + levels - 1) * n_l + column
+    matrix = np.bincount(flat, minlength=n_z * n_g * n_l).reshape(n_z, n_g, n_l)
+    return matrix, present
 
 
 def _distance_map(mask: np.ndarray, two_d: bool) -> np.ndarray:
@@ -573,24 +583,21 @@ def texture_features(
                 lev, size, zs, dmin = zone_cache[two_d]
                 length = size if fam == "szm" else dmin
                 nz_ = n_z if two_d else 1
-                m = _zone_matrix(lev, length, zs, n_g, nz_)
+                m, cols = _zone_matrix(lev, length, zs, n_g, nz_)
                 kind = "sz" if fam == "szm" else "dz"
                 nvox = np.bincount(zs, weights=size, minlength=nz_)
                 if two_d:
                     if "2D" in aggregation:
-                        out.update(_tagged(fam, "2D", _run_features(m, kind, nvox)))
-                    if "2.5D" in aggregation:
                         out.update(
-                            _tagged(
-                                fam,
-                                "2_5D",
-                                _run_features(
-                                    m.sum(axis=0)[None], kind, nvox.sum(keepdims=True)
-                                ),
-                            )
+                            _tagged(fam, "2D", _run_features(m, kind, nvox, cols))
                         )
+                    if "2.5D" in aggregation:
+                        merged = _run_features(
+                            m.sum(axis=0)[None], kind, nvox.sum(keepdims=True), cols
+                        )
+                        out.update(_tagged(fam, "2_5D", merged))
                 else:
-                    out.update(_tagged(fam, "3D", _run_features(m, kind, nvox)))
+                    out.update(_tagged(fam, "3D", _run_features(m, kind, nvox, cols)))
         elif fam == "ngt":
             for two_d, wanted in ((True, want2d), (False, want3d)):
                 if not wanted:
