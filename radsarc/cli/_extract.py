@@ -189,8 +189,9 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
         outputs.add(diagnostics_path, result.diagnostics.to_csv)
         outputs.add_text(
             settings_path,
-            f"# radsarc extraction settings ({ENGINE}); digest {settings.digest}\n"
-            + settings.to_yaml(),
+            f"# radsarc extraction settings ("
+            f"{'radsarc IBSI engine' if settings.engine == 'ibsi' else ENGINE}); "
+            f"digest {settings.digest}\n" + settings.to_yaml(),
         )
         outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))
         outputs.commit()

@@ -460,3 +460,16 @@ def test_tiny_rois_give_undefined_values_not_errors():
     assert values["morph_pca_least_axis"] == 0.0
     assert math.isnan(values["morph_vol_dens_aee"])  # a flat ellipsoid
     assert np.isfinite(values["morph_vol_dens_mvee"])
+
+
+def test_statistics_of_integer_intensities_from_a_histogram():
+    from radsarc.features.ibsi import intensity_statistics
+    from radsarc.features.ibsi._intensity import _moments
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(-1000, 400, size=5000).astype(float)
+    fast = intensity_statistics(x)  # integer values: histogram path
+    slow = _moments(x, "stat")
+    for key, value in slow.items():
+        assert fast[key] == pytest.approx(value, rel=1e-9, abs=1e-9)
+    assert fast["stat_energy"] == pytest.approx(np.sum(x**2), rel=1e-12)

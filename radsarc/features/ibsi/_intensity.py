@@ -55,20 +55,28 @@ def intensity_statistics(values: np.ndarray) -> dict[str, float]:
     kurtosis is the excess kurtosis.
     """
     x = np.asarray(values, dtype=np.float64).ravel()
-    out = _moments(x, "stat")
+    if x.size == 0:
+        raise ValueError("No voxels in the intensity mask.")
+    lo, hi = x.min(), x.max()
+    if hi - lo < 1e6 and np.array_equal(x, np.round(x)):
+        # integer intensities (CT, most MRI): the same values from a histogram
+        counts = np.bincount((x - lo).astype(np.int64)).astype(np.float64)
+        out = _level_moments(counts, first=lo, prefix="stat")
+    else:
+        out = _moments(x, "stat")
     out["stat_energy"] = float(np.sum(x**2))
     out["stat_rms"] = float(math.sqrt(np.mean(x**2)))
     return out
 
 
-def _level_moments(counts: np.ndarray) -> dict:
+def _level_moments(counts: np.ndarray, first: float = 1.0, prefix: str = "ih") -> dict:
     """``_moments`` of grey levels 1..N_g given their counts (no sorting).
 
     Percentiles interpolate linearly between order statistics, as
     ``np.percentile``; the k-th order statistic is the level at which the
     cumulative count first exceeds k.
     """
-    lv = np.arange(1, counts.size + 1, dtype=np.float64)
+    lv = first + np.arange(counts.size, dtype=np.float64)
     n = counts.sum()
     cum = np.cumsum(counts)
 
@@ -112,7 +120,7 @@ def _level_moments(counts: np.ndarray) -> dict:
         "cov": math.sqrt(m2) / mean if mean != 0 else math.nan,
         "qcod": (p75 - p25) / (p75 + p25) if (p75 + p25) != 0 else math.nan,
     }
-    return {f"ih_{k}": float(v) for k, v in out.items()}
+    return {f"{prefix}_{k}": float(v) for k, v in out.items()}
 
 
 def intensity_histogram(levels: np.ndarray) -> dict[str, float]:

@@ -308,9 +308,10 @@ def _zones(g, n_g, two_d: bool, dist=None):
     gp = np.pad(g, 1)
     inside = g > 0
     n = int(inside.sum())
-    index = np.full(gp.shape, -1, dtype=np.int64)
+    itype = np.int32 if n < 2**31 - 1 else np.int64
+    index = np.full(gp.shape, -1, dtype=itype)
     core_index = index[1:-1, 1:-1, 1:-1]
-    core_index[inside] = np.arange(n)
+    core_index[inside] = np.arange(n, dtype=itype)
     src, dst = [], []
     for d in DIRS_2D if two_d else DIRS_3D:
         same = inside & (_shift(gp, d) == g)
@@ -318,9 +319,9 @@ def _zones(g, n_g, two_d: bool, dist=None):
         dst.append(_shift(index, d)[same])
     src = np.concatenate(src)
     dst = np.concatenate(dst)
-    graph = sparse.coo_matrix(
+    graph = sparse.csr_matrix(
         (np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n)
-    ).tocsr()
+    )
     total, zone = csgraph.connected_components(graph, directed=False)
     levels = np.zeros(total, dtype=np.int64)
     levels[zone] = g[inside]
