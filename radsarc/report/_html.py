@@ -137,6 +137,27 @@ def _cutoff_html(result: EvaluationResult) -> str:
     )
 
 
+def _inner_folds_html(result: EvaluationResult) -> str:
+    """Inner folds and SMOTE neighbours, when a small training part shrank them."""
+    sm = result.split_metrics
+    parts = []
+    for column, what in (
+        ("tuning_folds", "tuning folds"),
+        ("cutoff_folds", "cut-off folds"),
+        ("smote_k_neighbors", "SMOTE k_neighbors"),
+    ):
+        if column in sm.columns and sm[column].notna().any():
+            values = sm[column].dropna().astype(int)
+            low, high = int(values.min()), int(values.max())
+            parts.append(f"{what} {low}" if low == high else f"{what} {low}-{high}")
+    if not parts:
+        return ""
+    return (
+        "<p class='note'>Per split (fewer when a training part's smallest class "
+        f"has fewer cases): {_e(', '.join(parts))}.</p>"
+    )
+
+
 def _calibration_text(result: EvaluationResult) -> str:
     p = result.predictions
     s = p["y_score"].to_numpy()
@@ -385,6 +406,7 @@ def _section_html(
             _preset_html(r),
             _metrics_html(r),
             _cutoff_html(r),
+            _inner_folds_html(r),
             _calibration_text(r),
             "<details><summary>Selected features</summary>",
             _selection_html(r),
