@@ -328,7 +328,9 @@ def ibsi_code(column_name: str) -> str | None:
         A feature column as radsarc names it (pyradiomics' name, optionally
         prefixed by the sequence): ``original_glcm_Contrast``,
         ``T1_original_glcm_Contrast``, ``wavelet-LLH_glcm_Contrast``, or the bare
-        ``glcm_Contrast``.
+        ``glcm_Contrast``; or a column of the IBSI engine
+        (``original_cm_contrast_3D_avg``, see
+        :func:`radsarc.features.ibsi.ibsi_feature_code`).
 
     Returns
     -------
@@ -356,11 +358,17 @@ def ibsi_code(column_name: str) -> str | None:
     '5QRC'
     >>> ibsi_code("original_glcm_MCC") is None
     True
+    >>> ibsi_code("T1_original_szm_sze_3D")  # IBSI engine column
+    '5QRC'
     """
     if not isinstance(column_name, str):
         raise TypeError(f"column_name must be a str; got {type(column_name).__name__}.")
     row = _BY_FEATURE.get(_base_feature(column_name))
-    return None if row is None else row.ibsi_code
+    if row is not None:
+        return row.ibsi_code
+    from radsarc.features.ibsi._codes import ibsi_feature_code
+
+    return ibsi_feature_code(column_name)
 
 
 def ibsi_table() -> pd.DataFrame:

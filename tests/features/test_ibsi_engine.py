@@ -311,6 +311,12 @@ def test_feature_codes():
     assert ibsi_feature_code("original_szm_sze_2_5D") == "5QRC"
     assert ibsi_feature_code("dzm_zd_entr_2D") == "GBDU"
     assert ibsi_feature_code("original_glcm_Contrast") is None
+    # the package-wide lookup resolves both engines' columns
+    from radsarc.features import ibsi_code
+
+    assert ibsi_code("T1_original_cm_contrast_3D_avg") == "ACUI"
+    assert ibsi_code("original_glcm_Contrast") == "ACUI"
+    assert ibsi_code("original_glcm_MCC") is None
     # every computed tag has a code
     tags = set(REFERENCE["tag"])
     assert all(ibsi_feature_code(t) for t in tags)
