@@ -7,10 +7,10 @@ every target voxel the way pyradiomics' C extension (``_cmatrices``) does in its
 voxel-based mode: the kernel is the box ``[v - r, v + r]`` clipped to the image
 (not extended along ``force2Ddimension``), and only voxels of the mask count.
 
-The GLCM kernel computes the features themselves, per voxel and angle, from the
-few non-zero cells of each kernel's matrix (at most a few dozen instead of
-``Ng x Ng``); the other kernels fill pyradiomics' matrices, whose features are then
-pyradiomics' own vectorised formulas.
+Each kernel computes the features themselves, per voxel (and angle), from the
+few non-zero cells of that kernel's matrix (at most a few dozen instead of
+``Ng x Ng``), with pyradiomics' formulas; :func:`glcm_counts` fills pyradiomics'
+dense GLCMs for the few voxels whose values pyradiomics' own code recomputes.
 """
 
 from __future__ import annotations
@@ -95,8 +95,29 @@ def glcm_features(img, msk, coords, r, f2d, angles, weights, symmetric, ng):
     bmat = np.zeros((kmax, kmax))
     rows = np.empty(kmax, np.int64)
     cols = np.empty(kmax, np.int64)
+    # The kernel as a (2r+1)^3 grid of local gray-level indices (-1: outside
+    # the clipped box or the mask); the pairs of each angle inside the box.
+    width = 2 * r + 1
+    grid = np.full(kmax, -1, np.int64)
+    pair_p = np.empty((na, kmax), np.int64)
+    pair_q = np.empty((na, kmax), np.int64)
+    npairs = np.zeros(na, np.int64)
+    for a in range(na):
+        for dz in range(width):
+            for dy in range(width):
+                for dx in range(width):
+                    qz = dz + angles[a, 0]
+                    qy = dy + angles[a, 1]
+                    qx = dx + angles[a, 2]
+                    if 0 <= qz < width and 0 <= qy < width and 0 <= qx < width:
+                        pair_p[a, npairs[a]] = (dz * width + dy) * width + dx
+                        pair_q[a, npairs[a]] = (qz * width + qy) * width + qx
+                        npairs[a] += 1
     for v in range(nv):
         _bounds(coords[v], r, shape, f2d, lo, hi)
+        z0 = coords[v, 0] - r
+        y0 = coords[v, 1] - r
+        x0 = coords[v, 2] - r
         nl = 0
         for z in range(lo[0], hi[0] + 1):
             for y in range(lo[1], hi[1] + 1):
@@ -107,38 +128,32 @@ def glcm_features(img, msk, coords, r, f2d, angles, weights, symmetric, ng):
                             local[g] = nl
                             levels[nl] = g
                             nl += 1
+                        grid[((z - z0) * width + (y - y0)) * width + (x - x0)] = local[
+                            g
+                        ]
         ncells = 0
         for a in range(na):
             if not weighted or a == 0:
                 ncells = 0
             w = weights[a] if weighted else 1.0
-            az, ay, ax = angles[a, 0], angles[a, 1], angles[a, 2]
-            for z in range(lo[0], hi[0] + 1):
-                nz = z + az
-                if nz < lo[0] or nz > hi[0]:
+            for k in range(npairs[a]):
+                li = grid[pair_p[a, k]]
+                if li < 0:
                     continue
-                for y in range(lo[1], hi[1] + 1):
-                    ny = y + ay
-                    if ny < lo[1] or ny > hi[1]:
-                        continue
-                    for x in range(lo[2], hi[2] + 1):
-                        nx = x + ax
-                        if nx < lo[2] or nx > hi[2]:
-                            continue
-                        if msk[z, y, x] and msk[nz, ny, nx]:
-                            li = local[img[z, y, x]]
-                            lj = local[img[nz, ny, nx]]
-                            if cnt[li, lj] == 0:
-                                cells_i[ncells] = li
-                                cells_j[ncells] = lj
-                                ncells += 1
-                            cnt[li, lj] += w
-                            if symmetric:
-                                if cnt[lj, li] == 0:
-                                    cells_i[ncells] = lj
-                                    cells_j[ncells] = li
-                                    ncells += 1
-                                cnt[lj, li] += w
+                lj = grid[pair_q[a, k]]
+                if lj < 0:
+                    continue
+                if cnt[li, lj] == 0:
+                    cells_i[ncells] = li
+                    cells_j[ncells] = lj
+                    ncells += 1
+                cnt[li, lj] += w
+                if symmetric:
+                    if cnt[lj, li] == 0:
+                        cells_i[ncells] = lj
+                        cells_j[ncells] = li
+                        ncells += 1
+                    cnt[lj, li] += w
             if weighted and a < na - 1:
                 continue
             ao = 0 if weighted else a
@@ -163,6 +178,7 @@ def glcm_features(img, msk, coords, r, f2d, angles, weights, symmetric, ng):
                 cnt[cells_i[c], cells_j[c]] = 0.0
         for k in range(nl):
             local[levels[k]] = -1
+        grid[:] = -1
     return out
 
 

@@ -13,9 +13,11 @@ dense formulas over it, and a per-row ``nanpercentile`` for first order. Here:
   result is the square root of rounding noise (0, ~1e-8 or NaN, which changes
   the mean over angles), are recomputed for those voxels with pyradiomics' own
   dense formulas on the same matrices, so their values are pyradiomics'.
-* **GLRLM, GLSZM, GLDM, NGTDM**: the kernel matrices are filled by compiled loops
-  that follow pyradiomics' C extension rule by rule, then pyradiomics' own
-  (vectorised) coefficient and feature functions run on them.
+* **GLRLM, GLSZM, GLDM, NGTDM**: compiled loops follow pyradiomics' C extension
+  rule by rule (runs with mask interruptions and the ``multiElement`` rule,
+  zones grown in the kernel box, dependence and neighbourhood sums) and compute
+  pyradiomics' formulas from each kernel's small table of the gray levels
+  present; GLDM and NGTDM share one pass.
 * **First order**: pyradiomics' own formulas on the same ``(voxels, kernel)``
   array; only the per-row percentiles and medians are replaced by one sort of
   the whole array (same interpolation, same values).
@@ -402,14 +404,17 @@ def _glcm(case: _Case, names):
         sums = sums[:, keep]
         any_empty = bool((sums == 0).any())
         sl = slice(start, stop)
+        # numpy.nanmean over angles for every feature at once.
+        valid = ~np.isnan(raw)
+        means = np.where(valid, raw, 0.0).sum(2) / valid.sum(2)
         for name in names:
-            if name in ("MCC", "Imc2") or name not in _GLCM_INDEX:
-                continue  # not in the index: deprecated, pyradiomics raises
-            per_angle = raw[:, _GLCM_INDEX[name], :]
+            if name not in _GLCM_INDEX:
+                continue  # deprecated: pyradiomics raises, initValue stays
+            k = _GLCM_INDEX[name]
             if name == "JointAverage":
-                values[name][sl] = per_angle.mean(1)
+                values[name][sl] = raw[:, k, :].mean(1)  # mean, not nan-mean
             else:
-                values[name][sl] = np.nanmean(per_angle, 1)
+                values[name][sl] = means[:, k]
         # Where pyradiomics' value is rounding noise (Q of rank one: MCC and
         # Imc2; one gray level on one side of an asymmetric GLCM: Correlation),
         # pyradiomics' own formulas run on the same matrices for those voxels.
@@ -427,9 +432,6 @@ def _glcm(case: _Case, names):
             exact.append(("Imc2", rank_one | one_level))
         if "Correlation" in names:
             exact.append(("Correlation", one_level))
-        for name, _ in exact:
-            if name != "Correlation":
-                values[name][sl] = np.nanmean(raw[:, _GLCM_INDEX[name], :], 1)
         todo = {name: np.flatnonzero(where) for name, where in exact}
         voxels = np.unique(np.concatenate(list(todo.values()) or [[]]))
         if voxels.size:

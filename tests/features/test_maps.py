@@ -274,3 +274,22 @@ def test_texture_maps_feed_the_voxel_table_and_the_blackledge2019_preset(tmp_pat
     assert model.score(table, labels) > 0.6
     with pytest.raises(ValueError, match=r"No texture maps for case 'case0' in .*"):
         voxel_features(cohort, window=(1, 3, 3), texture_maps=tmp_path / "none")
+
+
+def test_several_sequences_prefix_the_columns_like_extract(tmp_path):
+    from radsarc.features import extract_features
+
+    image, mask, spacing = _phantom(seed=5, shape=(6, 12, 12))
+    t1 = write_image(tmp_path / "t1.nii.gz", image, spacing=spacing)
+    t2 = write_image(tmp_path / "t2.nii.gz", image[:, ::-1].copy(), spacing=spacing)
+    msk = write_image(tmp_path / "mask.nii.gz", mask, spacing=spacing)
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame(
+        [{"case_id": "p1", "image_T1": t1, "image_T2": t2, "mask": msk}]
+    ).to_csv(manifest, index=False)
+    result = feature_maps(manifest, FAST, tmp_path / "maps")
+    columns = set(result.files["column"])
+    extracted = extract_features(manifest, FAST)
+    assert columns == set(extracted.columns)
+    assert "T2_original_glcm_Contrast" in columns
+    assert (tmp_path / "maps" / "p1" / "T1_original_glcm_Contrast.nii.gz").exists()
