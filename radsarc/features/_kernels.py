@@ -66,7 +66,7 @@ def _bounds(c, r, shape, f2d, lo, hi):
             hi[d] = min(c[d] + r, shape[d] - 1)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def glcm_features(img, msk, coords, r, f2d, angles, weights, symmetric, ng):
     """Per voxel and angle: the GLCM features (``GLCM_RAW``), NaN for empty angles.
 
@@ -182,7 +182,7 @@ def glcm_features(img, msk, coords, r, f2d, angles, weights, symmetric, ng):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _glcm_cell_features(
     cnt, ci, cj, nc, levels, nl, ng, px, py, psum, pdiff, bmat, rows, cols, res
 ):
@@ -338,7 +338,7 @@ def _glcm_cell_features(
     res[25] = lam2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def glcm_counts(img, msk, coords, r, f2d, angles, level_index, nlev):
     """Dense GLCM counts (n_voxels, nlev, nlev, n_angles), asymmetric, C order.
 
@@ -395,7 +395,7 @@ GLRLM_RAW = (
 )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def glrlm_features(img, msk, coords, r, f2d, angles, weights, ng):
     """Per voxel and angle: pyradiomics' GLRLM features (``GLRLM_RAW``).
 
@@ -504,7 +504,7 @@ def glrlm_features(img, msk, coords, r, f2d, angles, weights, ng):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _glrlm_cell_features(cnt, levels, nl, nr, res):
     total = 0.0
     for k in range(nl):
@@ -574,7 +574,7 @@ def _glrlm_cell_features(cnt, levels, nl, nr, res):
     res[15] = lrh / total
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def glszm_features(img, msk, coords, r, f2d, angles, ng):
     """Per voxel: pyradiomics' GLSZM features (the order of ``GLRLM_RAW``, sizes
     for run lengths, ZonePercentage for RunPercentage).
@@ -659,7 +659,7 @@ def glszm_features(img, msk, coords, r, f2d, angles, ng):
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def neighbour_features(img, msk, coords, r, f2d, angles, ng, alpha):
     """Per voxel: pyradiomics' GLDM features (the order of ``GLRLM_RAW``,
     dependence for run length) and NGTDM features (``NGTDM_RAW``).
@@ -739,7 +739,7 @@ def neighbour_features(img, msk, coords, r, f2d, angles, ng, alpha):
 NGTDM_RAW = ("Coarseness", "Contrast", "Busyness", "Complexity", "Strength")
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _ngtdm_cell_features(n_i, s_i, levels, nl, res):
     nvp = 0.0
     for k in range(nl):

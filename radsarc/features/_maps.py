@@ -98,7 +98,7 @@ def _write_nifti(array: np.ndarray, reference: sitk.Image, path: Path) -> None:
         sitk.WriteImage(image, str(tmp), True)
 
 
-def _run_case(case, sequences, prefix, settings, radius, out_dir):
+def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
     """All maps of one case. Never raises for a case-level problem."""
     from radsarc.features._maps_engine import compute_maps
 
@@ -184,6 +184,7 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir):
                     settings.to_dict(),
                     radius,
                     filters=settings.filters,
+                    threads=threads,
                 )
             except Exception as exc:  # noqa: BLE001 - any engine failure is this case's
                 where = f" (region {region!r})" if region else ""
@@ -249,7 +250,9 @@ def feature_maps(
     kernel_radius : int, default=None
         Overrides ``voxelSetting.kernelRadius``.
     n_jobs : int, default=1
-        Cases processed in parallel (joblib; -1 for all cores).
+        Cores to use (-1: all): cases run in parallel processes (joblib), and
+        when there are fewer cases than cores, each case's compiled kernels
+        share the rest as threads.
     progress : bool, default=False
         Show a progress bar (tqdm) on stderr.
 
@@ -291,9 +294,22 @@ def feature_maps(
     sequences = list(cohort.sequences)
     prefix = cohort.multi_sequence
     cases = list(cohort)
+    # Cases run in parallel processes; the cores left over (fewer cases than
+    # n_jobs) go to threads inside each case.
+    cores = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    workers = max(1, min(cores, len(cases)))
+    threads = max(1, cores // workers)
     jobs = (
         delayed(_indexed)(
-            i, case, sequences, prefix, settings, radius, str(out_dir), os.getpid()
+            i,
+            case,
+            sequences,
+            prefix,
+            settings,
+            radius,
+            str(out_dir),
+            threads,
+            os.getpid(),
         )
         for i, case in enumerate(cases)
     )
@@ -301,14 +317,14 @@ def feature_maps(
     with tqdm(
         total=len(cases), desc="maps", unit="case", disable=not progress, leave=False
     ) as bar:
-        if n_jobs == 1 or len(cases) == 1:
+        if workers == 1:
             for job in jobs:
                 i, out = job[0](*job[1], **job[2])
                 outputs[i] = out
                 bar.update()
         else:
             runner = Parallel(
-                n_jobs=n_jobs, return_as="generator_unordered", batch_size=1
+                n_jobs=workers, return_as="generator_unordered", batch_size=1
             )
             for i, out in runner(jobs):
                 outputs[i] = out
@@ -349,7 +365,9 @@ def feature_maps(
     return result
 
 
-def _indexed(i, case, sequences, prefix, settings, radius, out_dir, main_pid=None):
+def _indexed(
+    i, case, sequences, prefix, settings, radius, out_dir, threads=1, main_pid=None
+):
     if main_pid is not None:
         watch_parent(main_pid)  # a worker ends with the process that started it
-    return i, _run_case(case, sequences, prefix, settings, radius, out_dir)
+    return i, _run_case(case, sequences, prefix, settings, radius, out_dir, threads)

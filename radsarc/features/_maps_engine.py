@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import radiomics
@@ -95,6 +96,7 @@ def compute_maps(
     params: dict,
     kernel_radius: int | None,
     filters=(),
+    threads: int = 1,
 ) -> tuple[dict[str, np.ndarray], sitk.Image]:
     """Voxel-based feature maps of one image and mask.
 
@@ -108,6 +110,8 @@ def compute_maps(
     filters : sequence of ImageFilter, default=()
         radsarc's IBSI-2 filters (settings section ``filter``), each an image
         type after pyradiomics' own, as in extraction.
+    threads : int, default=1
+        Threads for the compiled kernels (they release the GIL).
 
     Returns
     -------
@@ -144,7 +148,7 @@ def compute_maps(
         cropped, cropped_mask = imageoperations.cropToTumorMask(
             filtered, mask, bounding_box, padDistance=radius
         )
-        found = _maps_of(cropped, cropped_mask, classes, kwargs, label)
+        found = _maps_of(cropped, cropped_mask, classes, kwargs, label, threads)
         for cls_name, values in found.items():
             for feat, arr in values.items():
                 full = np.full(full_shape, init_value)
@@ -203,6 +207,7 @@ class _Case:
         self.size = np.array(self.array.shape)
         self.zyx = np.ascontiguousarray(self.coords.T, dtype=np.int64)
         self.memo: dict = {}
+        self.threads = 1
 
     def angles(self, distances=None, bidirectional=False):
         distances = np.array(
@@ -225,15 +230,40 @@ class _Case:
             yield start, min(start + self.batch, self.n)
 
     def chunks(self, start, stop):
-        for s in range(start, stop, _CHUNK):
-            yield s, min(s + _CHUNK, stop)
+        size = _CHUNK
+        if self.threads > 1:  # at least one chunk per thread
+            size = max(1, min(_CHUNK, -(-(stop - start) // self.threads)))
+        for s in range(start, stop, size):
+            yield s, min(s + size, stop)
+
+    def run(self, kernel, start, stop, *args) -> list:
+        """``kernel`` on the voxels ``start:stop``, chunk by chunk, in order.
+
+        The compiled kernels release the GIL: with ``threads`` > 1 the chunks
+        run on that many threads.
+        """
+        chunks = list(self.chunks(start, stop))
+
+        def one(chunk):
+            s, e = chunk
+            return kernel(
+                self.img32, self.msk8, self.zyx[s:e], self.radius, self.f2d, *args
+            )
+
+        if self.threads > 1 and len(chunks) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                return list(pool.map(one, chunks))
+        return [one(c) for c in chunks]
 
     def empty_map(self):
         return np.full(self.array.shape, self.init_value)
 
 
-def _maps_of(image, mask, classes, settings, label) -> dict[str, dict[str, np.ndarray]]:
+def _maps_of(
+    image, mask, classes, settings, label, threads=1
+) -> dict[str, dict[str, np.ndarray]]:
     case = _Case(image, mask, settings, label)
+    case.threads = threads
     out = {}
     for cls_name, names in classes.items():
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -381,20 +411,9 @@ def _glcm(case: _Case, names):
     failed = {n: np.zeros(case.n, dtype=bool) for n in names}
     for start, stop in case.batches():
         raw = np.concatenate(
-            [
-                _kernels.glcm_features(
-                    case.img32,
-                    case.msk8,
-                    case.zyx[s:e],
-                    case.radius,
-                    case.f2d,
-                    angles,
-                    weights,
-                    symmetric,
-                    case.ng,
-                )
-                for s, e in case.chunks(start, stop)
-            ]
+            case.run(
+                _kernels.glcm_features, start, stop, angles, weights, symmetric, case.ng
+            )
         )
         sums = raw[:, _GLCM_INDEX["_sum"], :]
         keep = np.ones(raw.shape[2], dtype=bool)
@@ -513,19 +532,7 @@ def _glrlm(case: _Case, names):
                 weights[k] = 1
     values = {}
     raw = np.concatenate(
-        [
-            _kernels.glrlm_features(
-                case.img32,
-                case.msk8,
-                case.zyx[s:e],
-                case.radius,
-                case.f2d,
-                angles,
-                weights,
-                case.ng,
-            )
-            for s, e in case.chunks(0, case.n)
-        ]
+        case.run(_kernels.glrlm_features, 0, case.n, angles, weights, case.ng)
     )
     # Every GLRLM feature is a nan-mean over angles: empty angles (NaN) drop
     # out whether pyradiomics deletes them for the batch or not.
@@ -586,39 +593,21 @@ def _by_name(raw, layout, names):
 
 def _glszm(case: _Case, names):
     angles = case.angles(distances=[1])
-    raw = np.concatenate(
-        [
-            _kernels.glszm_features(
-                case.img32,
-                case.msk8,
-                case.zyx[s:e],
-                case.radius,
-                case.f2d,
-                angles,
-                case.ng,
-            )
-            for s, e in case.chunks(0, case.n)
-        ]
-    )
+    raw = np.concatenate(case.run(_kernels.glszm_features, 0, case.n, angles, case.ng))
     return _by_name(raw, _GLSZM_NAMES, names)
 
 
 def _neighbours(case):
     """GLDM and NGTDM features, computed in one pass for both classes."""
     if "neighbours" not in case.memo:
-        parts = [
-            _kernels.neighbour_features(
-                case.img32,
-                case.msk8,
-                case.zyx[s:e],
-                case.radius,
-                case.f2d,
-                case.angles(),
-                case.ng,
-                int(case.settings.get("gldm_a", 0)),
-            )
-            for s, e in case.chunks(0, case.n)
-        ]
+        parts = case.run(
+            _kernels.neighbour_features,
+            0,
+            case.n,
+            case.angles(),
+            case.ng,
+            int(case.settings.get("gldm_a", 0)),
+        )
         case.memo["neighbours"] = (
             np.concatenate([g for g, _ in parts]),
             np.concatenate([n for _, n in parts]),

@@ -293,3 +293,14 @@ def test_several_sequences_prefix_the_columns_like_extract(tmp_path):
     assert columns == set(extracted.columns)
     assert "T2_original_glcm_Contrast" in columns
     assert (tmp_path / "maps" / "p1" / "T1_original_glcm_Contrast.nii.gz").exists()
+
+
+def test_threads_give_the_same_maps():
+    image, mask, spacing = _phantom(seed=2)
+    img, msk = _sitk(image, spacing), _sitk(mask, spacing)
+    params = {"setting": {"binCount": 16}, "featureClass": ALL_CLASSES}
+    one, _ = compute_maps(img, msk, params, 1)
+    two, _ = compute_maps(img, msk, params, 1, threads=2)
+    assert sorted(one) == sorted(two)
+    for name in one:
+        np.testing.assert_array_equal(one[name], two[name], err_msg=name)
