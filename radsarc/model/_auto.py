@@ -225,25 +225,46 @@ def _auc_rows(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (ranks[:, positive].sum(axis=1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
+def _auc_standard_error(auc: float, n_pos: int, n_neg: int) -> float:
+    """Hanley and McNeil's (1982) standard error of an AUC."""
+    q1 = auc / (2 - auc)
+    q2 = 2 * auc**2 / (1 + auc)
+    var = (
+        auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)
+    ) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
+
+
 def ensemble_selection(
     predictions,
     y,
     *,
-    ensemble_size: int = 25,
+    ensemble_size: int = 5,
     n_init: int = 5,
-    n_bags: int = 20,
+    n_se: float | None = 1.0,
+    n_bags: int = 1,
     bag_fraction: float = 0.5,
     random_state=None,
 ) -> np.ndarray:
-    """Weights of greedy forward ensemble selection with replacement, bagged.
+    """Weights of greedy forward ensemble selection with replacement.
 
-    Caruana et al. (2004), with two of the refinements of Caruana et al. (2006):
-    the ensemble starts from the ``n_init`` best candidates, then adds, with
-    replacement, the candidate that most improves the AUC of the averaged
-    predictions, up to ``ensemble_size`` picks, and keeps the prefix with the
-    best AUC (the shortest on ties). This is repeated on ``n_bags`` random
-    subsets of ``bag_fraction`` of the candidates and the weights averaged, which
-    stops one lucky candidate from taking the whole ensemble on small data.
+    Caruana et al. (2004), with the refinements of Caruana et al. (2006): the
+    ensemble starts from the ``n_init`` best candidates (sorted
+    initialisation), then adds, with replacement, the candidate that most
+    improves the AUC of the averaged predictions, up to ``ensemble_size``
+    picks, and keeps the prefix with the best AUC (the shortest on ties). With
+    ``n_bags > 1`` this is repeated on random subsets of ``bag_fraction`` of
+    the candidates and the weights averaged.
+
+    The sorted initialisation takes only candidates whose AUC is within
+    ``n_se`` standard errors (Hanley and McNeil) of the best one's, so that a
+    candidate that clearly beats the others (say, tumour volume when nothing
+    else carries signal) is not averaged with noise. The defaults
+    (``ensemble_size=n_init=5``, no bagging) stop after the sorted
+    initialisation: the mean of at most 5 candidates, the best and those not
+    distinguishable from it. On out-of-fold sets of 90-160 cases the
+    hill-climbing steps and the bagging fit noise; see ``docs/presets.md`` for
+    the comparison on WORC's splits.
 
     Parameters
     ----------
@@ -251,9 +272,12 @@ def ensemble_selection(
         Out-of-fold positive-class probabilities of every candidate.
     y : array-like of shape (n_samples,)
         Labels 0/1.
-    ensemble_size : int, default=25
+    ensemble_size : int, default=5
     n_init : int, default=5
-    n_bags : int, default=20
+    n_se : float or None, default=1.0
+        The start leaves out candidates more than this many standard errors
+        below the best one's AUC; None: the ``n_init`` best, whatever their AUC.
+    n_bags : int, default=1
         1: one selection over all candidates (no bagging).
     bag_fraction : float, default=0.5
     random_state : int, RandomState or None, default=None
@@ -275,6 +299,7 @@ def ensemble_selection(
     y = np.asarray(y)
     rng = check_random_state(random_state)
     n_candidates = P.shape[0]
+    n_pos = int((y == 1).sum())
     single = _auc_rows(P, y)
     weights = np.zeros(n_candidates)
     for _ in range(n_bags):
@@ -284,7 +309,12 @@ def ensemble_selection(
             size = max(1, round(bag_fraction * n_candidates))
             pool = np.sort(rng.choice(n_candidates, size=size, replace=False))
         pool = pool[np.argsort(-single[pool], kind="stable")]
-        picks = list(pool[: min(n_init, pool.size, ensemble_size)])
+        start = pool[: min(n_init, pool.size, ensemble_size)]
+        if n_se is not None:
+            top = single[start[0]]
+            floor = top - n_se * _auc_standard_error(top, n_pos, y.size - n_pos)
+            start = start[single[start] >= floor]
+        picks = list(start)
         total = P[picks].sum(axis=0)
         best = _auc_rows((total / len(picks))[None, :], y)[0]
         best_length = len(picks)
@@ -412,7 +442,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     starts, are fitted once per inner fold and shared by the candidates, as are
     any later steps two candidates have in common. The ensemble is built from
     the out-of-fold predictions by :func:`ensemble_selection` (greedy forward
-    selection with replacement, best-``n_init`` start, bagged) and its members
+    selection with replacement from a sorted best-``n_init`` start; by default
+    the start alone: the mean of the best candidates, at most 5, within one
+    standard error of the best inner AUC) and its members
     are refitted on all the training data.
 
     Parameters
@@ -427,12 +459,16 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     n_repeats : int, default=1
         Repeats of the inner cross-validation (each with other folds); the
         selection sees the out-of-fold predictions of all repeats.
-    ensemble_size : int, default=25
-        Picks of the greedy selection (with replacement).
+    ensemble_size : int, default=5
+        Picks of the greedy selection (with replacement); hill-climbing adds
+        ``ensemble_size - n_init`` picks.
     n_init : int, default=5
-        The selection starts from this many best candidates.
-    n_bags : int, default=20
-        Bagged selection: the selection is run on this many random halves
+        The selection starts from (at most) this many best candidates.
+    n_se : float or None, default=1.0
+        ... of which those more than ``n_se`` standard errors of the AUC below
+        the best candidate's are left out (None: keep them).
+    n_bags : int, default=1
+        Bagged selection: the selection is run on this many random subsets
         (``bag_fraction``) of the library and the weights averaged; 1 runs one
         selection over the whole library.
     bag_fraction : float, default=0.5
@@ -508,6 +544,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "ensemble_size": [Interval(Integral, 1, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_se": [Interval(Real, 0, None, closed="left"), None],
         "n_bags": [Interval(Integral, 1, None, closed="left")],
         "bag_fraction": [Interval(Real, 0, 1, closed="right")],
         "volume_column": [str, None],
@@ -521,9 +558,10 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         candidates=None,
         cv=5,
         n_repeats=1,
-        ensemble_size=25,
+        ensemble_size=5,
         n_init=5,
-        n_bags=20,
+        n_se=1.0,
+        n_bags=1,
         bag_fraction=0.5,
         volume_column=None,
         n_jobs=None,
@@ -534,6 +572,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         self.n_repeats = n_repeats
         self.ensemble_size = ensemble_size
         self.n_init = n_init
+        self.n_se = n_se
         self.n_bags = n_bags
         self.bag_fraction = bag_fraction
         self.volume_column = volume_column
@@ -699,6 +738,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
             labels,
             ensemble_size=self.ensemble_size,
             n_init=self.n_init,
+            n_se=self.n_se,
             n_bags=self.n_bags,
             bag_fraction=self.bag_fraction,
             random_state=rng,

@@ -98,7 +98,20 @@ def test_ensemble_selection_rules():
     P = np.vstack([noise, perfect, 1 - perfect])
     # one unbagged selection starting from the best: the perfect candidate only
     assert_allclose(ensemble_selection(P, y, n_init=1, n_bags=1), [0, 1, 0])
+    # the default start: the best candidates within one standard error of the
+    # best AUC, equal weights (at most n_init=5)
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    signal = y + rng.normal(0, 0.5, 80)
+    close = signal + rng.normal(0, 0.05, 80)
+    weak = [y + rng.normal(0, 3.0, 80) for _ in range(4)]
+    P = np.vstack([weak[0], signal, close, *weak[1:]])
+    assert_allclose(ensemble_selection(P, y), [0, 0.5, 0.5, 0, 0, 0])
+    # without the rule, the 5 best whatever their AUC
+    assert (ensemble_selection(P, y, n_se=None) > 0).sum() == 5
     # bagged: weights still sum to 1, and the perfect candidate has the most
+    y = np.array([0, 0, 0, 1, 1, 1, 0, 1])
+    P = np.vstack([noise, perfect, 1 - perfect])
     w = ensemble_selection(P, y, n_init=1, n_bags=10, random_state=0)
     assert_allclose(w.sum(), 1.0)
     assert w.argmax() == 1
