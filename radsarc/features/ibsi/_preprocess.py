@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 from radsarc.features.ibsi._config import IBSIConfig
 
@@ -194,15 +194,15 @@ def interpolate(
     return out, out_mask, tuple(new_sp), full_shape
 
 
-def _weights(c: np.ndarray, n: int, order: int, mode: str) -> np.ndarray:
-    """Dense 1-D interpolation matrix (len(c), n) of a B-spline of ``order``.
+def _weights(c: np.ndarray, n: int, order: int, mode: str) -> sparse.csr_matrix:
+    """Sparse 1-D interpolation matrix (len(c), n) of a B-spline of ``order``.
 
     For ``order`` 3 it applies to spline coefficients (see ``_map_separable``).
     Indices outside ``[0, n)`` are clamped (``nearest``), mirrored (spline
     coefficients) or dropped (``constant``: zero outside).
     """
-    w = np.zeros((c.size, n))
     rows = np.arange(c.size)
+    all_rows, all_cols, all_w = [], [], []
     if order == 0:
         taps = [(np.floor(c + 0.5).astype(np.int64), np.ones(c.size))]
     elif order == 1:
@@ -221,15 +221,22 @@ def _weights(c: np.ndarray, n: int, order: int, mode: str) -> np.ndarray:
     for idx, wt in taps:
         if mode == "constant":
             ok = (idx >= 0) & (idx < n)
-            np.add.at(w, (rows[ok], idx[ok]), wt[ok])
+            all_rows.append(rows[ok])
+            all_cols.append(idx[ok])
+            all_w.append(wt[ok])
             continue
         if mode == "mirror" and n > 1:
             period = 2 * (n - 1)
             idx = np.abs(idx) % period
             idx = np.where(idx >= n, period - idx, idx)
-        idx = np.clip(idx, 0, n - 1)
-        np.add.at(w, (rows, idx), wt)
-    return w
+        all_rows.append(rows)
+        all_cols.append(np.clip(idx, 0, n - 1))
+        all_w.append(wt)
+    # duplicate (row, column) entries are summed
+    return sparse.csr_matrix(
+        (np.concatenate(all_w), (np.concatenate(all_rows), np.concatenate(all_cols))),
+        shape=(c.size, n),
+    )
 
 
 def _map_separable(arr, coords, order, mode):
@@ -248,7 +255,10 @@ def _map_separable(arr, coords, order, mode):
             if order <= 1:
                 continue
         w = _weights(c, n, order, mode)
-        out = np.moveaxis(np.tensordot(w, out, axes=([1], [ax])), 0, ax)
+        moved = np.moveaxis(out, ax, 0)
+        rest = moved.shape[1:]
+        res = w @ moved.reshape(n, -1)  # 2 (linear) or 4 (cubic) taps per row
+        out = np.moveaxis(res.reshape(c.size, *rest), 0, ax)
     return np.ascontiguousarray(out)
 
 
