@@ -274,6 +274,11 @@ def feature_maps(
     if not isinstance(cohort, Cohort):
         cohort = Cohort.from_csv(cohort)
     settings = ExtractionSettings.coerce(settings)
+    if settings.engine != "pyradiomics":
+        raise ValueError(
+            "Texture maps are computed with pyradiomics' definitions; settings with "
+            f"'engine: {settings.engine}' are for extract_features only."
+        )
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
         raise ValueError(f"n_jobs must be a non-zero integer; got {n_jobs!r}.")
     if kernel_radius is not None and (

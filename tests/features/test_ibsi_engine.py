@@ -479,3 +479,15 @@ def test_statistics_of_integer_intensities_from_a_histogram():
     for key, value in slow.items():
         assert fast[key] == pytest.approx(value, rel=1e-9, abs=1e-9)
     assert fast["stat_energy"] == pytest.approx(np.sum(x**2), rel=1e-12)
+
+
+def test_texture_maps_refuse_the_ibsi_engine(tmp_path):
+    from radsarc.features import feature_maps
+
+    cohort = Cohort.from_frame(
+        pd.DataFrame(
+            [("phantom", str(PHANTOM), str(MASK))], columns=["case_id", "image", "mask"]
+        )
+    )
+    with pytest.raises(ValueError, match="'engine: ibsi' are for extract_features"):
+        feature_maps(cohort, {"setting": {"engine": "ibsi"}}, tmp_path / "maps")
