@@ -491,3 +491,23 @@ def test_texture_maps_refuse_the_ibsi_engine(tmp_path):
     )
     with pytest.raises(ValueError, match="'engine: ibsi' are for extract_features"):
         feature_maps(cohort, {"setting": {"engine": "ibsi"}}, tmp_path / "maps")
+
+
+def test_enclosing_ellipsoid_and_oriented_box():
+    from scipy.spatial import ConvexHull
+
+    from radsarc.features.ibsi._morphology import _ellipsoid_area, _mvee, _ombb
+
+    rng = np.random.default_rng(6)
+    rotation = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    u = rng.normal(size=(2000, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    on_ellipsoid = (u * [3.0, 2.0, 1.0]) @ rotation.T + [5.0, -2.0, 1.0]
+    # Khachiyan stops within 0.1 % of the optimum in the ellipsoid's metric
+    np.testing.assert_allclose(_mvee(on_ellipsoid), [3.0, 2.0, 1.0], rtol=5e-3)
+    corners = np.array(np.meshgrid([0, 4], [0, 2], [0, 1], indexing="ij"))
+    box = corners.reshape(3, -1).T.astype(float) @ rotation.T
+    volume, area = _ombb(box, ConvexHull(box))
+    assert volume == pytest.approx(8.0, rel=1e-9)
+    assert area == pytest.approx(28.0, rel=1e-9)
+    assert _ellipsoid_area(2.0, 2.0, 2.0) == pytest.approx(16 * math.pi)
