@@ -300,6 +300,8 @@ def permutation_test(
         raise ValueError(f"n_permutations must be an int >= 1; got {n_permutations!r}.")
     X, y = _check_data(X, y)
     kwargs.setdefault("cutoff", None)
+    # Only the model's mean AUC is compared: no baseline fits.
+    kwargs.setdefault("baseline", False)
     real = evaluate(
         estimator,
         X,
