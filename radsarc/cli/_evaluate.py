@@ -362,6 +362,8 @@ def evaluate_command(
     X, y, table, dropped = read_feature_table(
         features, label, exclude, positive, covariates
     )
+    clinical_names = [c.strip() for c in (clinical_columns or "").split(",")]
+    dropped = [c for c in dropped if c not in clinical_names]
     if dropped:
         click.echo(
             f"Ignoring {len(dropped)} non-numeric column(s): "
