@@ -228,11 +228,12 @@ def baseline_figure(results: Sequence[EvaluationResult], title: str = "") -> Fig
     left.axvline(0.5, color="grey", ls="--", lw=1)
     left.set_yticks(pos, [e[0] for e in entries])
     left.set(xlim=(0, 1), xlabel="mean test AUC (95% CI)", title="AUC")
+    left.set_ylim(-0.5, len(entries) - 0.5)
     colors = dict(
         zip([b.name for b in baselines], _colors(len(baselines)), strict=True)
     )
     model_pos = pos[: len(results)]
-    offsets = np.linspace(-0.15, 0.15, max(len(baselines), 1))
+    offsets = np.linspace(0.15, -0.15, max(len(baselines), 1))
     drawn = set()
     for y, r in zip(model_pos, results, strict=True):
         for k, (name, c) in enumerate(r.comparisons.iterrows()):

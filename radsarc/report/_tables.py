@@ -100,7 +100,16 @@ def results_table(
         raise ValueError("No results and no failures to tabulate.")
     table = pd.concat(frames, ignore_index=True)
     # Verdict and message columns last, in a stable order.
-    tail = sorted(c for c in table.columns if "_vs_" in c)
+    keys = sorted(
+        {c.rsplit("_vs_", 1)[1] for c in table.columns if "_vs_" in c},
+        key=lambda k: (k != "volume", k),
+    )
+    tail = [
+        f"{kind}_vs_{key}"
+        for key in keys
+        for kind in ("delta_auc", "delta_ci_low", "delta_ci_high", "verdict")
+        if f"{kind}_vs_{key}" in table.columns
+    ]
     tail += ["message"] if "message" in table.columns else []
     return table[[c for c in table.columns if c not in tail] + tail]
 
