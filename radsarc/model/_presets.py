@@ -671,9 +671,10 @@ _PRESETS: dict[str, Preset] = {
                 "cross-validation inside the training "
                 "data, and averages the probabilities of the members chosen by "
                 "ensemble selection (Caruana et al. 2004, 2006) from its sorted "
-                "initialisation: by default the 5 candidates with the best inner "
-                "out-of-fold AUC, equal weights (hill-climbing and bagging are "
-                "options); the members are refitted on all the training data.",
+                "initialisation: by default the candidates (at most 5) within one "
+                "standard error of the best inner out-of-fold AUC, equal weights "
+                "(hill-climbing and bagging are options); the members are "
+                "refitted on all the training data.",
                 "Tuning is internal (the grids of the presets are candidates of "
                 "the library), so the preset has no param_grid of its own.",
                 "Figures measured on WORC's splits are in docs/presets.md.",

@@ -9,7 +9,7 @@ from radsarc.presets import get_preset, list_presets
 DOC = Path(__file__).parents[2] / "docs" / "presets.md"
 
 
-@pytest.mark.parametrize("name", [n for n in list_presets() if n != "auto"])
+@pytest.mark.parametrize("name", list_presets())
 def test_section_equals_the_registry(name):
     text = DOC.read_text(encoding="utf-8")
     assert get_preset(name).to_markdown() in text, (
