@@ -441,10 +441,10 @@ def _glcm(case: _Case, names):
         one_level = (raw[:, _GLCM_INDEX["_one_level"], :] > 0).any(1)
         exact = []
         if "MCC" in names:
-            if len(case.levels) < 2:
-                values["MCC"][sl] = 1.0
-            elif any_empty:
-                failed["MCC"][sl] = True  # eigvals of NaN: pyradiomics fails
+            if any_empty:  # eigvals of NaN: pyradiomics fails, even when flat
+                failed["MCC"][sl] = True
+            elif len(case.levels) < 2:
+                values["MCC"][sl] = 1.0  # pyradiomics' value for a flat region
             else:
                 exact.append(("MCC", rank_one))
         if "Imc2" in names:
