@@ -529,7 +529,9 @@ def extract_features(
         for case in cohort
         for seq in cohort.sequences
     ]
-    cache_root = str(cache_dir) if cache_dir is not None else None
+    # Absolute: worker processes reused from an earlier call may run in another
+    # working folder.
+    cache_root = str(Path(cache_dir).resolve()) if cache_dir is not None else None
     # Build the engine once here: a bad parameter combination fails before any work.
     engine = _engine(settings)
     n_parts = _shares(engine, len(tasks), n_jobs, scheduler)

@@ -70,6 +70,20 @@ def test_n_jobs_1_and_2_give_identical_tables(small_cohort):
     assert_frame_equal(one, two, check_exact=True)
 
 
+def test_relative_cache_dir_is_the_callers_even_in_reused_workers(
+    small_cohort, tmp_path, monkeypatch
+):
+    # The second call reuses the worker processes of the first, which were
+    # started in folder a: the cache must still land in folder b.
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        extract_features(small_cohort, FAST, n_jobs=2, cache_dir="cache")
+    for name in ("a", "b"):
+        stored = list((tmp_path / name / "cache").rglob("*.json"))
+        assert len(stored) == 2 * len(small_cohort.case_ids), name
+
+
 def test_failed_cases_are_recorded_and_the_others_finish(tmp_path):
     import SimpleITK as sitk
 
