@@ -389,6 +389,10 @@ def evaluate_command(
         # Covariates are the clinical model's, not radiomic features.
         X = X.drop(columns=[c for c in names if c in X.columns])
     baseline = False if no_baseline else (baseline_column or True)
+    if baseline_column and baseline_column not in X.columns:
+        if baseline_column in table.columns and baseline_column != label:
+            # A size column that is not a feature (e.g. a manifest covariate).
+            baseline = table.loc[X.index, baseline_column].rename(baseline_column)
     groups = table[group].to_numpy() if group else None
     check_writable_folder(out_dir, what="report")
     if kind == "repeated":

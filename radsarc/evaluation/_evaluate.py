@@ -815,7 +815,7 @@ def evaluate(
     groups=None,
     param_grid: dict | None = None,
     tuning: bool = True,
-    baseline: bool | str = True,
+    baseline: bool | str | pd.Series = True,
     clinical: pd.DataFrame | None = None,
     cutoff: str | float | None = "youden",
     min_sensitivity: float = 0.9,
@@ -873,7 +873,9 @@ default="repeated"
         MeshVolume, else VoxelVolume, of the first sequence and region); when X
         has no such column the result has no volume baseline and
         ``settings["baseline"]`` says why. A str names the column (an error if
-        it is missing). False: no volume baseline.
+        it is missing). A Series (indexed by case id, e.g. a size measured
+        outside the feature table) is used as the baseline's one feature and is
+        not added to X. False: no volume baseline.
     clinical : DataFrame, default=None
         Clinical covariates (e.g. age, sex) indexed by case id: a
         :class:`radsarc.model.ClinicalBaseline` (one-hot for categorical
@@ -963,15 +965,30 @@ default="repeated"
         raise ValueError(f"threshold_cv must be an int >= 2; got {threshold_cv!r}.")
     if groups is not None and len(groups) != len(X):
         raise ValueError(f"groups has {len(groups)} values but X has {len(X)} rows.")
-    if not isinstance(baseline, bool | str):
+    if not isinstance(baseline, bool | str | pd.Series):
         raise TypeError(
-            f"baseline must be True, False or a column name; got {baseline!r}."
+            "baseline must be True, False, a column name or a Series; got "
+            f"{type(baseline).__name__}."
         )
     clinical = _check_clinical(clinical, X)
     # The volume column is found (or refused) before any work.
     volume = None
+    volume_data = None
     baseline_note = "off"
-    if isinstance(baseline, str):
+    if isinstance(baseline, pd.Series):
+        volume = str(baseline.name or "baseline")
+        missing = X.index.difference(baseline.index)
+        if len(missing) or not baseline.index.is_unique:
+            raise ValueError(
+                f"The baseline Series {volume!r} has no value for cases "
+                f"{list(missing[:5])}; its index must hold X's case ids."
+            )
+        values = pd.to_numeric(baseline.loc[X.index], errors="coerce")
+        if values.isna().all():
+            raise ValueError(f"The baseline Series {volume!r} has no numeric value.")
+        volume_data = values.to_frame(volume)
+        baseline_note = f"tumour volume: {volume!r} (given as a Series)"
+    elif isinstance(baseline, str):
         volume = volume_column(X.columns, baseline)
         baseline_note = f"tumour volume: column {volume!r} (given)"
     elif baseline:
@@ -1056,7 +1073,8 @@ default="repeated"
     )
     models = []
     if volume is not None:
-        models.append(("tumour volume", VolumeBaseline(column=volume), X[[volume]]))
+        data = X[[volume]] if volume_data is None else volume_data
+        models.append(("tumour volume", VolumeBaseline(column=volume), data))
     if clinical is not None:
         models.append(("clinical", ClinicalBaseline(), clinical))
     comparisons = {}

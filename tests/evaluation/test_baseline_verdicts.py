@@ -281,3 +281,27 @@ def test_preset_input_is_enforced():
         evaluate("gitto2023", X, y, input="delta")
     with pytest.raises(ValueError, match="input must be 'features' or 'delta'"):
         evaluate("gitto2023", X, y, input="voxels")
+
+
+def test_baseline_from_a_series_outside_x():
+    X, y = _cohort(n=60)
+    cv = RepeatedCV(n_splits=3, n_repeats=1)
+    size = X.pop("T1_original_shape_MeshVolume").rename("size_ml") / 1000
+    res = evaluate(_scaled_lr(), X, y, cv=cv, baseline=size.iloc[::-1])
+    named = evaluate(
+        _scaled_lr(),
+        X.assign(size_ml=size),
+        y,
+        cv=cv,
+        baseline="size_ml",
+    )
+    base = res.baselines["tumour volume"]
+    assert base.settings["baseline_column"] == "size_ml"
+    assert res.data["n_features"] == 4  # the size is not added to X
+    assert_allclose(
+        base.split_metrics["auc"],
+        named.baselines["tumour volume"].split_metrics["auc"],
+        rtol=1e-12,
+    )
+    with pytest.raises(ValueError, match=r"has no value for cases \['p000'"):
+        evaluate(_scaled_lr(), X, y, cv=cv, baseline=size.iloc[1:])
