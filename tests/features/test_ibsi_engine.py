@@ -511,3 +511,29 @@ def test_enclosing_ellipsoid_and_oriented_box():
     assert volume == pytest.approx(8.0, rel=1e-9)
     assert area == pytest.approx(28.0, rel=1e-9)
     assert _ellipsoid_area(2.0, 2.0, 2.0) == pytest.approx(16 * math.pi)
+
+
+def test_many_sparse_grey_levels_use_the_levels_present():
+    """N_g = 20000 but 3 levels present: matrices over the present levels only
+    (a dense 20000 x 20000 GLCM per direction would not fit in memory)."""
+    from radsarc.features.ibsi._texture import DIRS_3D
+
+    rng = np.random.default_rng(7)
+    g = rng.choice([1, 7000, 20000], size=(4, 5, 6))
+    mask = np.ones(g.shape, dtype=bool)
+    values = texture_features(g, mask, mask, ["cm", "ngt"], ["3D"])
+    pairs = []
+    for d in DIRS_3D:
+        a = g[max(0, -d[0]) : 4 - max(0, d[0]), max(0, -d[1]) : 5 - max(0, d[1]),
+              max(0, -d[2]) : 6 - max(0, d[2])]  # fmt: skip
+        b = g[max(0, d[0]) : 4 + min(0, d[0]) or None,
+              max(0, d[1]) : 5 + min(0, d[1]) or None,
+              max(0, d[2]) : 6 + min(0, d[2]) or None]  # fmt: skip
+        pairs.append(np.stack([a.ravel(), b.ravel()]))
+    i, j = np.concatenate(pairs, axis=1).astype(float)
+    i, j = np.concatenate([i, j]), np.concatenate([j, i])  # symmetric
+    assert values["cm_contrast_3D_comb"] == pytest.approx(np.mean((i - j) ** 2))
+    assert values["cm_inv_diff_norm_3D_comb"] == pytest.approx(
+        np.mean(1 / (1 + np.abs(i - j) / 20000))
+    )
+    assert np.isfinite(values["ngt_coarseness_3D"])

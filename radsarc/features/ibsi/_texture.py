@@ -70,28 +70,33 @@ def _glcm_counts(gp, n_g, dirs, n_z):
     return out + np.swapaxes(out, -1, -2)
 
 
-def _glcm_features(counts: np.ndarray) -> dict[str, np.ndarray]:
-    n_g = counts.shape[-1]
+def _glcm_features(counts: np.ndarray, lv: np.ndarray, n_g: int) -> dict:
+    """GLCM features of a batch of matrices over the grey levels ``lv``.
+
+    ``lv`` are the grey levels of the rows / columns (those present in the
+    ROI); ``n_g`` the number of grey levels of the discretisation (IBSI's N_g,
+    in the normalised inverse differences).
+    """
+    k_lv = lv.size
     tot = counts.sum(axis=(-1, -2))
     p = counts[tot > 0] / tot[tot > 0, None, None]
-    lv = np.arange(1, n_g + 1, dtype=np.float64)
+    lv = np.asarray(lv, dtype=np.float64)
     i = lv[:, None]
     j = lv[None, :]
     pi = p.sum(axis=2)
     pj = p.sum(axis=1)
     mu_i = pi @ lv
     mu_j = pj @ lv
-    kd = np.abs(i - j).astype(np.int64).ravel()
-    ks = (i + j).astype(np.int64).ravel() - 2
-    flat = p.reshape(len(p), n_g * n_g)
-    pd = np.zeros((len(p), n_g))
-    ps = np.zeros((len(p), 2 * n_g - 1))
-    for k in range(n_g):
-        pd[:, k] = flat[:, kd == k].sum(axis=1)
-    for k in range(2 * n_g - 1):
-        ps[:, k] = flat[:, ks == k].sum(axis=1)
-    kk = np.arange(n_g, dtype=np.float64)
-    ss = np.arange(2, 2 * n_g + 1, dtype=np.float64)
+    flat = p.reshape(len(p), k_lv * k_lv)
+    # diagonal and cross-diagonal distributions p_{i-j}, p_{i+j}
+    kk, kd = np.unique(np.abs(i - j).ravel(), return_inverse=True)
+    ss, ks = np.unique((i + j).ravel(), return_inverse=True)
+    cells = np.arange(k_lv * k_lv)
+    ones = np.ones(cells.size)
+    pd = flat @ sparse.csr_matrix((ones, (cells, kd)), shape=(cells.size, kk.size))
+    ps = flat @ sparse.csr_matrix((ones, (cells, ks)), shape=(cells.size, ss.size))
+    pd = np.asarray(pd)
+    ps = np.asarray(ps)
     diff_avg = pd @ kk
     sum_avg = ps @ ss
     var_i = pi @ lv**2 - mu_i**2
@@ -113,7 +118,7 @@ def _glcm_features(counts: np.ndarray) -> dict[str, np.ndarray]:
     mu = mu_i  # symmetric matrices: mu_i == mu_j
     dif = np.abs(i - j)
     inv_var_w = np.zeros_like(kk)
-    inv_var_w[1:] = 1.0 / kk[1:] ** 2
+    inv_var_w[kk > 0] = 1.0 / kk[kk > 0] ** 2
     return {
         "joint_max": p.max(axis=(1, 2)),
         "joint_avg": mu_i,
@@ -201,16 +206,20 @@ def _glrlm_counts(gp, n_g, dirs, n_z):
     return out
 
 
-def _run_features(counts: np.ndarray, short: str, n_voxels=None, lengths=None) -> dict:
+def _run_features(
+    counts: np.ndarray, short: str, n_voxels=None, lengths=None, lv=None
+) -> dict:
     """Features of run-length-like matrices (levels x lengths): GLRLM, GLSZM,
     GLDZM. ``short`` picks the IBSI names; ``lengths`` are the column values
-    (default 1, 2, ...)."""
+    and ``lv`` the row grey levels (default 1, 2, ...)."""
     n_s = counts.sum(axis=(-1, -2))
     keep = n_s > 0
     r = counts[keep]
     n_s = n_s[keep]
     n_g, n_l = r.shape[-2:]
-    i = np.arange(1, n_g + 1, dtype=np.float64)[:, None]
+    if lv is None:
+        lv = np.arange(1, n_g + 1)
+    i = np.asarray(lv, dtype=np.float64)[:, None]
     if lengths is None:
         lengths = np.arange(1, n_l + 1)
     j = np.asarray(lengths, dtype=np.float64)[None, :]
@@ -393,13 +402,12 @@ def _ngtdm(gp, n_g, two_d, n_z):
     return s.reshape(n_z, n_g), n.reshape(n_z, n_g)
 
 
-def _ngtdm_features(s: np.ndarray, n: np.ndarray) -> dict:
+def _ngtdm_features(s: np.ndarray, n: np.ndarray, lv: np.ndarray) -> dict:
     n_vc = n.sum(axis=1)
     keep = n_vc > 0
     s, n, n_vc = s[keep], n[keep], n_vc[keep]
-    n_g = s.shape[1]
     p = n / n_vc[:, None]
-    lv = np.arange(1, n_g + 1, dtype=np.float64)
+    lv = np.asarray(lv, dtype=np.float64)
     present = p > 0
     n_gp = present.sum(axis=1)
     ps = (p * s).sum(axis=1)
@@ -440,7 +448,12 @@ def _ngtdm_features(s: np.ndarray, n: np.ndarray) -> dict:
     }
 
 
-def _ngldm(gp, n_g, two_d, n_z, alpha):
+def _ngldm(gp, gc, n_k, two_d, n_z, alpha):
+    """NGLDM counts by (slice, compact level, dependence count).
+
+    ``gp``: padded grey levels (their values decide the dependence, within
+    ``alpha``); ``gc``: the compact level index 1..n_k of each voxel.
+    """
     core = gp[1:-1, 1:-1, 1:-1]
     dep = np.ones(core.shape, dtype=np.int8)
     offsets = _neighbour_offsets(two_d)
@@ -453,17 +466,17 @@ def _ngldm(gp, n_g, two_d, n_z, alpha):
     ok = core > 0
     z = np.nonzero(ok)[0]
     n_d = len(offsets) + 1
-    flat = (z * n_g + core[ok] - 1) * n_d + dep[ok].astype(np.int64) - 1
-    return np.bincount(flat, minlength=n_z * n_g * n_d).reshape(n_z, n_g, n_d)
+    flat = (z * n_k + gc[ok] - 1) * n_d + dep[ok].astype(np.int64) - 1
+    return np.bincount(flat, minlength=n_z * n_k * n_d).reshape(n_z, n_k, n_d)
 
 
-def _ngldm_features(counts: np.ndarray) -> dict:
+def _ngldm_features(counts: np.ndarray, lv: np.ndarray) -> dict:
     n_s = counts.sum(axis=(1, 2))
     keep = n_s > 0
     r = counts[keep]
     n_s = n_s[keep]
     n_g, n_d = r.shape[1:]
-    i = np.arange(1, n_g + 1, dtype=np.float64)[:, None]
+    i = np.asarray(lv, dtype=np.float64)[:, None]
     j = np.arange(1, n_d + 1, dtype=np.float64)[None, :]
 
     def s(w):
@@ -544,20 +557,35 @@ def texture_features(
         for ax in range(3)
     ]
     sl = tuple(slice(z[0], z[-1] + 1) for z in nz)
-    g = np.where(int_mask[sl], levels[sl], 0).astype(np.int32)
-    n_g = int(g.max())
-    gp = np.pad(g, 1)
+    g = np.where(int_mask[sl], levels[sl], 0).astype(np.int64)
+    n_g = int(g.max())  # IBSI's N_g
+    # Matrices are indexed by the grey levels present only (their values, lv,
+    # enter the features): memory stays bounded with many, sparse levels.
+    lv = np.flatnonzero(np.bincount(g.ravel(), minlength=n_g + 1)[1:]) + 1
+    n_k = lv.size
+    lut = np.zeros(n_g + 1, dtype=np.int32)
+    lut[lv] = np.arange(1, n_k + 1, dtype=np.int32)
+    gc = lut[g]  # compact levels 1..n_k, 0 outside
+    gcp = np.pad(gc, 1)
+    gp = np.pad(g.astype(np.int32), 1)
     n_z = g.shape[0]
     out: dict[str, float] = {}
     zone_cache: dict = {}
     want2d = "2D" in aggregation or "2.5D" in aggregation
     want3d = "3D" in aggregation
+
+    def cm_features(c):
+        return _glcm_features(c, lv, n_g)
+
+    def rlm_features(c):
+        return _run_features(c, "r", lv=lv)
+
     for fam in families:
         if fam == "cm" or fam == "rlm":
             build = _glcm_counts if fam == "cm" else _glrlm_counts
-            feats = _glcm_features if fam == "cm" else lambda c: _run_features(c, "r")
+            feats = cm_features if fam == "cm" else rlm_features
             if want2d:
-                c = build(gp, n_g, DIRS_2D, n_z)  # (dir, slice, ...)
+                c = build(gcp, n_k, DIRS_2D, n_z)  # (dir, slice, ...)
                 flat = c.reshape(-1, *c.shape[2:])
                 if "2D" in aggregation:
                     out.update(_tagged(fam, "2D_avg", feats(flat)))
@@ -568,7 +596,7 @@ def texture_features(
                         _tagged(fam, "2_5D_comb", feats(c.sum(axis=(0, 1))[None]))
                     )
             if want3d:
-                c = build(gp, n_g, DIRS_3D, 1)[:, 0]
+                c = build(gcp, n_k, DIRS_3D, 1)[:, 0]
                 out.update(_tagged(fam, "3D_avg", feats(c)))
                 out.update(_tagged(fam, "3D_comb", feats(c.sum(axis=0)[None])))
         elif fam in ("szm", "dzm"):
@@ -580,67 +608,58 @@ def texture_features(
                     if "dzm" in families:
                         ref = int_mask if morph_mask is None else morph_mask
                         dist = _distance_map(ref[sl], two_d)
-                    zone_cache[two_d] = _zones(g, n_g, two_d, dist)
+                    zone_cache[two_d] = _zones(gc, n_k, two_d, dist)
                 lev, size, zs, dmin = zone_cache[two_d]
                 length = size if fam == "szm" else dmin
                 nz_ = n_z if two_d else 1
-                m, cols = _zone_matrix(lev, length, zs, n_g, nz_)
+                m, cols = _zone_matrix(lev, length, zs, n_k, nz_)
                 kind = "sz" if fam == "szm" else "dz"
                 nvox = np.bincount(zs, weights=size, minlength=nz_)
                 if two_d:
                     if "2D" in aggregation:
-                        out.update(
-                            _tagged(fam, "2D", _run_features(m, kind, nvox, cols))
-                        )
+                        found = _run_features(m, kind, nvox, cols, lv)
+                        out.update(_tagged(fam, "2D", found))
                     if "2.5D" in aggregation:
                         merged = _run_features(
-                            m.sum(axis=0)[None], kind, nvox.sum(keepdims=True), cols
+                            m.sum(axis=0)[None], kind, nvox.sum(keepdims=True), cols, lv
                         )
                         out.update(_tagged(fam, "2_5D", merged))
                 else:
-                    out.update(_tagged(fam, "3D", _run_features(m, kind, nvox, cols)))
+                    found = _run_features(m, kind, nvox, cols, lv)
+                    out.update(_tagged(fam, "3D", found))
         elif fam == "ngt":
             for two_d, wanted in ((True, want2d), (False, want3d)):
                 if not wanted:
                     continue
-                s, n = _ngtdm(gp, n_g, two_d, n_z)
+                s_full, n_full = _ngtdm(gp, n_g, two_d, n_z)
+                s_, n_ = s_full[:, lv - 1], n_full[:, lv - 1]
                 if two_d:
                     if "2D" in aggregation:
-                        out.update(_tagged("ngt", "2D", _ngtdm_features(s, n)))
+                        out.update(_tagged("ngt", "2D", _ngtdm_features(s_, n_, lv)))
                     if "2.5D" in aggregation:
-                        out.update(
-                            _tagged(
-                                "ngt",
-                                "2_5D",
-                                _ngtdm_features(
-                                    s.sum(axis=0)[None], n.sum(axis=0)[None]
-                                ),
-                            )
+                        merged = _ngtdm_features(
+                            s_.sum(axis=0)[None], n_.sum(axis=0)[None], lv
                         )
+                        out.update(_tagged("ngt", "2_5D", merged))
                 else:
-                    out.update(
-                        _tagged(
-                            "ngt",
-                            "3D",
-                            _ngtdm_features(s.sum(axis=0)[None], n.sum(axis=0)[None]),
-                        )
+                    merged = _ngtdm_features(
+                        s_.sum(axis=0)[None], n_.sum(axis=0)[None], lv
                     )
+                    out.update(_tagged("ngt", "3D", merged))
         elif fam == "ngl":
             for two_d, wanted in ((True, want2d), (False, want3d)):
                 if not wanted:
                     continue
-                c = _ngldm(gp, n_g, two_d, n_z, ngldm_alpha)
+                c = _ngldm(gp, gc, n_k, two_d, n_z, ngldm_alpha)
                 if two_d:
                     if "2D" in aggregation:
-                        out.update(_tagged("ngl", "2D", _ngldm_features(c)))
+                        out.update(_tagged("ngl", "2D", _ngldm_features(c, lv)))
                     if "2.5D" in aggregation:
-                        out.update(
-                            _tagged("ngl", "2_5D", _ngldm_features(c.sum(axis=0)[None]))
-                        )
+                        merged = _ngldm_features(c.sum(axis=0)[None], lv)
+                        out.update(_tagged("ngl", "2_5D", merged))
                 else:
-                    out.update(
-                        _tagged("ngl", "3D", _ngldm_features(c.sum(axis=0)[None]))
-                    )
+                    merged = _ngldm_features(c.sum(axis=0)[None], lv)
+                    out.update(_tagged("ngl", "3D", merged))
         else:
             raise ValueError(f"Unknown texture family {fam!r}.")
     return out
