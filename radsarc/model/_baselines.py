@@ -50,8 +50,9 @@ _VOLUME_PATTERNS = (
     ("VoxelVolume", r"(?P<prefix>.*_)?original_shape_VoxelVolume"),
     ("MIRP mesh volume", r"(?P<prefix>.*_)?morph_volume"),
     ("MIRP voxel volume", r"(?P<prefix>.*_)?morph_vol_approx"),
-    ("WORC 3-D volume", r"(?P<prefix>.*_)?sf_volume(_3D)?"),
-    ("WORC 2-D volume", r"(?P<prefix>.*_)?sf_volume_2D"),
+    # WORC/PREDICT names end in the modality and image index: sf_volume_2D_MR_0.
+    ("WORC 3-D volume", r"(?P<prefix>.*_)?sf_volume(_3D)?(_[A-Za-z]+_\d+)?"),
+    ("WORC 2-D volume", r"(?P<prefix>.*_)?sf_volume_2D(_[A-Za-z]+_\d+)?"),
     ("LIFEx volume", r"(?P<prefix>.*_)?SHAPE_Volume(\(mL\)|\(ml\))"),
     ("LIFEx voxel count", r"(?P<prefix>.*_)?SHAPE_Volume(\(vx\))?"),
     ("IBSI RNU0", r"(?P<prefix>.*[_.-])?(RNU0|rnu0)([_.-].*)?"),

@@ -42,6 +42,10 @@ from radsarc.model import ClinicalBaseline, VolumeBaseline, volume_column
         (["morph_vol_approx", "morph_volume"], "morph_volume"),
         (["sf_compactness_avg_2D", "sf_volume_2D", "tf_GLCM_x"], "sf_volume_2D"),
         (
+            ["sf_area_avg_2D_MR_0", "sf_volume_2D_MR_0", "tf_GLCM_contrast_MR_0"],
+            "sf_volume_2D_MR_0",
+        ),
+        (
             ["SHAPE_Sphericity", "SHAPE_Volume(mL)", "SHAPE_Volume(vx)"],
             "SHAPE_Volume(mL)",
         ),
