@@ -448,6 +448,17 @@ class ExtractionSettings:
                 f"got imageType {sorted(types)}. IBSI-2 filters go in the "
                 "'filter' section."
             )
+        steps = getattr(self.preprocessing, "steps", None) or (
+            self.preprocessing if isinstance(self.preprocessing, Mapping) else {}
+        )
+        ibsi = setting.get("ibsi") or {}
+        for step, key in (("resample", "spacing"), ("resegment", "resegment_range")):
+            if step in steps and ibsi.get(key) is not None:
+                raise SettingsError(
+                    f"{where}Both preprocessing.{step} and setting.ibsi.{key} are "
+                    f"given; expected one of them (the IBSI engine would {step} "
+                    "again what preprocessing produced)."
+                )
         if self.feature_classes:
             raise SettingsError(
                 f"{where}featureClass selects pyradiomics classes; with "

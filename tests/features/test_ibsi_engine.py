@@ -362,6 +362,13 @@ def test_settings_select_the_ibsi_engine():
             "does not use pyradiomics. image types",
         ),
         (
+            {
+                "setting": {"engine": "ibsi", "ibsi": {"spacing": [1, 1, 1]}},
+                "preprocessing": {"resample": {"spacing": [1, 1, 3]}},
+            },
+            "Both preprocessing.resample and setting.ibsi.spacing are given",
+        ),
+        (
             {"setting": {"engine": "ibsi"}, "featureClass": {"glcm": None}},
             "choose IBSI families",
         ),
