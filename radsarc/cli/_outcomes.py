@@ -68,5 +68,6 @@ def echo_baselines(results, indent: str = "") -> None:
             f"{indent}baseline {b.name} ({what}): mean AUC {s['mean']:.3f} "
             f"(95% CI {s['ci_low']:.3f} to {s['ci_high']:.3f})"
         )
-    if not baselines and results:
-        click.echo(f"{indent}{results[0].settings.get('baseline', 'no baseline')}")
+    note = results[0].settings.get("baseline", "no baseline") if results else None
+    if results and (not baselines or "failed" in str(note)):
+        click.echo(f"{indent}{note}")

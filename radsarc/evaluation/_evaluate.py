@@ -1074,7 +1074,11 @@ default="repeated"
     models = []
     if volume is not None:
         data = X[[volume]] if volume_data is None else volume_data
-        models.append(("tumour volume", VolumeBaseline(column=volume), data))
+        # Log or not is a property of the column (a raw volume is never
+        # negative; a z-scored one is), decided once so that every split's
+        # model is the same kind; no label is used.
+        raw = bool((data[volume].dropna() >= 0).all())
+        models.append(("tumour volume", VolumeBaseline(column=volume, log=raw), data))
     if clinical is not None:
         models.append(("clinical", ClinicalBaseline(), clinical))
     comparisons = {}
@@ -1091,18 +1095,25 @@ default="repeated"
         }
         if label == "clinical":
             base_settings["covariates"] = list(map(str, data.columns))
-        outs = _run_splits(
-            model,
-            data,
-            y,
-            splits,
-            name=f"{name} baseline {label}",
-            grid=None,
-            importance=False,
-            keep_models=False,
-            progress=False,
-            **common,
-        )
+        try:
+            outs = _run_splits(
+                model,
+                data,
+                y,
+                splits,
+                name=f"{name} baseline {label}",
+                grid=None,
+                importance=False,
+                keep_models=False,
+                progress=False,
+                **common,
+            )
+        except ValueError as exc:
+            # A baseline that cannot be fitted never costs the model's result.
+            note = f"{label} baseline failed: {exc}"
+            logger.warning("%s", note)
+            result.settings["baseline"] = f"{result.settings['baseline']}; {note}"
+            continue
         base = _assemble(
             outs,
             data,

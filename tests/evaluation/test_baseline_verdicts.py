@@ -305,3 +305,17 @@ def test_baseline_from_a_series_outside_x():
     )
     with pytest.raises(ValueError, match=r"has no value for cases \['p000'"):
         evaluate(_scaled_lr(), X, y, cv=cv, baseline=size.iloc[1:])
+
+
+def test_a_failing_baseline_does_not_cost_the_model_its_result():
+    X, y = _cohort(n=40)
+    clinical = pd.DataFrame({"age": np.nan}, index=X.index)  # all missing
+    res = evaluate(
+        _scaled_lr(), X, y, cv=RepeatedCV(n_splits=3, n_repeats=1), clinical=clinical
+    )
+    assert np.isfinite(res.mean_auc)
+    assert list(res.baselines) == ["tumour volume"]
+    assert "clinical baseline failed: " in res.settings["baseline"]
+    assert "Covariate 'age' is missing for every case" in res.settings["baseline"]
+    # Log or not is decided on the whole column: raw volumes get the log.
+    assert res.baselines["tumour volume"].settings["estimator"].endswith("log=True)")
