@@ -326,3 +326,22 @@ def test_flat_region_matches_pyradiomics(roi):
         )
     mcc = maps["original_glcm_MCC"][inside]
     assert np.all(mcc == (1.0 if roi == "cuboid" else 0.0))
+
+
+def test_filtered_image_types_match_pyradiomics():
+    image, mask, spacing = _phantom(seed=6)
+    img, msk = _sitk(image, spacing), _sitk(mask, spacing)
+    params = {
+        "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}},
+        "setting": {"binCount": 16},
+        "featureClass": {"glcm": ["Contrast", "MCC"], "glrlm": ["RunEntropy"]},
+    }
+    expected = _pyradiomics_maps(img, msk, params)
+    maps, _ = compute_maps(img, msk, params, 1)
+    assert sorted(maps) == sorted(expected)
+    assert "log-sigma-1-0-mm-3D_glcm_Contrast" in maps
+    inside = mask == 1
+    for name, want in expected.items():
+        np.testing.assert_allclose(
+            maps[name][inside], want[inside], rtol=1e-6, atol=1e-9, err_msg=name
+        )
