@@ -544,3 +544,16 @@ def test_many_sparse_grey_levels_use_the_levels_present():
         np.mean(1 / (1 + np.abs(i - j) / 20000))
     )
     assert np.isfinite(values["ngt_coarseness_3D"])
+
+
+def test_too_many_grey_levels_is_a_clear_error():
+    rng = np.random.default_rng(8)
+    image = rng.normal(0, 1000, size=(8, 30, 30))
+    mask = np.ones(image.shape, dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"grey levels are present in the ROI .* at"):
+        compute_features(
+            image,
+            mask,
+            {"discretisation": "fbs", "bin_width": 1, "families": ["cm"]},
+            spacing=(1, 1, 1),
+        )

@@ -40,7 +40,8 @@ DIRS_3D = (
 )  # fmt: skip
 DIRS_2D = DIRS_3D[:4]
 
-_EPS = np.finfo(np.float64).tiny
+#: Most grey levels present in a ROI that the texture matrices accept.
+MAX_LEVELS = 1000
 
 
 def _shift(gp: np.ndarray, d) -> np.ndarray:
@@ -563,6 +564,12 @@ def texture_features(
     # enter the features): memory stays bounded with many, sparse levels.
     lv = np.flatnonzero(np.bincount(g.ravel(), minlength=n_g + 1)[1:]) + 1
     n_k = lv.size
+    if n_k > MAX_LEVELS:
+        raise ValueError(
+            f"{n_k} grey levels are present in the ROI after discretisation; the "
+            f"texture matrices hold at most {MAX_LEVELS}: use fixed bin number "
+            "discretisation (fbn, n_bins) or a larger bin_width."
+        )
     lut = np.zeros(n_g + 1, dtype=np.int32)
     lut[lv] = np.arange(1, n_k + 1, dtype=np.int32)
     gc = lut[g]  # compact levels 1..n_k, 0 outside
@@ -575,7 +582,12 @@ def texture_features(
     want3d = "3D" in aggregation
 
     def cm_features(c):
-        return _glcm_features(c, lv, n_g)
+        # in chunks of matrices: at most ~4M cells at a time
+        step = max(1, (1 << 22) // (n_k * n_k))
+        parts = [
+            _glcm_features(c[k : k + step], lv, n_g) for k in range(0, len(c), step)
+        ]
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
     def rlm_features(c):
         return _run_features(c, "r", lv=lv)
