@@ -323,6 +323,38 @@ def test_misspelled_filter_parameter(fitted_model, tmp_path):
     )
 
 
+def test_misspelled_ibsi_engine_setting(fitted_model, tmp_path):
+    _, cohort, _ = fitted_model
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"setting": {"engine": "ibsi", "ibsi": {"bin_widht": 25}}}),
+        encoding="utf-8",
+    )
+    result = _run("extract", cohort.source, "--params", params,
+                  "--out", tmp_path / "f.csv")  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: In settings file {params}: Unknown IBSI setting "
+        "'bin_widht'. Did you mean 'bin_width'?" in result.output
+    )
+
+
+def test_pyradiomics_setting_with_the_ibsi_engine(fitted_model, tmp_path):
+    _, cohort, _ = fitted_model
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        yaml.safe_dump({"setting": {"engine": "ibsi", "binWidth": 25}}),
+        encoding="utf-8",
+    )
+    result = _run("extract", cohort.source, "--params", params,
+                  "--out", tmp_path / "f.csv")  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: In settings file {params}: Setting 'binWidth' is a "
+        "pyradiomics setting and is not used by the IBSI engine" in result.output
+    )
+
+
 def test_a_3d_filter_in_mm_on_thick_slices(fitted_model, tmp_path):
     """A 3D LoG (sigma in mm) on 3 mm x 1 mm x 1 mm voxels: each case is refused
     naming the filter, the spacing and the two ways out."""

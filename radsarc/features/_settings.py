@@ -380,10 +380,10 @@ class ExtractionSettings:
                 "discretisation: a fixed bin width or a fixed bin count."
             )
         if setting.get("engine") == "ibsi":
-            self._validate_ibsi(where, setting)
+            self._validate_ibsi(setting)
         elif "ibsi" in setting:
             raise SettingsError(
-                f"{where}Setting 'ibsi' configures the IBSI engine; expected "
+                "Setting 'ibsi' configures the IBSI engine; expected "
                 "'engine: ibsi' with it (the default engine is pyradiomics)."
             )
         image_types = {}
@@ -431,11 +431,11 @@ class ExtractionSettings:
                 self, "preprocessing", PreprocessingConfig.from_dict(self.preprocessing)
             )
 
-    def _validate_ibsi(self, where: str, setting: dict) -> None:
+    def _validate_ibsi(self, setting: dict) -> None:
         for key in setting:
             if key not in _IBSI_ENGINE_SETTINGS:
                 raise SettingsError(
-                    f"{where}Setting {key!r} is a pyradiomics setting and is not "
+                    f"Setting {key!r} is a pyradiomics setting and is not "
                     "used by the IBSI engine; give the processing under "
                     "'setting: {ibsi: {...}}' (radsarc.features.ibsi.IBSIConfig: "
                     "spacing, interpolation, resegment_range, discretisation, "
@@ -444,7 +444,7 @@ class ExtractionSettings:
         types = dict(self.image_types or {"Original": {}})
         if set(types) != {"Original"} or types["Original"]:
             raise SettingsError(
-                f"{where}The IBSI engine does not use pyradiomics' image types; "
+                f"The IBSI engine does not use pyradiomics' image types; "
                 f"got imageType {sorted(types)}. IBSI-2 filters go in the "
                 "'filter' section."
             )
@@ -455,13 +455,13 @@ class ExtractionSettings:
         for step, key in (("resample", "spacing"), ("resegment", "resegment_range")):
             if step in steps and ibsi.get(key) is not None:
                 raise SettingsError(
-                    f"{where}Both preprocessing.{step} and setting.ibsi.{key} are "
+                    f"Both preprocessing.{step} and setting.ibsi.{key} are "
                     f"given; expected one of them (the IBSI engine would {step} "
                     "again what preprocessing produced)."
                 )
         if self.feature_classes:
             raise SettingsError(
-                f"{where}featureClass selects pyradiomics classes; with "
+                "featureClass selects pyradiomics classes; with "
                 "'engine: ibsi' choose IBSI families with "
                 "'setting: {ibsi: {families: [morph, stat, cm, ...]}}'."
             )
