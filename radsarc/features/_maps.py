@@ -98,13 +98,10 @@ def _write_nifti(array: np.ndarray, reference: sitk.Image, path: Path) -> None:
         sitk.WriteImage(image, str(tmp), True)
 
 
-def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
-    """All maps of one case. Never raises for a case-level problem."""
-    from radsarc.features._maps_engine import compute_maps
-
+def _lookup(case, sequences, prefix, settings, radius, out_dir):
+    """The case's cache key and stored result, or an error: a dict with
+    ``key`` and ``hit`` (files and cached=True, or None), or ``errors``."""
     case_id = case.case_id
-    folder = map_dir(out_dir, case_id)
-    cache = ResultCache(out_dir)
     try:
         digests = []
         for seq in sequences:
@@ -129,9 +126,26 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
             [case_id, sequences, prefix, digests, settings.digest, radius, _MAPS_FORMAT]
         ).encode()
     ).hexdigest()
-    hit = cache.load(case_id, _CACHE_NAME, key)
+    hit = ResultCache(out_dir).load(case_id, _CACHE_NAME, key)
+    folder = map_dir(out_dir, case_id)
     if hit is not None and all((folder / f).exists() for f in hit["files"].values()):
-        return {"files": hit["files"], "cached": True}
+        return {"key": key, "hit": {"files": hit["files"], "cached": True}}
+    return {"key": key, "hit": None}
+
+
+def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
+    """All maps of one case. Never raises for a case-level problem."""
+    from radsarc.features._maps_engine import compute_maps
+
+    case_id = case.case_id
+    folder = map_dir(out_dir, case_id)
+    cache = ResultCache(out_dir)
+    found = _lookup(case, sequences, prefix, settings, radius, out_dir)
+    if "errors" in found:
+        return found
+    if found["hit"] is not None:
+        return found["hit"]
+    key = found["key"]
     files: dict[str, str] = {}
     errors = []
     folder.mkdir(parents=True, exist_ok=True)
@@ -299,10 +313,19 @@ def feature_maps(
     sequences = list(cohort.sequences)
     prefix = cohort.multi_sequence
     cases = list(cohort)
+    outputs: list[dict | None] = [None] * len(cases)
+    # Complete cases are found here, without starting workers.
+    for i, case in enumerate(cases):
+        found = _lookup(case, sequences, prefix, settings, radius, out_dir)
+        if "errors" in found:
+            outputs[i] = found
+        elif found["hit"] is not None:
+            outputs[i] = found["hit"]
+    todo = [i for i, out in enumerate(outputs) if out is None]
     # Cases run in parallel processes; the cores left over (fewer cases than
     # n_jobs) go to threads inside each case.
     cores = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
-    workers = max(1, min(cores, len(cases)))
+    workers = max(1, min(cores, len(todo)))
     threads = max(1, cores // workers)
     jobs = (
         delayed(_indexed)(
@@ -316,11 +339,10 @@ def feature_maps(
             threads,
             os.getpid(),
         )
-        for i, case in enumerate(cases)
+        for i, case in ((i, cases[i]) for i in todo)
     )
-    outputs: list[dict | None] = [None] * len(cases)
     with tqdm(
-        total=len(cases), desc="maps", unit="case", disable=not progress, leave=False
+        total=len(todo), desc="maps", unit="case", disable=not progress, leave=False
     ) as bar:
         if workers == 1:
             for job in jobs:
