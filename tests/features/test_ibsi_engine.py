@@ -557,3 +557,25 @@ def test_too_many_grey_levels_is_a_clear_error():
             {"discretisation": "fbs", "bin_width": 1, "families": ["cm"]},
             spacing=(1, 1, 1),
         )
+
+
+def test_filters_on_the_cropped_image_equal_whole_image_filtering():
+    from radsarc.features.ibsi import IBSIEngine, intensity_statistics
+    from radsarc.images._filters import ImageFilter
+
+    rng = np.random.default_rng(9)
+    array = rng.normal(100, 30, size=(24, 48, 50))
+    roi = np.zeros(array.shape, dtype=np.uint8)
+    roi[10:14, 20:28, 22:30] = 1
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing((1.0, 1.0, 2.0))
+    mask = sitk.GetImageFromArray(roi)
+    mask.CopyInformation(image)
+    config = IBSIConfig(spacing=(1.5, 1.5, 1.5), families=("stat",))
+    log = ImageFilter("log", {"sigma": 2.0, "boundary": "mirror"})
+    features, _ = IBSIEngine(config, filters=[log]).extract(image, mask, 1)
+    whole = preprocess(image, mask, config, crop=False)
+    assert whole.image.shape == (32, 32, 34)  # the whole grid, not a crop
+    expected = intensity_statistics(log(whole.image, whole.spacing)[whole.int_mask])
+    for tag, value in expected.items():
+        assert features[f"{log.type_name}_{tag}"] == pytest.approx(value, rel=1e-9)

@@ -128,6 +128,29 @@ def features_of(pre: Preprocessed, config: IBSIConfig) -> dict[str, float]:
     return out
 
 
+def _filter_margin(filters, image, config: IBSIConfig):
+    """``(crop, margin in mm)`` that keeps the filters' reach around the ROI.
+
+    A filter whose response depends on the whole image (Fourier-domain
+    Simoncelli, Riesz) needs the whole processed image: ``crop`` False.
+    """
+    from radsarc.features.ibsi._preprocess import PEAK_RADIUS
+
+    spacing = [float(v) for v in image.GetSpacing()][::-1]  # z, y, x
+    if config.spacing is not None:
+        spacing = [
+            s if t is None else t
+            for s, t in zip(spacing, config.spacing[::-1], strict=True)
+        ]
+    margin = PEAK_RADIUS
+    for image_filter in filters:
+        reach = image_filter.reach(tuple(spacing))
+        if reach is None:
+            return False, None
+        margin = max(margin, max(r * s for r, s in zip(reach, spacing, strict=True)))
+    return True, margin + 2.0 * max(spacing)
+
+
 class IBSIEngine:
     """The IBSI engine behind ``extract_features`` (``setting: {engine: ibsi}``).
 
@@ -160,8 +183,18 @@ class IBSIEngine:
             and re-segmentation) and the engine's settings.
         """
         config = self.config
+        crop, margin = True, None
+        if self.filters:
+            # keep every voxel that a filter response inside the ROI depends on
+            crop, margin = _filter_margin(self.filters, image, config)
         pre = preprocess(
-            image, mask, config, label=label, crop=not self.filters, diagnostics=True
+            image,
+            mask,
+            config,
+            label=label,
+            crop=crop,
+            margin=margin,
+            diagnostics=True,
         )
         values = features_of(pre, config)
         features, diagnostics = {}, {}

@@ -360,6 +360,7 @@ def preprocess(
     spacing=None,
     label: int = 1,
     crop: bool = True,
+    margin: float | None = None,
     diagnostics: bool = False,
 ) -> Preprocessed:
     """The IBSI processing chain up to (not including) discretisation.
@@ -380,6 +381,9 @@ def preprocess(
     crop : bool, default=True
         Keep (and interpolate) only the ROI's surroundings; ``False`` interpolates
         the whole image (needed for the whole-image diagnostics).
+    margin : float, optional
+        The surroundings kept with ``crop``, in mm (default: the local-intensity
+        sphere's radius plus two voxels).
     diagnostics : bool, default=False
         Fill :attr:`Preprocessed.diagnostics`.
 
@@ -396,7 +400,7 @@ def preprocess(
         diag.update(_image_diagnostics(arr, sp, "init_img"))
         diag.update(_roi_diagnostics(arr, roi, roi, "init_roi"))
     img, morph, new_sp, full_shape = interpolate(
-        image, mask, config, spacing=spacing, label=label, crop=crop
+        image, mask, config, spacing=spacing, label=label, crop=crop, margin=margin
     )
     if not morph.any():
         raise ValueError(
