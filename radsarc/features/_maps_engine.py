@@ -33,6 +33,7 @@ import functools
 import json
 import logging
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -115,9 +116,11 @@ def compute_maps(
 
     Returns
     -------
-    maps : dict of str to ndarray
-        ``<imagetype>_<class>_<feature>`` to a float64 array on the grid of
-        ``reference`` (z, y, x), ``initValue`` (default 0) outside the mask.
+    maps : Maps
+        A mapping ``<imagetype>_<class>_<feature>`` to a float64 array on the
+        grid of ``reference`` (z, y, x), ``initValue`` (default 0) outside the
+        mask; it holds only the region's box and builds each whole-grid array
+        when asked.
     reference : SimpleITK.Image
         The image the maps lie on (the input image, or its resampled version
         when the settings resample).
@@ -141,8 +144,7 @@ def compute_maps(
     init_value = float(settings.get("initValue", 0))
     full_shape = image.GetSize()[::-1]
     lower = np.maximum(np.asarray(bounding_box[0::2]) - radius, 0)[::-1]
-    maps: dict[str, np.ndarray] = {}
-    z0, y0, x0 = (int(v) for v in lower)
+    maps = Maps(full_shape, tuple(int(v) for v in lower), init_value)
 
     def add(filtered, type_name, kwargs):
         cropped, cropped_mask = imageoperations.cropToTumorMask(
@@ -151,10 +153,7 @@ def compute_maps(
         found = _maps_of(cropped, cropped_mask, classes, kwargs, label, threads)
         for cls_name, values in found.items():
             for feat, arr in values.items():
-                full = np.full(full_shape, init_value)
-                dz, dy, dx = arr.shape
-                full[z0 : z0 + dz, y0 : y0 + dy, x0 : x0 + dx] = arr
-                maps[f"{type_name}_{cls_name}_{feat}"] = full
+                maps.crops[f"{type_name}_{cls_name}_{feat}"] = arr
 
     for image_type, custom in extractor.enabledImagetypes.items():
         args = settings.copy()
@@ -175,6 +174,30 @@ def compute_maps(
                 settings,
             )
     return maps, image
+
+
+class Maps(Mapping):
+    """Feature maps held on the region's box, whole-grid arrays on request."""
+
+    def __init__(self, shape, lower, init_value):
+        self.shape = tuple(shape)
+        self.lower = lower
+        self.init_value = init_value
+        self.crops: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        crop = self.crops[name]
+        full = np.full(self.shape, self.init_value)
+        z0, y0, x0 = self.lower
+        dz, dy, dx = crop.shape
+        full[z0 : z0 + dz, y0 : y0 + dy, x0 : x0 + dx] = crop
+        return full
+
+    def __iter__(self):
+        return iter(self.crops)
+
+    def __len__(self) -> int:
+        return len(self.crops)
 
 
 class _Case:
