@@ -168,6 +168,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
         )
         sys.exit(1)
     from radsarc.features._pyradiomics import ENGINE
+    from radsarc.features.ibsi import ENGINE as IBSI_ENGINE
 
     clinical = [str(c) for c in result.clinical.columns]
     columns_text = (
@@ -190,7 +191,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
         outputs.add_text(
             settings_path,
             f"# radsarc extraction settings ("
-            f"{'radsarc IBSI engine' if settings.engine == 'ibsi' else ENGINE}); "
+            f"{IBSI_ENGINE if settings.engine == 'ibsi' else ENGINE}); "
             f"digest {settings.digest}\n" + settings.to_yaml(),
         )
         outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))

@@ -638,8 +638,13 @@ class ExtractionSettings:
         """SHA-256 of the canonical settings and the engine version."""
         from radsarc.features import _pyradiomics as engine
 
+        version = engine.ENGINE
+        if self.engine == "ibsi":
+            from radsarc.features.ibsi import ENGINE as IBSI_ENGINE
+
+            version = f"{IBSI_ENGINE}; {engine.ENGINE}"  # its mesh tables
         blob = json.dumps(
-            {"settings": self.to_full_dict(), "engine": engine.ENGINE},
+            {"settings": self.to_full_dict(), "engine": version},
             sort_keys=True,
             separators=(",", ":"),
         )

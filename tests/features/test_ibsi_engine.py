@@ -330,6 +330,9 @@ def test_settings_select_the_ibsi_engine():
     assert s.engine == "ibsi"
     assert s.ibsi_config.spacing == (1.0, 1.0, None)
     assert ExtractionSettings().engine == "pyradiomics"
+    # the engine is part of the cache key
+    plain = ExtractionSettings.from_dict({"setting": {"engine": "ibsi"}})
+    assert plain.digest != ExtractionSettings().digest
     again = ExtractionSettings.from_yaml if False else ExtractionSettings.from_dict
     import yaml
 

@@ -38,6 +38,7 @@ spacings given by the user are (x, y, z) as in SimpleITK):
 
 from radsarc.features.ibsi._codes import IBSI_CODES, ibsi_feature_code
 from radsarc.features.ibsi._compute import (
+    ENGINE,
     IBSIEngine,
     compute_features,
     discretised_levels,
@@ -61,6 +62,7 @@ from radsarc.features.ibsi._preprocess import (
 from radsarc.features.ibsi._texture import texture_features
 
 __all__ = [
+    "ENGINE",
     "FAMILIES",
     "IBSI_CODES",
     "PHANTOM_CONFIGS",

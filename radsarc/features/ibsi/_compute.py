@@ -15,7 +15,17 @@ from radsarc.features.ibsi._intensity import (
 )
 from radsarc.features.ibsi._preprocess import Preprocessed, discretise, preprocess
 
-__all__ = ["IBSIEngine", "compute_features", "discretised_levels", "features_of"]
+__all__ = [
+    "ENGINE",
+    "IBSIEngine",
+    "compute_features",
+    "discretised_levels",
+    "features_of",
+]
+
+#: Name and version of the IBSI engine (part of the extraction cache key: bump it
+#: when a value it computes from the same image and settings changes).
+ENGINE = "radsarc IBSI engine 1"
 
 
 def discretised_levels(pre: Preprocessed, config: IBSIConfig) -> np.ndarray:
