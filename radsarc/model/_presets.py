@@ -588,9 +588,11 @@ _PRESETS: dict[str, Preset] = {
             departures=(
                 "Input: a voxel table from radsarc.features.voxel_features "
                 "(intensity, local mean, standard deviation and entropy of every "
-                "map in a small window), one row per voxel; evaluate it leave one "
-                "patient out with radsarc.evaluation.leave_one_patient_out, not "
-                "with the case-level evaluate().",
+                "map in a small window, and with texture_maps= the voxel-based "
+                "texture maps of radsarc maps), one row per voxel; evaluate it "
+                "leave one patient out with "
+                "radsarc.evaluation.leave_one_patient_out, not with the "
+                "case-level evaluate().",
                 "Model: Gaussian naive Bayes, the method the paper kept for its "
                 "speed among five with similar accuracy; the Markov random field "
                 "smoothing of the paper's final label maps is not included.",
