@@ -345,3 +345,30 @@ def test_filtered_image_types_match_pyradiomics():
         np.testing.assert_allclose(
             maps[name][inside], want[inside], rtol=1e-6, atol=1e-9, err_msg=name
         )
+
+
+@pytest.mark.parametrize(("batch", "n_failed"), [(100, 57), (64, 0)])
+def test_voxel_batches_fail_and_drop_angles_like_pyradiomics(batch, n_failed):
+    # A cuboid and one isolated voxel, last in raster order: its GLCM angles are
+    # empty. With voxelBatch 100 it shares the last batch (57 voxels) with
+    # others, so pyradiomics' MCC fails there (initValue); with 64 it is alone
+    # in its batch, whose empty angles are all dropped (NaN).
+    image, _, spacing = _phantom(seed=1, shape=(7, 12, 12))
+    mask = np.zeros(image.shape, np.uint8)
+    mask[1:5, 2:10, 2:10] = 1
+    mask[6, 5, 5] = 1
+    img, msk = _sitk(image, spacing), _sitk(mask, spacing)
+    params = {
+        "setting": {"binCount": 16},
+        "featureClass": {"glcm": ["MCC", "JointAverage", "Contrast"]},
+        "voxelSetting": {"voxelBatch": batch},
+    }
+    expected = _pyradiomics_maps(img, msk, params)
+    maps, _ = compute_maps(img, msk, params, 1)
+    inside = mask == 1
+    for name, want in expected.items():
+        np.testing.assert_allclose(
+            maps[name][inside], want[inside], rtol=1e-6, atol=1e-9, err_msg=name
+        )
+    assert (maps["original_glcm_MCC"][inside] == 0).sum() == n_failed
+    assert np.isnan(maps["original_glcm_JointAverage"][6, 5, 5])
