@@ -976,3 +976,88 @@ def test_harmonise_with_a_single_case_in_a_centre(fitted_model, tmp_path):
     assert "or fit without --harmonise." in result.output
     assert "unseen_batch" not in result.output
     assert not (tmp_path / "m2.radsarc").exists()
+
+
+# -- found by the independent check of issue 13 (helper qa1113) ----------------
+def test_every_preset_failed_exits_non_zero_and_keeps_the_previous_report(tmp_path):
+    n = 30
+    table = pd.DataFrame(
+        {"f1": np.full(n, 3.0), "f2": np.nan, "outcome": np.arange(n) % 2},
+        index=pd.Index([f"c{i:02d}" for i in range(n)], name="case_id"),
+    )  # no feature varies: every preset's variance step keeps nothing
+    path = tmp_path / "features.csv"
+    table.to_csv(path)
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "results.csv").write_text("previous results\n")
+    (out / "report.html").write_text("previous report")
+    result = _evaluate(
+        path, tmp_path, "--preset", "xu2020", "--n-repeats", "1", "--no-tuning"
+    )
+    assert result.exit_code == 2
+    assert "peeken2019: FAILED - ValueError: peeken2019, split 0" in result.output
+    assert (
+        "radsarc: error: Every preset failed (peeken2019, xu2020); nothing was "
+        f"written ({out / 'results.csv'} and {out / 'report.html'} are unchanged)."
+    ) in result.output
+    assert "Wrote" not in result.output
+    assert (out / "results.csv").read_text() == "previous results\n"
+    assert (out / "report.html").read_text() == "previous report"
+
+
+def test_evaluate_refuses_a_single_class_and_empty_labels_naming_the_file(tmp_path):
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0)
+    table["outcome"] = 1
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"Label column 'outcome' of {path} holds one class only: every one of its "
+        "40 cases is positive (outcome = 1); an evaluation needs cases of both "
+        "classes."
+    ) in result.output
+    table["outcome"] = np.arange(40) % 2
+    table.loc[["c03", "c10"], "outcome"] = np.nan
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"Label column 'outcome' of {path} is empty for cases ['c03', 'c10'] (2 of 40)"
+    ) in result.output
+    assert not (tmp_path / "eval").exists()
+
+
+def test_text_in_a_column_of_numbers_is_refused_not_dropped(tmp_path):
+    """One text cell (or a decimal comma) used to turn the whole feature column
+    "non-numeric": it was left out and the AUC reported without it."""
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0).astype(object)
+    table.loc["c05", "f1"] = "1,5"
+    table.loc["c07", "f1"] = "high"
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"Feature table {path}, column 'f1' holds numbers but 2 cell(s) that are "
+        "not (case 'c05': '1,5'; case 'c07': 'high'); expected a number, or an "
+        "empty cell for a missing value."
+    ) in result.output
+    table = pd.read_csv(_features(tmp_path), index_col=0)
+    table["f1"] = [f"{v:.3f}".replace(".", ",") for v in table["f1"]]
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"Feature table {path}, column 'f1': numbers written with a decimal comma "
+        f"(case 'c00': {table.loc['c00', 'f1']!r}); radsarc reads CSV files with "
+        "'.' as the decimal mark"
+    ) in result.output
+    # A column of text only (e.g. a diagnostics string) is still left out.
+    table["f1"] = pd.read_csv(_features(tmp_path), index_col=0)["f1"]
+    table["note"] = "reviewed"
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path, "--n-repeats", "1", "--no-tuning")
+    assert result.exit_code == 0, result.output
+    assert "Ignoring 1 non-numeric column(s): note" in result.output
+    assert not [p for p in tmp_path.rglob("*") if ".radsarc-tmp" in p.name]

@@ -115,27 +115,41 @@ def read_feature_table(
     raw = table[label]
     if raw.isna().any():
         missing = raw.index[raw.isna()][:5].tolist()
-        raise ValueError(f"Label column {label!r} is empty for cases {missing}.")
+        raise ValueError(
+            f"Label column {label!r} of {path} is empty for cases {missing}"
+            f"{' ...' if raw.isna().sum() > 5 else ''} ({int(raw.isna().sum())} of "
+            f"{len(raw)}); expected a 0/1 outcome for every case (remove the cases "
+            "without one)."
+        )
     if positive is not None:
         y = (raw.astype(str) == str(positive)).astype(int)
         if y.sum() == 0:
             raise ValueError(
-                f"No case has label {positive!r} in column {label!r}; values are "
-                f"{sorted(map(str, raw.unique()))[:10]}."
+                f"No case has label {positive!r} in column {label!r} of {path}; "
+                f"values are {sorted(map(str, raw.unique()))[:10]}."
             )
     else:
         values = set(pd.unique(raw).tolist())
         if not values <= {0, 1}:
             raise ValueError(
-                f"Label column {label!r} holds {sorted(map(str, values))[:10]}; it "
-                "must be 0/1, or give --positive VALUE to name the positive class."
+                f"Label column {label!r} of {path} holds "
+                f"{sorted(map(str, values))[:10]}; it must be 0/1, or give "
+                "--positive VALUE to name the positive class."
             )
         y = raw.astype(int)
+    if y.nunique() < 2:
+        raise ValueError(
+            f"Label column {label!r} of {path} holds one class only: every one of "
+            f"its {len(y)} cases is {'positive' if y.iloc[0] else 'negative'} "
+            f"({label} = {raw.iloc[0]}); an evaluation needs cases of both "
+            "classes."
+        )
     not_features = {label, *exclude} | (set(clinical) - set(covariates))
     features = table.drop(columns=[c for c in table.columns if c in not_features])
     dropped = [
         c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
     ]
+    _refuse_text_in_number_columns(path, features[dropped])
     X = features.drop(columns=dropped)
     if X.shape[1] == 0:
         raise ValueError(f"{path} has no numeric feature columns besides {label!r}.")
@@ -152,6 +166,44 @@ def read_feature_table(
             "finite numbers (an empty cell for a missing value)."
         )
     return X, y.rename(label), table, dropped
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
+
+
+def _refuse_text_in_number_columns(path: Path, columns: pd.DataFrame) -> None:
+    """Refuse a feature column of numbers with a few cells that are not numbers.
+
+    Such a column would be left out of the features as "non-numeric" (the whole
+    feature lost because of one cell), and numbers written with a decimal comma
+    likewise. A column of text only (e.g. a diagnostics string) stays ignored.
+    """
+    for column in columns.columns:
+        cells = columns[column]
+        text = cells[cells.notna()].astype(str).str.strip()
+        text = text[text != ""]
+        if text.empty:
+            continue
+        numbers = pd.to_numeric(text, errors="coerce")
+        comma = text.str.match(_DECIMAL_COMMA)
+        if comma.any() and (comma | numbers.notna()).all():
+            case = text.index[comma][0]
+            raise ValueError(
+                f"Feature table {path}, column {column!r}: numbers written with a "
+                f"decimal comma (case {case!r}: {text[case]!r}); radsarc reads "
+                "CSV files with '.' as the decimal mark and ',' between columns. "
+                "Save the table with a decimal point."
+            )
+        if numbers.notna().any() and numbers.isna().any():
+            bad = text.index[numbers.isna()]
+            shown = "; ".join(f"case {c!r}: {text[c]!r}" for c in bad[:3])
+            raise ValueError(
+                f"Feature table {path}, column {column!r} holds numbers but "
+                f"{len(bad)} cell(s) that are not ({shown}"
+                f"{' ...' if len(bad) > 3 else ''}); expected a number, or an empty "
+                "cell for a missing value. Otherwise the whole column would be "
+                "left out of the features."
+            )
 
 
 def _read_settings_sidecar(path: Path) -> dict:
@@ -453,8 +505,20 @@ def evaluate_command(
                 continue
             echo_result(res)
             results.append(res)
+    if not results:
+        # Nothing to report: a previous results.csv and report stay as they were.
+        raise ValueError(
+            f"Every preset failed ({', '.join(failed)}); nothing was written "
+            f"({out_dir / 'results.csv'} and {out_dir / 'report.html'} are "
+            "unchanged)."
+        )
+    if not np.isfinite(results[0].mean_auc):
+        raise ValueError(
+            "The mean AUC is undefined: every test part has one class; nothing "
+            "was written."
+        )
     echo_baselines(results)
-    section = {features.name: results} if results else {}
+    section = {features.name: results}
     failures = {features.name: failed} if failed else None
     with atomic_write(out_dir / "results.csv") as tmp:
         results_table(section, failures=failures).to_csv(tmp, index=False)
@@ -471,9 +535,3 @@ def evaluate_command(
         failures=failures,
     )
     click.echo(f"Wrote {path} and {out_dir / 'results.csv'}")
-    if not results:
-        raise ValueError(
-            f"Every preset failed ({', '.join(failed)}); see {out_dir / 'results.csv'}."
-        )
-    if not np.isfinite(results[0].mean_auc):
-        raise ValueError("The mean AUC is undefined: every test part has one class.")
