@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-__all__ = ["import_distributed", "parallel_backend", "watch_parent"]
+__all__ = ["import_distributed", "parallel_backend", "watch_parent", "watched"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,3 +127,23 @@ def watch_parent(main_pid: int, poll: float = 0.5) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="radsarc-parent-watchdog", daemon=True).start()
+
+
+def watched(func):
+    """``func`` for ``joblib.delayed``, ending its worker with the calling process.
+
+    ``Parallel(n_jobs)(delayed(watched(f))(x) for x in ...)`` runs ``f(x)`` as
+    before; in a worker process it first starts :func:`watch_parent` for the
+    process that built the call, so that the worker ends when that process is
+    killed (``kill -9``) instead of idling for minutes with its memory. The
+    result is picklable (a ``functools.partial`` of module-level functions).
+    """
+    import functools
+    import os
+
+    return functools.partial(_call_watched, os.getpid(), func)
+
+
+def _call_watched(main_pid: int, func, *args, **kwargs):
+    watch_parent(main_pid)
+    return func(*args, **kwargs)

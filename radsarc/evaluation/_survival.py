@@ -20,6 +20,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sksurv.metrics import cumulative_dynamic_auc
 from sksurv.util import check_array_survival
 
+from radsarc._parallel import watched
 from radsarc.evaluation._corrected_ttest import corrected_resampled_ci
 
 __all__ = [
@@ -360,7 +361,7 @@ def evaluate_survival(
     )
     splits = list(cv.split(X, event))
     outputs = Parallel(n_jobs=n_jobs)(
-        delayed(_split)(estimator, X, y, train, test, times, cutoff_quantile)
+        delayed(watched(_split))(estimator, X, y, train, test, times, cutoff_quantile)
         for train, test in splits
     )
     rows, preds = [], []

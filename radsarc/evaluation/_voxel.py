@@ -28,6 +28,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from radsarc._parallel import watched
 from radsarc.features import voxel_map
 from radsarc.images import Cohort, read_image
 
@@ -175,7 +176,7 @@ def leave_one_patient_out(
         raise ValueError("No labelled voxel (every label is 0).")
     seeds = np.random.SeedSequence(random_state).generate_state(len(patients))
     outputs = Parallel(n_jobs=n_jobs)(
-        delayed(_fold)(estimator, X, y, patients, p, max_train_voxels, int(s))
+        delayed(watched(_fold))(estimator, X, y, patients, p, max_train_voxels, int(s))
         for p, s in zip(patients, seeds, strict=True)
     )
     y_pred = np.zeros(len(X), dtype=int)

@@ -38,6 +38,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from radsarc._parallel import watched
 from radsarc.feature_selection import MRMRSelector, VarianceThreshold
 from radsarc.model._baselines import VolumeBaseline, volume_column
 
@@ -698,7 +699,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         )
         folds = list(splitter.split(X, codes))
         outputs = Parallel(n_jobs=self.n_jobs)(
-            delayed(_score_fold)(library, X, codes, train, test)
+            delayed(watched(_score_fold))(library, X, codes, train, test)
             for train, test in folds
         )
         n = codes.size
@@ -771,7 +772,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
         Z = self.preprocessor_.transform(X)
         self._member_candidates = [library[i] for i in order]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_refit)(library[i], Z, X, codes) for i in order
+            delayed(watched(_refit))(library[i], Z, X, codes) for i in order
         )
         self.estimators_ = [model for model, _ in fitted]
         logger.info(
