@@ -38,7 +38,7 @@ def _ellipsoid_area(a: float, b: float, c: float) -> float:
     return 4.0 * math.pi * a * b * total
 
 
-def _mvee(points: np.ndarray, tol: float = 1e-3, max_iter: int = 500):
+def _mvee(points: np.ndarray, tol: float = 1e-3, max_iter: int = 300):
     """Minimum-volume enclosing ellipsoid (Khachiyan): semi-axes, descending.
 
     Stops when no point lies further out than ``1 + tol`` in the ellipsoid's

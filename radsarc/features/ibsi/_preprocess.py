@@ -56,7 +56,7 @@ class Preprocessed:
 
 def _as_array(image, spacing, what: str):
     if isinstance(image, sitk.Image):
-        arr = sitk.GetArrayFromImage(image)
+        arr = sitk.GetArrayViewFromImage(image)  # read only, no copy
         sp = tuple(float(s) for s in image.GetSpacing())
     else:
         arr = np.asarray(image)
@@ -323,18 +323,27 @@ def _roi_diagnostics(image, morph, intm, suffix: str) -> dict:
     shape = image.shape
     for ax, name in zip((2, 1, 0), "xyz", strict=True):
         out[f"int_mask_dim_{name}_{suffix}"] = float(shape[ax])
+    extents = {}
     for mname, m in (("int_mask", intm), ("morph_mask", morph)):
+        if m is morph and "int_mask" in extents and morph is intm:
+            extents[mname] = extents["int_mask"]
+        else:
+            # project on each axis once: (y, x) plane, then its rows/columns
+            plane = m.any(axis=0)
+            extents[mname] = (m.any(axis=(1, 2)), plane.any(axis=1), plane.any(axis=0))
         for ax, name in zip((2, 1, 0), "xyz", strict=True):
-            other = tuple(a for a in range(3) if a != ax)
-            nz = np.nonzero(m.any(axis=other))[0]
+            nz = np.flatnonzero(extents[mname][ax])
             out[f"{mname}_bb_dim_{name}_{suffix}"] = (
                 float(nz[-1] - nz[0] + 1) if nz.size else 0.0
             )
-    out[f"int_mask_vox_count_{suffix}"] = float(intm.sum())
-    out[f"morph_mask_vox_count_{suffix}"] = float(morph.sum())
+    n_int = int(np.count_nonzero(intm))
+    out[f"int_mask_vox_count_{suffix}"] = float(n_int)
+    out[f"morph_mask_vox_count_{suffix}"] = float(
+        n_int if morph is intm else np.count_nonzero(morph)
+    )
     vals = image[intm]
     if vals.size:
-        out[f"int_mask_mean_int_{suffix}"] = float(vals.mean())
+        out[f"int_mask_mean_int_{suffix}"] = float(vals.mean(dtype=np.float64))
         out[f"int_mask_min_int_{suffix}"] = float(vals.min())
         out[f"int_mask_max_int_{suffix}"] = float(vals.max())
     return out
