@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-ibsi2", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="list failures")
     args = parser.parse_args(argv)
     data = args.data or default_data()
