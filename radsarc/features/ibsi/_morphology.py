@@ -14,6 +14,30 @@ from radsarc.features import _mesh
 __all__ = ["morphology"]
 
 
+def _moments_of(weights: np.ndarray, spacing) -> tuple[float, np.ndarray, np.ndarray]:
+    """Total, centre (mm) and population covariance of a weighted voxel grid.
+
+    From the three 2-D projections of ``weights`` (no list of voxel positions):
+    every first and second moment of (z, y, x) is a weighted sum over one of them.
+    """
+    coords = [np.arange(n) * s for n, s in zip(weights.shape, spacing, strict=True)]
+    zy = weights.sum(axis=2)
+    zx = weights.sum(axis=1)
+    yx = weights.sum(axis=0)
+    total = float(zy.sum())
+    if total == 0:
+        return 0.0, np.zeros(3), np.zeros((3, 3))
+    marg = [zy.sum(axis=1), zy.sum(axis=0), zx.sum(axis=0)]
+    mean = np.array([m @ c for m, c in zip(marg, coords, strict=True)]) / total
+    second = np.empty((3, 3))
+    for a in range(3):
+        second[a, a] = marg[a] @ coords[a] ** 2 / total
+    second[0, 1] = second[1, 0] = coords[0] @ zy @ coords[1] / total
+    second[0, 2] = second[2, 0] = coords[0] @ zx @ coords[2] / total
+    second[1, 2] = second[2, 1] = coords[1] @ yx @ coords[2] / total
+    return total, mean, second - np.outer(mean, mean)
+
+
 def _ratio(num: float, den: float) -> float:
     """``num / den``; NaN where the denominator is 0 (a flat or empty shape,
     for which IBSI leaves the feature undefined)."""
@@ -237,12 +261,14 @@ def morphology(
     out["morph_asphericity"] = (area**3 / (36.0 * math.pi * volume**2)) ** (
         1.0 / 3.0
     ) - 1.0
-    # centre of mass shift
-    pos = np.column_stack(np.nonzero(morph_mask)).astype(np.float64) * sp
-    com_geom = pos.mean(axis=0)
-    ipos = np.column_stack(np.nonzero(int_mask)).astype(np.float64) * sp
+    # centre of mass shift (positions relative to the box; the shift is a
+    # difference of positions)
+    box_mask = morph_mask[sl]
     w = image[int_mask]
-    com_gl = (ipos * w[:, None]).sum(axis=0) / w.sum() if w.sum() != 0 else com_geom
+    _, com_geom, cov = _moments_of(box_mask.astype(np.float64), sp)
+    total, com_gl, _ = _moments_of(np.where(int_mask[sl], image[sl], 0.0), sp)
+    if total == 0:
+        com_gl = com_geom
     out["morph_com"] = float(np.linalg.norm(com_geom - com_gl))
     # hull and diameter
     # Only the end points of each line of vertices can be hull vertices.
@@ -264,7 +290,8 @@ def morphology(
         out["morph_diam"] = math.nan
     # PCA of voxel positions (sample covariance)
     if n_vox > 1:
-        lam = np.sort(np.linalg.eigvalsh(np.cov(pos, rowvar=False)))[::-1]
+        sample_cov = cov * n_vox / (n_vox - 1)
+        lam = np.sort(np.linalg.eigvalsh(sample_cov))[::-1]
         lam = np.maximum(lam, 0.0)
     else:
         lam = np.zeros(3)
