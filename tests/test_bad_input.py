@@ -1061,3 +1061,47 @@ def test_text_in_a_column_of_numbers_is_refused_not_dropped(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Ignoring 1 non-numeric column(s): note" in result.output
     assert not [p for p in tmp_path.rglob("*") if ".radsarc-tmp" in p.name]
+
+
+def test_nan_voxels_outside_the_mask_are_refused_when_filters_read_them(
+    fitted_model, tmp_path
+):
+    """A NaN voxel beside the region silently changed 128 of 144 wavelet features
+    (and made LoG or resampling fail with 'arange: cannot compute length')."""
+    _, cohort, _ = fitted_model
+    row, dst = _copy_case(cohort, tmp_path)
+    path = dst / "T1.nii.gz"
+    image = _arr(path).astype(np.float32)
+    outside = np.argwhere(_arr(dst / "mask.nii.gz") != 1)[0]
+    image[tuple(outside)] = np.nan
+    _write_like(image, path, path)
+    manifest = tmp_path / "new.csv"
+    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
+        manifest, index=False
+    )
+    params = tmp_path / "wavelet.yaml"
+    params.write_text(
+        "imageType:\n  Original: {}\n  Wavelet: {}\nfeatureClass:\n  firstorder:\n"
+        "setting:\n  binWidth: 25\n"
+    )
+    out = tmp_path / "f.csv"
+    result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD[:1]
+    errors = pd.read_csv(tmp_path / "f.errors.csv", keep_default_na=False)
+    assert errors[["case_id", "sequence", "stage", "file"]].values.tolist() == [
+        ["BAD", "T1", "validate", str(path)]
+    ]
+    index = tuple(int(i) for i in outside[::-1])
+    assert errors["message"].iloc[0] == (
+        f"image holds 1 NaN or infinite voxel(s) outside the mask (the first at "
+        f"voxel index {index}); image type(s) Wavelet use voxels outside the mask, "
+        "so they would reach the region's values. Expected finite intensities in "
+        "the whole image: replace them (e.g. by 0), or extract features of the "
+        "original image only"
+    )
+    # Features of the original image use the region's voxels only: extracted.
+    params.write_text("featureClass:\n  firstorder:\nsetting:\n  binWidth: 25\n")
+    result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == [*GOOD[:1], "BAD"]

@@ -234,6 +234,9 @@ def _compute(
         p = problems[0]
         stage = "read" if p.check in ("readable", "exists") else "validate"
         return {"error": _failure(task, stage, p.message, p.file)}
+    outside = _nonfinite_outside_problem(image, settings)
+    if outside is not None:
+        return {"error": _failure(task, "validate", outside, task.image)}
     out = []
     for name, mask in loaded.regions.items():
         regions = {"": mask}
@@ -282,6 +285,47 @@ def _compute(
         "other_labels": other_labels,
         "mask_diagnostics": _mask_diagnostics(loaded),
     }
+
+
+def _nonfinite_outside_problem(image, settings: ExtractionSettings) -> str | None:
+    """Refuse NaN or infinite voxels outside the mask when the settings use them.
+
+    Inside the mask they are refused by validation. Outside it they do not
+    matter to features of the original image (only the region's voxels are
+    used), but filters (Wavelet, LoG, ... and the IBSI filters), resampling,
+    ``normalize`` and the preprocessing read voxels around and beyond the
+    region: a single NaN voxel there silently changed most wavelet features, and
+    made LoG or resampling fail with a message that named nothing.
+    """
+    values = sitk.GetArrayViewFromImage(image)
+    if not np.issubdtype(values.dtype, np.floating):
+        return None
+    bad = ~np.isfinite(values)
+    n_bad = int(np.count_nonzero(bad))
+    if not n_bad:
+        return None
+    uses = []
+    derived = [t for t in settings.image_types if t != "Original"]
+    if derived:
+        uses.append(f"image type(s) {', '.join(derived)}")
+    if settings.filters:
+        uses.append("the IBSI filters")
+    if settings.setting.get("resampledPixelSpacing"):
+        uses.append("resampling (resampledPixelSpacing)")
+    if settings.setting.get("normalize"):
+        uses.append("normalize")
+    if settings.preprocessing:
+        uses.append("the preprocessing section")
+    if not uses:
+        return None
+    first = tuple(int(i) for i in np.argwhere(bad)[0][::-1])
+    return (
+        f"image holds {n_bad} NaN or infinite voxel(s) outside the mask (the first "
+        f"at voxel index {first}); {' and '.join(uses)} use voxels outside the "
+        "mask, so they would reach the region's values. Expected finite "
+        "intensities in the whole image: replace them (e.g. by 0), or extract "
+        "features of the original image only"
+    )
 
 
 #: Most grey levels a fixed bin width may give inside the mask: a texture matrix
