@@ -1105,3 +1105,38 @@ def test_nan_voxels_outside_the_mask_are_refused_when_filters_read_them(
     result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["case_id"].tolist() == [*GOOD[:1], "BAD"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", "is empty (or holds only comments); expected a parameter file with "
+         "sections such as 'setting', 'imageType' and 'featureClass'. For "
+         "pyradiomics' defaults, give no settings file."),
+        ("# binWidth: 5\n", "is empty (or holds only comments)"),
+        ("setting:\n  binWidth: 25\n  binWidth: 5\n",
+         "is not valid YAML: found the key 'binWidth' twice in one section (lines "
+         "2 and 3); each setting may be given once"),
+        ("setting:\n  resampledPixelSpacing: [1, 1]\n",
+         "Setting 'resampledPixelSpacing' must be 3 spacings in mm (x, y, z), 0 to "
+         "keep an axis; got [1, 1] instead."),
+        ("setting:\n\tbinWidth: 25\n",
+         "is not valid YAML: while scanning for the next token\nfound character "
+         "'\\t' that cannot start any token"),
+    ],
+    ids=["empty", "comments only", "a key twice", "2-D spacing", "tabs"],
+)  # fmt: skip
+def test_settings_files_that_must_be_refused(text, expected, fitted_model, tmp_path):
+    """An empty file used to mean the defaults, a repeated key its last value and
+    two spacings an AssertionError in every case; now refused before any work."""
+    _, cohort, _ = fitted_model
+    params = tmp_path / "params.yaml"
+    params.write_text(text, encoding="utf-8")
+    out = tmp_path / "f.csv"
+    out.write_text("previous\n")
+    result = _run("extract", cohort.source, "--params", params, "--out", out)
+    assert result.exit_code == 2
+    assert "radsarc: error: " in result.output
+    assert str(params) in result.output
+    assert expected in result.output
+    assert out.read_text() == "previous\n"

@@ -137,6 +137,42 @@ def _thaw(value):
     return value
 
 
+# How many values a list setting takes (pyradiomics only fails on them when a
+# case is extracted, so every case failed with an AssertionError).
+_LENGTHS = {
+    "resampledPixelSpacing": ((3,), "3 spacings in mm (x, y, z), 0 to keep an axis"),
+    "resegmentRange": ((1, 2), "1 or 2 numbers (lower, and optionally upper bound)"),
+}
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping.
+
+    PyYAML keeps the last value silently: ``binWidth: 25`` then ``binWidth: 5``
+    would extract with 5.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # unhashable key: left to PyYAML's own error
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"found the key {key!r} twice in one section (lines "
+                    f"{seen[key] + 1} and {key_node.start_mark.line + 1}); each "
+                    "setting may be given once",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def _suggest(name: str, known) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     if not close:
@@ -188,6 +224,8 @@ def _check_value(where: str, key: str, value, spec: tuple):
                 fail("a list of numbers" + _describe(constraint))
             _check_constraint(where, key, v, constraint, value)
             items.append(float(v) if kind == "floats" else int(v))
+        if key in _LENGTHS and len(items) not in _LENGTHS[key][0]:
+            fail(_LENGTHS[key][1])
         return items
     elif kind == "interpolator":
         if isinstance(value, str):
@@ -516,12 +554,25 @@ class ExtractionSettings:
                     f"radsarc, usable by name: {sorted(bundled)})."
                 )
         try:
-            params = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise SettingsError(
+                f"Settings file {path} is not UTF-8 text ({exc.reason} at byte "
+                f"{exc.start}); expected a YAML parameter file."
+            ) from None
+        try:
+            params = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - safe
         except yaml.YAMLError as exc:
             raise SettingsError(
                 f"Settings file {path} is not valid YAML: {exc}"
             ) from None
-        return cls.from_dict(params or {}, source=str(path))
+        if params is None:
+            raise SettingsError(
+                f"Settings file {path} is empty (or holds only comments); expected "
+                "a parameter file with sections such as 'setting', 'imageType' and "
+                "'featureClass'. For pyradiomics' defaults, give no settings file."
+            )
+        return cls.from_dict(params, source=str(path))
 
     @staticmethod
     def bundled() -> dict[str, Path]:
