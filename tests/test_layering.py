@@ -34,6 +34,7 @@ BASE = {
     "_parallel",
     "_files",
     "_progress",
+    "_lazy",
     "__init__",
     "__main__",
 }

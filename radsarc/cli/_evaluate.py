@@ -6,15 +6,23 @@ import re
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import numpy as np
-import pandas as pd
-import yaml
 
 from radsarc._files import atomic_write, check_csv_table, check_writable_folder
-from radsarc.cli._main import N_JOBS, SEED, main, refuse_overwriting_inputs, user_errors
+from radsarc.cli._main import (
+    N_JOBS,
+    SEED,
+    main,
+    refuse_overwriting_inputs,
+    require_inputs,
+    user_errors,
+)
 from radsarc.cli._outcomes import check_presets, echo_baselines, echo_result, run_preset
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CV_WITH_VALUE = ("splits", "external")
 
@@ -77,6 +85,9 @@ def read_feature_table(
     except the ``covariates`` asked for. Returns ``(X, y, table, dropped)`` with
     the non-numeric columns that were left out of X in ``dropped``.
     """
+    import numpy as np
+    import pandas as pd
+
     from radsarc.cli._extract import columns_sidecar, read_columns_sidecar
 
     roles = read_columns_sidecar(path)
@@ -209,6 +220,8 @@ def _refuse_text_in_number_columns(path: Path, columns: pd.DataFrame) -> None:
 def _read_settings_sidecar(path: Path) -> dict:
     """FEATURES.settings.yaml as written by ``radsarc extract``: its settings, and
     the engine and digest from its first (comment) line."""
+    import yaml
+
     text = path.read_text(encoding="utf-8")
     out: dict = {"file": path.name}
     first = text.splitlines()[0] if text else ""
@@ -389,6 +402,9 @@ def evaluate_command(
     manifest columns are not used as features, see --covariate). Every step
     that learns from data is fitted on the training part of each split only.
     """
+    require_inputs(("Feature table", features))
+    import numpy as np
+
     from radsarc._parallel import parallel_backend
     from radsarc.evaluation import (
         ExternalValidation,

@@ -15,6 +15,7 @@ from radsarc.cli._main import (
     cohort_files,
     main,
     refuse_overwriting_inputs,
+    require_inputs,
     user_errors,
 )
 
@@ -110,6 +111,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
     OUT.columns.yaml (which columns are not features). Failed cases do not stop
     the others; the exit code is 0 when the run finished.
     """
+    require_inputs(("Manifest", manifest))
     from radsarc.features import ExtractionSettings, extract_features
     from radsarc.features._cache import CacheWarning
     from radsarc.images import Cohort
@@ -249,6 +251,7 @@ def validate(manifest, params, label, tolerance, roi):
     The checks and the geometry tolerance are those of extract. Exit code 0 when
     no problem is found, 1 when problems are listed.
     """
+    require_inputs(("Manifest", manifest))
     from radsarc.features import ExtractionSettings
     from radsarc.features._extract import geometry_tolerance
     from radsarc.images import Cohort

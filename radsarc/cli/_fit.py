@@ -14,6 +14,7 @@ from radsarc.cli._main import (
     cohort_files,
     main,
     refuse_overwriting_inputs,
+    require_inputs,
     user_errors,
 )
 
@@ -141,6 +142,7 @@ def fit_command(
     training cases. Cases that fail extraction are listed (and written to
     OUT.training-errors.csv) and left out; the others are used.
     """
+    require_inputs(("Manifest", manifest))
     from radsarc.cli._outcomes import check_presets
     from radsarc.deploy import RadiomicsModel
     from radsarc.features import ExtractionSettings
@@ -225,6 +227,7 @@ def predict_command(model_path, manifest, out, n_jobs, cache_dir, quiet):
     sequence, stage, file, message for each case that could not be scored).
     Failed cases do not stop the others; the exit code is 0 when the run finished.
     """
+    require_inputs(("Model file", model_path), ("Manifest", manifest))
     from radsarc.deploy import load_model
     from radsarc.images import Cohort
 

@@ -99,3 +99,17 @@ def cohort_files(cohort) -> dict[str, object]:
                     case.references[seq]
                 )
     return files
+
+
+def require_inputs(*inputs: tuple[str, object]) -> None:
+    """Refuse a missing input file before the command imports its libraries.
+
+    ``inputs`` are ``(what, path)`` pairs (``("Manifest", manifest)``); the
+    message is the one the library gives for the same file, but it comes at
+    once instead of after seconds of imports.
+    """
+    import os
+
+    for what, path in inputs:
+        if path is not None and not os.path.lexists(path):
+            raise FileNotFoundError(f"{what} {path} does not exist.")

@@ -13,6 +13,7 @@ from radsarc.cli._main import (
     cohort_files,
     main,
     refuse_overwriting_inputs,
+    require_inputs,
     user_errors,
 )
 
@@ -64,6 +65,7 @@ def maps(manifest, params, out, kernel_radius, n_jobs, quiet):
     for the same inputs and settings is not computed again; failed cases do
     not stop the others.
     """
+    require_inputs(("Manifest", manifest))
     import warnings
 
     from radsarc.features import ExtractionSettings, feature_maps

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import click
-import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ def run_preset(name: str, run):
     A preset that fails (too few cases for its selector, a singular fit, ...)
     becomes a "failed" row with its message; the other presets go on.
     """
+    import numpy as np
+
     try:
         return run(), None
     except (ValueError, RuntimeError, ArithmeticError, np.linalg.LinAlgError) as exc:

@@ -4,68 +4,83 @@ Everything that learns from data is fitted inside the training part of each
 split; see ``docs/evaluation.md`` and ``docs/pitfalls.md``.
 """
 
-from radsarc.evaluation._audit import (
-    FitLog,
-    PermutationTestResult,
-    RowSpy,
-    audit_leakage,
-    permutation_test,
-    row_hashes,
-)
-from radsarc.evaluation._bootstrap import bootstrap_ci
-from radsarc.evaluation._calibration import (
-    CalibrationResult,
-    calibration,
-    reliability_curve,
-)
-from radsarc.evaluation._corrected_ttest import (
-    CorrectedTTestResult,
-    corrected_resampled_ci,
-    corrected_resampled_ttest,
-)
-from radsarc.evaluation._cv import ExternalValidation, FixedSplits, NestedCV, RepeatedCV
-from radsarc.evaluation._decision_curve import decision_curve
-from radsarc.evaluation._delong import DeLongResult, delong_covariance, delong_test
-from radsarc.evaluation._evaluate import (
-    EvaluationResult,
-    data_hash,
-    environment,
-    evaluate,
-    positive_scores,
-)
-from radsarc.evaluation._importance import (
-    permutation_importance,
-    selected_features,
-    selection_frequency,
-)
-from radsarc.evaluation._metrics import (
-    METRICS,
-    THRESHOLD_FREE_METRICS,
-    auc_score,
-    binary_metrics,
-    confusion_counts,
-)
-from radsarc.evaluation._roc import roc_band
-from radsarc.evaluation._survival import (
-    LogRankResult,
-    SurvivalEvaluationResult,
-    concordance_index,
-    evaluate_survival,
-    kaplan_meier,
-    logrank_test,
-)
-from radsarc.evaluation._thresholds import (
-    CUTOFFS,
-    choose_threshold,
-    specificity_at_sensitivity_threshold,
-    youden_threshold,
-)
-from radsarc.evaluation._voxel import (
-    VoxelEvaluationResult,
-    compare_voxel_classifiers,
-    leave_one_patient_out,
-    write_label_maps,
-)
+from radsarc._lazy import lazy_attributes
+
+# Public names, imported from their module on first use (PEP 562), so that
+# importing this stage stays cheap (the command line answers at once).
+_LAZY = {
+    "CUTOFFS": ("radsarc.evaluation._thresholds", "CUTOFFS"),
+    "CalibrationResult": ("radsarc.evaluation._calibration", "CalibrationResult"),
+    "CorrectedTTestResult": (
+        "radsarc.evaluation._corrected_ttest",
+        "CorrectedTTestResult",
+    ),
+    "DeLongResult": ("radsarc.evaluation._delong", "DeLongResult"),
+    "EvaluationResult": ("radsarc.evaluation._evaluate", "EvaluationResult"),
+    "ExternalValidation": ("radsarc.evaluation._cv", "ExternalValidation"),
+    "FitLog": ("radsarc.evaluation._audit", "FitLog"),
+    "FixedSplits": ("radsarc.evaluation._cv", "FixedSplits"),
+    "LogRankResult": ("radsarc.evaluation._survival", "LogRankResult"),
+    "METRICS": ("radsarc.evaluation._metrics", "METRICS"),
+    "NestedCV": ("radsarc.evaluation._cv", "NestedCV"),
+    "PermutationTestResult": ("radsarc.evaluation._audit", "PermutationTestResult"),
+    "RepeatedCV": ("radsarc.evaluation._cv", "RepeatedCV"),
+    "RowSpy": ("radsarc.evaluation._audit", "RowSpy"),
+    "SurvivalEvaluationResult": (
+        "radsarc.evaluation._survival",
+        "SurvivalEvaluationResult",
+    ),
+    "THRESHOLD_FREE_METRICS": ("radsarc.evaluation._metrics", "THRESHOLD_FREE_METRICS"),
+    "VoxelEvaluationResult": ("radsarc.evaluation._voxel", "VoxelEvaluationResult"),
+    "auc_score": ("radsarc.evaluation._metrics", "auc_score"),
+    "audit_leakage": ("radsarc.evaluation._audit", "audit_leakage"),
+    "binary_metrics": ("radsarc.evaluation._metrics", "binary_metrics"),
+    "bootstrap_ci": ("radsarc.evaluation._bootstrap", "bootstrap_ci"),
+    "calibration": ("radsarc.evaluation._calibration", "calibration"),
+    "choose_threshold": ("radsarc.evaluation._thresholds", "choose_threshold"),
+    "compare_voxel_classifiers": (
+        "radsarc.evaluation._voxel",
+        "compare_voxel_classifiers",
+    ),
+    "concordance_index": ("radsarc.evaluation._survival", "concordance_index"),
+    "confusion_counts": ("radsarc.evaluation._metrics", "confusion_counts"),
+    "corrected_resampled_ci": (
+        "radsarc.evaluation._corrected_ttest",
+        "corrected_resampled_ci",
+    ),
+    "corrected_resampled_ttest": (
+        "radsarc.evaluation._corrected_ttest",
+        "corrected_resampled_ttest",
+    ),
+    "data_hash": ("radsarc.evaluation._evaluate", "data_hash"),
+    "decision_curve": ("radsarc.evaluation._decision_curve", "decision_curve"),
+    "delong_covariance": ("radsarc.evaluation._delong", "delong_covariance"),
+    "delong_test": ("radsarc.evaluation._delong", "delong_test"),
+    "environment": ("radsarc.evaluation._evaluate", "environment"),
+    "evaluate": ("radsarc.evaluation._evaluate", "evaluate"),
+    "evaluate_survival": ("radsarc.evaluation._survival", "evaluate_survival"),
+    "kaplan_meier": ("radsarc.evaluation._survival", "kaplan_meier"),
+    "leave_one_patient_out": ("radsarc.evaluation._voxel", "leave_one_patient_out"),
+    "logrank_test": ("radsarc.evaluation._survival", "logrank_test"),
+    "permutation_importance": (
+        "radsarc.evaluation._importance",
+        "permutation_importance",
+    ),
+    "permutation_test": ("radsarc.evaluation._audit", "permutation_test"),
+    "positive_scores": ("radsarc.evaluation._evaluate", "positive_scores"),
+    "reliability_curve": ("radsarc.evaluation._calibration", "reliability_curve"),
+    "roc_band": ("radsarc.evaluation._roc", "roc_band"),
+    "row_hashes": ("radsarc.evaluation._audit", "row_hashes"),
+    "selected_features": ("radsarc.evaluation._importance", "selected_features"),
+    "selection_frequency": ("radsarc.evaluation._importance", "selection_frequency"),
+    "specificity_at_sensitivity_threshold": (
+        "radsarc.evaluation._thresholds",
+        "specificity_at_sensitivity_threshold",
+    ),
+    "write_label_maps": ("radsarc.evaluation._voxel", "write_label_maps"),
+    "youden_threshold": ("radsarc.evaluation._thresholds", "youden_threshold"),
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "CUTOFFS",

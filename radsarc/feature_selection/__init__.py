@@ -6,13 +6,31 @@ scikit-learn's :class:`~sklearn.feature_selection.RFE`,
 so that every selector radsarc's pipelines use is importable from one place.
 """
 
-from sklearn.feature_selection import RFE, RFECV, VarianceThreshold
+from radsarc._lazy import lazy_attributes
 
-from radsarc.feature_selection._correlation import CorrelationFilter
-from radsarc.feature_selection._icc import ICCFilter
-from radsarc.feature_selection._lasso import LassoSelector
-from radsarc.feature_selection._mrmr import MRMRSelector
-from radsarc.feature_selection._univariate import UnivariateSelector, benjamini_hochberg
+# Public names, imported from their module on first use (PEP 562), so that
+# importing this stage stays cheap (the command line answers at once).
+_LAZY = {
+    "RFE": ("sklearn.feature_selection", "RFE"),
+    "RFECV": ("sklearn.feature_selection", "RFECV"),
+    "VarianceThreshold": ("sklearn.feature_selection", "VarianceThreshold"),
+    "CorrelationFilter": (
+        "radsarc.feature_selection._correlation",
+        "CorrelationFilter",
+    ),
+    "ICCFilter": ("radsarc.feature_selection._icc", "ICCFilter"),
+    "LassoSelector": ("radsarc.feature_selection._lasso", "LassoSelector"),
+    "MRMRSelector": ("radsarc.feature_selection._mrmr", "MRMRSelector"),
+    "UnivariateSelector": (
+        "radsarc.feature_selection._univariate",
+        "UnivariateSelector",
+    ),
+    "benjamini_hochberg": (
+        "radsarc.feature_selection._univariate",
+        "benjamini_hochberg",
+    ),
+}
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY)
 
 __all__ = [
     "RFE",

@@ -1,0 +1,53 @@
+"""Stage packages resolve their public names on first use (PEP 562)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = [
+    "images",
+    "features",
+    "datasets",
+    "feature_selection",
+    "harmonisation",
+    "model",
+    "evaluation",
+    "report",
+    "deploy",
+]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_public_name_resolves(stage):
+    package = importlib.import_module(f"radsarc.{stage}")
+    for name in package.__all__:
+        value = getattr(package, name)
+        assert value is not None, name
+        assert name in dir(package)
+    with pytest.raises(AttributeError, match=rf"radsarc.{stage}' has no attribute"):
+        package.no_such_name  # noqa: B018
+
+
+def test_importing_the_stages_loads_nothing_heavy():
+    code = (
+        "import json, sys\n"
+        + "".join(f"import radsarc.{s}\n" for s in STAGES)
+        + "print(json.dumps([m for m in ('numpy', 'pandas', 'scipy', 'sklearn', "
+        "'radiomics', 'SimpleITK', 'matplotlib', 'numba') if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []
