@@ -92,3 +92,21 @@ def fitted_model(tmp_path_factory):
     )
     assert result.exit_code == 0, result.output
     return model, cohort, params
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_c_locale():
+    """Put the C locale back after each test.
+
+    SimpleITK's DICOM writer (GDCM), used by tests that build DICOM series, sets
+    the process's C locale to "C" and leaves it so; Python's default text
+    encoding then becomes ASCII for every later test (``Path.read_text()`` of a
+    report with a non-ASCII character fails). radsarc itself only reads DICOM,
+    which leaves the locale as it was (checked).
+    """
+    import locale
+
+    saved = locale.setlocale(locale.LC_ALL)
+    yield
+    if locale.setlocale(locale.LC_ALL) != saved:
+        locale.setlocale(locale.LC_ALL, saved)
