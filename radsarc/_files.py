@@ -28,6 +28,7 @@ __all__ = [
     "check_csv_table",
     "check_writable_folder",
     "contained",
+    "output_target",
     "same_file",
 ]
 
@@ -44,6 +45,58 @@ def _write_error(path: Path, exc: OSError) -> OSError:
     )
     err.errno = exc.errno
     return err
+
+
+def output_target(path: str | os.PathLike) -> Path:
+    """The file an output path will replace, or an error if it must not be.
+
+    A symbolic link is followed (its target is replaced; the link stays, as
+    with an ordinary write through it). An existing folder, device, FIFO or
+    socket is refused: renaming a file over ``/dev/full`` replaced the device.
+
+    Raises
+    ------
+    OSError
+        Naming the path and what it is.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        kind = (
+            "a folder"
+            if path.is_dir()
+            else "not a regular file (a device, FIFO or socket)"
+        )
+        err = OSError(
+            f"Cannot write {path}: it is {kind}; expected the path of a new or "
+            "existing regular file. Nothing was written there."
+        )
+        err.errno = _errno.EISDIR if path.is_dir() else _errno.EEXIST
+        raise err
+    return path
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (POSIX ``flock``) while in the block.
+
+    Two runs committing files of the same names in one folder take turns, so
+    the files of one run are never mixed with those of another.
+    """
+    try:
+        import fcntl
+
+        fd = os.open(folder, os.O_RDONLY)
+    except (ImportError, OSError):
+        yield  # no flock (Windows) or folder not openable: no lock
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 @contextlib.contextmanager
@@ -65,7 +118,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     Path
         The temporary file to write (same folder, same suffix).
     """
-    path = Path(path)
+    path = output_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
@@ -124,7 +177,7 @@ class OutputSet:
 
     def add(self, path: str | os.PathLike, writer: Callable[[Path], object]) -> None:
         """Write ``path`` to a temporary file now (renamed at :meth:`commit`)."""
-        path = Path(path)
+        path = output_target(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, name = tempfile.mkstemp(
@@ -154,12 +207,16 @@ class OutputSet:
     def commit(self) -> list[Path]:
         """Rename every staged file into place; returns the final paths."""
         done = []
-        for tmp, path in self._staged:
-            try:
-                os.replace(tmp, path)
-            except OSError as exc:
-                raise _write_error(path, exc) from exc
-            done.append(path)
+        folders = sorted({path.parent for _, path in self._staged})
+        with contextlib.ExitStack() as locks:
+            for folder in folders:
+                locks.enter_context(_folder_lock(folder))
+            for tmp, path in self._staged:
+                try:
+                    os.replace(tmp, path)
+                except OSError as exc:
+                    raise _write_error(path, exc) from exc
+                done.append(path)
         self._staged = []
         return done
 
@@ -195,6 +252,12 @@ def check_writable_folder(folder: str | os.PathLike, *, what: str = "output") ->
         os.unlink(name)
     except OSError as exc:
         reason = exc.strerror or str(exc)
+        blocking = next(
+            (p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()),
+            None,
+        )
+        if blocking is not None:
+            reason = f"{blocking} is a file, not a folder"
         err = OSError(
             f"Cannot write the {what} in folder {folder}: {reason}. Choose a "
             "writable folder; nothing was computed."

@@ -1108,7 +1108,7 @@ def test_nan_voxels_outside_the_mask_are_refused_when_filters_read_them(
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    ("text", "expected"),
     [
         ("", "is empty (or holds only comments); expected a parameter file with "
          "sections such as 'setting', 'imageType' and 'featureClass'. For "
@@ -1140,3 +1140,80 @@ def test_settings_files_that_must_be_refused(text, expected, fitted_model, tmp_p
     assert str(params) in result.output
     assert expected in result.output
     assert out.read_text() == "previous\n"
+
+
+def test_outputs_that_are_not_regular_files(fitted_model, tmp_path):
+    """Renaming the finished table over --out replaced whatever was there: run as
+    root, `--out /dev/full` turned the device into a CSV file."""
+    model, cohort, params = fitted_model
+    manifest = tmp_path / "m.csv"
+    _rows(cohort, GOOD).to_csv(manifest, index=False)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    for command in (
+        ["extract", manifest, "--params", params, "--no-cache"],
+        ["predict", model, manifest],
+    ):
+        result = _run(*command, "--out", fifo)
+        assert result.exit_code == 2
+        assert (
+            f"radsarc: error: Cannot write {fifo}: it is not a regular file (a "
+            "device, FIFO or socket); expected the path of a new or existing "
+            "regular file. Nothing was written there."
+        ) in result.output
+        assert fifo.is_fifo()
+        result = _run(*command, "--out", "")
+        assert result.exit_code == 2
+        assert "radsarc: error: --out '.' names no file; expected a file path." in (
+            result.output
+        )
+        blocker = tmp_path / "a-file"
+        blocker.write_text("keep")
+        result = _run(*command, "--out", blocker / "sub" / "f.csv")
+        assert result.exit_code == 2
+        what = "feature table" if command[0] == "extract" else "predictions"
+        assert (
+            f"Cannot write the {what} in folder {blocker / 'sub'}: {blocker} is a "
+            "file, not a folder."
+        ) in result.output
+        assert blocker.read_text() == "keep"
+    # A symbolic link is written through: its target gets the table, the link stays.
+    target = tmp_path / "shared" / "features.csv"
+    target.parent.mkdir()
+    target.write_text("previous\n")
+    link = tmp_path / "features.csv"
+    link.symlink_to(target)
+    result = _run("extract", manifest, "--params", params, "--no-cache", "--out", link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert link.resolve() == target.resolve()
+    assert pd.read_csv(target)["case_id"].tolist() == GOOD
+    assert (tmp_path / "features.columns.yaml").is_file()  # beside the name given
+
+
+def test_concurrent_commits_of_one_output_set_do_not_mix(tmp_path):
+    """Two runs writing the same --out: each run's files are renamed into place
+    under a lock on the folder, so the table and its side files come from the
+    same run."""
+    import threading
+
+    from radsarc._files import OutputSet
+
+    names = [tmp_path / f"out{i}.csv" for i in range(12)]
+    barrier = threading.Barrier(2)
+
+    def run(tag):
+        with OutputSet() as outputs:
+            for name in names:
+                outputs.add_text(name, tag)
+            barrier.wait()
+            outputs.commit()
+
+    for _ in range(10):
+        threads = [threading.Thread(target=run, args=(t,)) for t in "AB"]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len({n.read_text() for n in names}) == 1
+    assert not [p for p in tmp_path.iterdir() if ".radsarc-tmp" in p.name]

@@ -22,6 +22,8 @@ from radsarc.cli._main import (
 
 def _sidecar(out: Path, kind: str, suffix: str = ".csv") -> Path:
     """FEATURES.csv -> FEATURES.<kind>.csv (or .<kind><suffix>) beside it."""
+    if not out.name:
+        raise ValueError(f"--out {str(out)!r} names no file; expected a file path.")
     name = out.name[: -len(".csv")] if out.name.endswith(".csv") else out.name
     return out.with_name(f"{name}.{kind}{suffix}")
 
@@ -125,8 +127,8 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
             raise click.ClickException(str(exc)) from None
     settings = ExtractionSettings.coerce(params)
     cohort = Cohort.from_csv(manifest, roi=list(roi) or None)
-    settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
     errors_path = _sidecar(out, "errors")
+    settings_path = out.with_name(out.name.removesuffix(".csv") + ".settings.yaml")
     diagnostics_path = _sidecar(out, "diagnostics")
     refuse_overwriting_inputs(
         {

@@ -21,6 +21,8 @@ from radsarc.cli._main import (
 
 def _sidecar(out: Path, kind: str) -> Path:
     """PRED.csv -> PRED.<kind>.csv beside it."""
+    if not out.name:
+        raise ValueError(f"--out {str(out)!r} names no file; expected a file path.")
     name = out.name[: -len(".csv")] if out.name.endswith(".csv") else out.name
     return out.with_name(f"{name}.{kind}.csv")
 

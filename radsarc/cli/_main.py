@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from pathlib import Path
 
 import click
 
@@ -75,9 +76,12 @@ def refuse_overwriting_inputs(outputs, inputs) -> None:
     ValueError
         Naming both, before anything is computed or written.
     """
-    from radsarc._files import same_file
+    from radsarc._files import output_target, same_file
 
     for out_name, out in outputs.items():
+        if not str(out).strip() or not Path(out).name:
+            raise ValueError(f"{out_name} is empty; expected the path of a file.")
+        output_target(out)  # an existing folder, device or FIFO: refused now
         for in_name, path in inputs.items():
             if path is not None and same_file(out, path):
                 raise ValueError(
