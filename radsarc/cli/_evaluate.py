@@ -189,6 +189,8 @@ def _refuse_text_in_number_columns(path: Path, columns: pd.DataFrame) -> None:
     feature lost because of one cell), and numbers written with a decimal comma
     likewise. A column of text only (e.g. a diagnostics string) stays ignored.
     """
+    import pandas as pd
+
     for column in columns.columns:
         cells = columns[column]
         text = cells[cells.notna()].astype(str).str.strip()
