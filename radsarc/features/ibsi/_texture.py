@@ -312,22 +312,26 @@ def _zones(g, n_g, two_d: bool, dist=None):
     """Per zone: grey level, size, slice, and minimum distance (if ``dist``).
 
     Zones are the connected components of equal grey level (26-connected in 3D,
-    8-connected within a slice for 2D): a graph whose edges join equal,
-    neighbouring voxels (one edge list per direction, from shifted views), split
-    by ``scipy.sparse.csgraph.connected_components``.
+    8-connected within a slice for 2D): a graph whose nodes are the ROI voxels
+    and whose edges join equal neighbours, split by
+    ``scipy.sparse.csgraph.connected_components``. Neighbour pairs are found in
+    the padded array's flat indices (a direction is a constant offset; the
+    padding keeps lines apart).
     """
     gp = np.pad(g, 1)
-    inside = g > 0
-    n = int(inside.sum())
-    itype = np.int32 if n < 2**31 - 1 else np.int64
-    index = np.full(gp.shape, -1, dtype=itype)
-    core_index = index[1:-1, 1:-1, 1:-1]
-    core_index[inside] = np.arange(n, dtype=itype)
+    flat = gp.ravel()
+    inside = flat > 0
+    roi = np.flatnonzero(inside)
+    n = roi.size
+    node = np.full(flat.size, -1, dtype=np.int32 if n < 2**31 - 1 else np.int64)
+    node[roi] = np.arange(n)
+    strides = [gp.shape[1] * gp.shape[2], gp.shape[2], 1]
     src, dst = [], []
     for d in DIRS_2D if two_d else DIRS_3D:
-        same = inside & (_shift(gp, d) == g)
-        src.append(core_index[same])
-        dst.append(_shift(index, d)[same])
+        off = sum(o * st for o, st in zip(d, strides, strict=True))  # > 0
+        pairs = np.flatnonzero(inside[:-off] & (flat[:-off] == flat[off:]))
+        src.append(node[pairs])
+        dst.append(node[pairs + off])
     src = np.concatenate(src)
     dst = np.concatenate(dst)
     graph = sparse.csr_matrix(
@@ -335,15 +339,15 @@ def _zones(g, n_g, two_d: bool, dist=None):
     )
     total, zone = csgraph.connected_components(graph, directed=False)
     levels = np.zeros(total, dtype=np.int64)
-    levels[zone] = g[inside]
+    levels[zone] = flat[roi]
     sizes = np.bincount(zone, minlength=total)
     slices = np.zeros(total, dtype=np.int64)
     if two_d:
-        slices[zone] = np.nonzero(inside)[0]
+        slices[zone] = roi // strides[0] - 1  # padded z -> z
     dists = None
     if dist is not None:
         dists = np.full(total, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(dists, zone, dist[inside].astype(np.int64))
+        np.minimum.at(dists, zone, np.pad(dist, 1).ravel()[roi].astype(np.int64))
     return levels, sizes, slices, dists
 
 
@@ -407,7 +411,7 @@ def _ngtdm(gp, n_g, two_d, n_z):
     centre; voxels without a neighbour in the ROI are left out."""
     core = gp[1:-1, 1:-1, 1:-1]
     inside = gp > 0
-    total = _box_sum(gp.astype(np.int64), two_d) - core
+    total = _box_sum(gp.astype(np.int32), two_d) - core
     count = _box_sum(inside.astype(np.int16), two_d) - inside[1:-1, 1:-1, 1:-1]
     ok = (core > 0) & (count > 0)
     lev = core[ok]
