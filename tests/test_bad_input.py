@@ -1217,3 +1217,33 @@ def test_concurrent_commits_of_one_output_set_do_not_mix(tmp_path):
             t.join()
         assert len({n.read_text() for n in names}) == 1
     assert not [p for p in tmp_path.iterdir() if ".radsarc-tmp" in p.name]
+
+
+@pytest.mark.parametrize("threshold", [7.5, "abc", None])
+def test_a_forged_cut_off_is_refused(threshold, fitted_model, tmp_path):
+    """A header edited with matching checksums (the checksum is no signature): a
+    cut-off of 7.5 classed every case negative, "abc" failed naming no file."""
+    model, cohort, _ = fitted_model
+    forged = tmp_path / "forged.radsarc"
+    with zipfile.ZipFile(model) as src:
+        members = {name: src.read(name) for name in src.namelist()}
+    meta = json.loads(members["radsarc-model.json"])
+    meta["threshold"] = threshold
+    members["radsarc-model.json"] = json.dumps(meta).encode()
+    members["checksums.sha256.json"] = json.dumps(
+        {
+            name: hashlib.sha256(data).hexdigest()
+            for name, data in members.items()
+            if name != "checksums.sha256.json"
+        }
+    ).encode()
+    with zipfile.ZipFile(forged, "w") as dst:
+        for name, data in members.items():
+            dst.writestr(name, data)
+    result = _run("predict", forged, cohort.source, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: Model file {forged}: its cut-off (header field "
+        f"'threshold') is {threshold!r}; expected a probability between 0 and 1."
+    ) in result.output
+    assert not (tmp_path / "p.csv").exists()

@@ -1087,7 +1087,9 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
             random_state=header.get("random_state", 0),
         )
         model.pipeline_ = pipeline
-        model.threshold_ = float(header["threshold"])
+        model.threshold_ = _header_threshold(
+            path, header["threshold"], hasattr(pipeline, "predict_proba")
+        )
         model.settings_ = settings
         model.feature_names_ = [str(c) for c in header["feature_names"]]
         model.sequences_ = [str(s) for s in header.get("sequences") or []]
@@ -1102,6 +1104,25 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
         ) from None
     logger.info("loaded model %s (radsarc %s)", path, version)
     return model
+
+
+def _header_threshold(path, value, probability: bool) -> float:
+    """The cut-off of a model header: a finite number (a probability in [0, 1]
+    when the pipeline gives probabilities), else refused.
+
+    A cut-off of 7.5 (or "abc") in a header written with matching checksums
+    would otherwise class every case negative (or fail with no file named).
+    """
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    ok = ok and np.isfinite(value) and (not probability or 0.0 <= value <= 1.0)
+    if not ok:
+        expected = "a probability between 0 and 1" if probability else "a number"
+        raise ValueError(
+            f"Model file {path}: its cut-off (header field 'threshold') is "
+            f"{value!r}; expected {expected}. The header was edited or written by "
+            "other software; refusing to load it."
+        )
+    return float(value)
 
 
 def _verify_checksums(path, names, checksum_bytes, header_bytes, pipeline_bytes):
