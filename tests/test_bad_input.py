@@ -1247,3 +1247,32 @@ def test_a_forged_cut_off_is_refused(threshold, fitted_model, tmp_path):
         f"'threshold') is {threshold!r}; expected a probability between 0 and 1."
     ) in result.output
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_rows_of_empty_cells_below_a_spreadsheet_table_are_no_cases(
+    fitted_model, tmp_path
+):
+    """Excel saves ",,,,," rows below the table; they were 'empty case_id' errors
+    that stopped the run. A row with any content still needs its case id."""
+    _, cohort, params = fitted_model
+    lines = _rows(cohort, GOOD).to_csv(index=False).splitlines()
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("\r\n".join([*lines, ",,,,,,,", ",,,,,,,"]) + "\r\n")
+    result = _run("extract", manifest, "--params", params, "--out",
+                  tmp_path / "f.csv", "--no-cache")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "f.csv")["case_id"].tolist() == GOOD
+    lines.insert(2, ",,,,,,,")
+    lines.insert(4, ",STS-009/T1.nii.gz,,,,,,")
+    manifest.write_text("\n".join(lines) + "\n")
+    result = _run("extract", manifest, "--params", params, "--out",
+                  tmp_path / "f.csv", "--no-cache")  # fmt: skip
+    assert result.exit_code == 2
+    assert f"- case '<row 5>', file {manifest}: row 5 has an empty case_id" in (
+        result.output
+    )
+    manifest.write_text(lines[0] + "\n,,,,,,,\n")
+    result = _run("extract", manifest, "--params", params, "--out",
+                  tmp_path / "f.csv", "--no-cache")  # fmt: skip
+    assert result.exit_code == 2
+    assert f"Manifest {manifest} has no rows" in result.output

@@ -395,6 +395,9 @@ class Cohort:
             for c in columns
             if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
         )
+        # Rows of empty cells only (",,,," below a spreadsheet's table) are no cases.
+        blank = [all(_missing_text(v) for v in row) for row in table.itertuples(False)]
+        table = table[[not b for b in blank]]
         if table.empty:
             raise CohortValidationError(
                 f"Manifest {source} has no rows; expected one row per case below "
@@ -481,7 +484,8 @@ class Cohort:
 
         problems = []
         cases = []
-        for row_no, row in enumerate(table.itertuples(index=False), start=2):
+        lines = [int(i) + 2 for i in range(len(blank)) if not blank[i]]
+        for row_no, row in zip(lines, table.itertuples(index=False), strict=True):
             values = dict(zip(columns, row, strict=True))
             case_id = values["case_id"]
             if _missing_text(case_id):
