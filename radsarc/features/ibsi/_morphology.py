@@ -154,10 +154,12 @@ def _padded_rfftn(a: np.ndarray, size) -> np.ndarray:
     return sp_fft.fft(out, n=size[0], axis=0, overwrite_x=True)
 
 
-def _even_fast_len(n: int) -> int:
-    k = sp_fft.next_fast_len(max(n, 2), real=True)
+def _even_fast_len(n: int, real: bool = True) -> int:
+    """The smallest even length >= n that pocketfft transforms fast (5-smooth
+    for the real transform, 11-smooth for the complex ones)."""
+    k = sp_fft.next_fast_len(max(n, 2), real=real)
     while k % 2:
-        k = sp_fft.next_fast_len(k + 1, real=True)
+        k = sp_fft.next_fast_len(k + 1, real=real)
     return k
 
 
@@ -189,7 +191,8 @@ def _autocorrelation(values_grid: np.ndarray, mask: np.ndarray, spacing):
     y = vals.astype(np.float32)
     y -= np.float32(vals[roi].mean())
     y[~roi] = 0.0
-    size = [_even_fast_len(2 * k - 1) for k in roi.shape]
+    # axes 0 and 1 take complex transforms, the last axis the real one
+    size = [_even_fast_len(2 * k - 1, real=ax == 2) for ax, k in enumerate(roi.shape)]
     # The kernel is even along every axis, so its DFT (real) is the DCT-I of
     # one octant: an eighth of the work of a full FFT.
     octant = [np.arange(k // 2 + 1) * s for k, s in zip(size, spacing, strict=True)]
