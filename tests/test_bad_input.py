@@ -1276,3 +1276,47 @@ def test_rows_of_empty_cells_below_a_spreadsheet_table_are_no_cases(
                   tmp_path / "f.csv", "--no-cache")  # fmt: skip
     assert result.exit_code == 2
     assert f"Manifest {manifest} has no rows" in result.output
+
+
+def test_huge_intensities_with_first_order_features_only(fitted_model, tmp_path):
+    """First-order features alone: intensities of 1e9 failed with numpy's
+    'Maximum allowed size exceeded' (naming nothing), and a constant 1e300 gave
+    an infinite Energy written to the table as a number."""
+    _, cohort, params = fitted_model  # params: firstorder and shape, binWidth 25
+    row, dst = _copy_case(cohort, tmp_path)
+    path = dst / "T1.nii.gz"
+    roi = _arr(dst / "mask.nii.gz") == 1
+    spread = np.where(
+        roi, 1e9 * (1 + np.linspace(0, 1, roi.size).reshape(roi.shape)), 0
+    )
+    _write_like(spread, path, path)
+    manifest = tmp_path / "new.csv"
+    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
+        manifest, index=False
+    )
+    out = tmp_path / "f.csv"
+    result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD[:1]
+    errors = pd.read_csv(tmp_path / "f.errors.csv", keep_default_na=False)
+    assert errors[["case_id", "sequence", "stage"]].values.tolist() == [
+        ["BAD", "T1", "validate"]
+    ]
+    assert re.fullmatch(
+        r"intensities inside the mask range from \S+ to \S+; with binWidth 25 that "
+        r"is [\d,]+ grey levels \(at most 10,000,000 bins can be held in a "
+        r"histogram\)\. Expected intensities on a smaller scale: .*",
+        errors["message"].iloc[0],
+    ), errors["message"].iloc[0]
+    _write_like(np.where(roi, 1e300, 0.0), path, path)
+    result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD[:1]
+    errors = pd.read_csv(tmp_path / "f.errors.csv", keep_default_na=False)
+    assert errors["stage"].tolist() == ["extract"]
+    message = errors["message"].iloc[0]
+    assert message.startswith(
+        "4 feature(s) are infinite (original_firstorder_Energy, original_firstorder_"
+        "RootMeanSquared, original_firstorder_TotalEnergy, ...): the intensities are "
+        "too large for the features' sums of squares"
+    ), message

@@ -332,6 +332,9 @@ def _nonfinite_outside_problem(image, settings: ExtractionSettings) -> str | Non
 #: (GLCM: levels x levels x 13 directions of float64) of 10,000 levels already
 #: needs 10 GB.
 MAX_GREY_LEVELS = 10_000
+#: Most bins of the first-order histogram (Entropy, Uniformity): numpy allocates
+#: the bin edges (8 bytes each); beyond this, "Maximum allowed size exceeded".
+MAX_HISTOGRAM_BINS = 10_000_000
 _TEXTURE_CLASSES = {"glcm", "glrlm", "glszm", "gldm", "ngtdm"}
 
 
@@ -340,14 +343,19 @@ def _binning_problem(image, mask, settings: ExtractionSettings) -> str | None:
 
     Intensities of 1e9 with ``binWidth`` 25 would make pyradiomics allocate
     texture matrices of 4e7 x 4e7 cells (a MemoryError or a machine brought to a
-    halt). With ``binCount`` or pyradiomics' ``normalize`` the number of levels
-    is bounded, so nothing is checked.
+    halt); first-order features alone fail beyond about 1e8 bins ("Maximum
+    allowed size exceeded", naming nothing). With ``binCount`` or pyradiomics'
+    ``normalize`` the number of levels is bounded, so nothing is checked.
     """
     setting = settings.setting
     if setting.get("binCount") or setting.get("normalize"):
         return None
     classes = set(settings.to_dict().get("featureClass") or _TEXTURE_CLASSES)
-    if not classes & _TEXTURE_CLASSES:
+    if classes & _TEXTURE_CLASSES:
+        limit, held = MAX_GREY_LEVELS, "can be held in texture matrices"
+    elif "firstorder" in classes:
+        limit, held = MAX_HISTOGRAM_BINS, "bins can be held in a histogram"
+    else:
         return None
     width = float(setting.get("binWidth", 25))
     if width <= 0:
@@ -362,14 +370,16 @@ def _binning_problem(image, mask, settings: ExtractionSettings) -> str | None:
         bounds = list(setting["resegmentRange"])
         low = max(low, float(bounds[0]))
         high = min(high, float(bounds[1])) if len(bounds) > 1 else high
-    levels = (high - low) / width + 1
-    if not np.isfinite(levels) or levels <= MAX_GREY_LEVELS:
+    with np.errstate(over="ignore", invalid="ignore"):
+        levels = (high - low) / width + 1
+    if np.isfinite(levels) and levels <= limit:
         return None
     suggested = (high - low) / 100
+    count = f"{levels:,.0f}" if levels < 1e15 else f"{levels:.3g}"
     return (
         f"intensities inside the mask range from {low:.6g} to {high:.6g}; with "
-        f"binWidth {width:g} that is {levels:,.0f} grey levels (at most "
-        f"{MAX_GREY_LEVELS:,} can be held in texture matrices). Expected "
+        f"binWidth {width:g} that is {count} grey levels (at most "
+        f"{limit:,} {held}). Expected "
         f"intensities on a smaller scale: use a larger binWidth (e.g. "
         f"{suggested:.3g} for about 100 levels), binCount, or normalise the image "
         "(setting normalize: true or a preprocessing normalisation)"
@@ -423,6 +433,26 @@ def _finish(task: _Task, parts: list[dict], cache_root: str | None, key: str):
             }
         )
     diagnostics.update(parts[0]["mask_diagnostics"])
+    infinite = [
+        k
+        for k, v in features.items()
+        if isinstance(v, float | np.floating) and np.isinf(v)
+    ]
+    if infinite:
+        # Never written as a number: an infinite feature is overflow, not data.
+        return {
+            "error": _failure(
+                task,
+                "extract",
+                f"{len(infinite)} feature(s) are infinite ({', '.join(infinite[:3])}"
+                f"{', ...' if len(infinite) > 3 else ''}): the intensities are too "
+                "large for the features' sums of squares (floating-point "
+                "overflow). Expected intensities on a smaller scale: normalise "
+                "the image (setting normalize: true or a preprocessing "
+                "normalisation)",
+                task.image,
+            )
+        }
     other_labels = parts[0]["other_labels"]
     if other_labels:
         # The requested label is extracted, as pyradiomics does; the others are
