@@ -1320,3 +1320,41 @@ def test_huge_intensities_with_first_order_features_only(fitted_model, tmp_path)
         "RootMeanSquared, original_firstorder_TotalEnergy, ...): the intensities are "
         "too large for the features' sums of squares"
     ), message
+
+
+@pytest.mark.parametrize("fault", ["missing slice", "slice copied twice"])
+def test_a_dicom_series_with_a_missing_or_repeated_slice(fault, tmp_path):
+    """SimpleITK read such a series with the mean spacing (slices after the gap
+    at the wrong place) and no error: the RTSTRUCT then seemed 'drawn on another
+    grid', and a mask on the same faulty grid extracted a wrong volume."""
+    from tests.conftest import shared_data
+
+    case = shared_data("sts-tcia-sample", "STS_002", "MR_T1", "dicom")
+    series = tmp_path / "image"
+    shutil.copytree(case / "image", series)
+    if fault == "missing slice":
+        (series / "000017.dcm").unlink()
+        expected = (
+            "slices 000016.dcm and 000018.dcm are 6.54 mm apart where the others "
+            "are 3.27 mm apart (a missing slice?); 1 of its 33 slice steps differ."
+        )
+    else:
+        shutil.copy(series / "000017.dcm", series / "copy.dcm")
+        expected = (
+            "slices 000017.dcm and copy.dcm are at the same position (a file copied "
+            "twice?); 1 of its 35 slice steps differ."
+        )
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        f"case_id,image,mask\nSTS_002,{series},{case / 'mask' / 'RS.dcm'}\n"
+    )
+    message = (
+        f"DICOM series in {series} is not evenly spaced: {expected} Expected one "
+        "complete series of evenly spaced slices"
+    )
+    result = _run("validate", manifest)
+    assert result.exit_code == 1
+    assert f"- case 'STS_002', file {series}: {message}" in result.output
+    result = _run("extract", manifest, "--out", tmp_path / "f.csv", "--no-cache")
+    assert result.exit_code == 1
+    assert f"failed: STS_002 (read): {series}: {message}" in result.output

@@ -156,6 +156,61 @@ def _nifti_layout_start(head: bytes) -> bool:
     return any(struct.unpack(e + "i", head[:4])[0] in (348, 540) for e in "<>")
 
 
+def _check_slice_positions(folder: Path, files: list[str]) -> None:
+    """Refuse a DICOM series whose slices are not evenly spaced.
+
+    SimpleITK reads a series with a missing slice (or a slice file copied
+    twice) as if its slices were evenly spaced, with the mean spacing: every
+    slice after the gap sits at the wrong place and the volume is wrong, with
+    no error. The positions along the slice normal must step by the same
+    spacing (within 1 %, or 1 micron).
+    """
+    if len(files) < 3:
+        return
+    import pydicom
+
+    positions = []
+    normal = None
+    for name in files:
+        try:
+            ds = pydicom.dcmread(
+                name,
+                stop_before_pixels=True,
+                specific_tags=["ImagePositionPatient", "ImageOrientationPatient"],
+            )
+            position = np.asarray(ds.ImagePositionPatient, dtype=float)
+            if normal is None:
+                orientation = np.asarray(ds.ImageOrientationPatient, dtype=float)
+                normal = np.cross(orientation[:3], orientation[3:])
+        except Exception:  # noqa: BLE001 - no geometry tags: nothing to check
+            return
+        positions.append(float(position @ normal))
+    order = np.argsort(positions, kind="stable")
+    files = [files[k] for k in order]
+    steps = np.diff(np.asarray(positions)[order])
+    spacing = float(np.median(steps))
+    if spacing == 0:
+        return
+    off = np.flatnonzero(np.abs(steps - spacing) > max(1e-3, 0.01 * spacing))
+    if not off.size:
+        return
+    i = int(off[0])
+    a, b = Path(files[i]).name, Path(files[i + 1]).name
+    if steps[i] <= max(1e-3, 0.01 * spacing):
+        detail = f"slices {a} and {b} are at the same position (a file copied twice?)"
+    else:
+        detail = (
+            f"slices {a} and {b} are {steps[i]:.4g} mm apart where the others "
+            f"are {spacing:.4g} mm apart (a missing slice?)"
+        )
+    raise ValueError(
+        f"DICOM series in {folder} is not evenly spaced: {detail}; "
+        f"{off.size} of its {len(files) - 1} slice steps differ. Expected one "
+        "complete series of evenly spaced slices (SimpleITK would read it with "
+        "the mean spacing, putting slices at the wrong place)."
+    )
+
+
 def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
     """Read an image file or a DICOM series folder into a SimpleITK image.
 
@@ -192,6 +247,7 @@ def read_image(path: str | os.PathLike, *, what: str = "image") -> sitk.Image:
         if path.is_dir():
             with _quiet_itk():
                 files = _dicom_files(path)
+                _check_slice_positions(path, files)
                 reader = sitk.ImageSeriesReader()
                 reader.SetFileNames(files)
                 return reader.Execute()
