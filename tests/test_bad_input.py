@@ -1358,3 +1358,30 @@ def test_a_dicom_series_with_a_missing_or_repeated_slice(fault, tmp_path):
     result = _run("extract", manifest, "--out", tmp_path / "f.csv", "--no-cache")
     assert result.exit_code == 1
     assert f"failed: STS_002 (read): {series}: {message}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("column", "options", "what"),
+    [
+        ("patient", ["--group", "patient"], "--group) of {path} is empty for cases "
+         "['c03'] (1 of 40); expected a patient id for every case."),
+        ("centre", ["--cv", "external", "centre"], "--cv external) of {path} is "
+         "empty for cases ['c03'] (1 of 40); expected a centre for every case."),
+    ],
+)  # fmt: skip
+def test_an_empty_patient_or_centre_cell(column, options, what, tmp_path):
+    """An empty --group cell failed with "'<' not supported between instances of
+    'float' and 'str'"; an empty centre became a centre 'nan' of one case whose
+    split failed inside the imputer."""
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0)
+    table["patient"] = [f"p{i // 2}" for i in range(40)]
+    table["centre"] = ["A"] * 20 + ["B"] * 20
+    table.loc["c03", column] = np.nan
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path, *options)
+    assert result.exit_code == 2
+    assert f"radsarc: error: Column {column!r} (" + what.format(path=path) in (
+        result.output
+    )
+    assert not (tmp_path / "eval").exists()

@@ -463,6 +463,17 @@ def evaluate_command(
         if baseline_column in table.columns and baseline_column != label:
             # A size column that is not a feature (e.g. a manifest covariate).
             baseline = table.loc[X.index, baseline_column].rename(baseline_column)
+    for column, option, what in (
+        (group, "--group", "a patient id"),
+        (arg if kind == "external" else None, "--cv external", "a centre"),
+    ):
+        empty = table.index[table[column].isna()] if column else []
+        if len(empty):
+            raise ValueError(
+                f"Column {column!r} ({option}) of {features} is empty for cases "
+                f"{list(empty[:5])}{' ...' if len(empty) > 5 else ''} ({len(empty)} "
+                f"of {len(table)}); expected {what} for every case."
+            )
     groups = table[group].to_numpy() if group else None
     check_writable_folder(out_dir, what="report")
     if kind == "repeated":
