@@ -41,7 +41,12 @@ from radsarc.evaluation._importance import (
 from radsarc.evaluation._metrics import METRICS, binary_metrics
 from radsarc.evaluation._thresholds import CUTOFFS, choose_threshold
 from radsarc.evaluation._tuning import grid_search
-from radsarc.model import ClinicalBaseline, VolumeBaseline, volume_column
+from radsarc.model import (
+    AutoEnsemble,
+    ClinicalBaseline,
+    VolumeBaseline,
+    volume_column,
+)
 
 __all__ = [
     "BASELINE_KEYS",
@@ -1003,8 +1008,11 @@ default="repeated"
         grid = param_grid
         if grid is None:
             grid = getattr(scheme, "param_grid", None) or preset_grid
-        # A preset without a grid (auto) tunes inside its own fit.
-        if not grid and scheme.tunes and preset_grid is None:
+        # A preset without a grid, and the auto ensemble however it is given,
+        # tune inside their own fit.
+        final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+        self_tuning = isinstance(final, AutoEnsemble)
+        if not grid and scheme.tunes and preset_grid is None and not self_tuning:
             raise ValueError(
                 "Nested cross-validation needs a param_grid (none given and the "
                 "estimator is not a preset with a grid); or pass tuning=False."

@@ -12,7 +12,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from radsarc.datasets import load_worc_splits, load_worc_table
-from radsarc.evaluation import FitLog, FixedSplits, RepeatedCV, RowSpy, evaluate
+from radsarc.evaluation import (
+    FitLog,
+    FixedSplits,
+    NestedCV,
+    RepeatedCV,
+    RowSpy,
+    evaluate,
+)
 from radsarc.evaluation._audit import row_hashes
 from radsarc.model import AutoEnsemble, VolumeBaseline, ensemble_selection
 from radsarc.presets import get_preset, make_preset
@@ -247,3 +254,11 @@ def test_auto_preset_in_evaluate_and_report(lipo, tmp_path):
 def test_clone_keeps_parameters():
     auto = AutoEnsemble(candidates=["volume"], cv=4, n_bags=3, random_state=1)
     assert clone(auto).get_params() == auto.get_params()
+
+
+def test_nested_cv_needs_no_grid_for_auto(lipo):
+    X, y, _, _ = lipo
+    auto = AutoEnsemble(candidates=["volume", "l1_lr"], cv=3, random_state=0)
+    result = evaluate(auto, X, y, cv=NestedCV(n_splits=3), cutoff=None)
+    assert len(result.split_metrics) == 3
+    assert result.mean_auc > 0.6
