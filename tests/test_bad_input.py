@@ -1385,3 +1385,20 @@ def test_an_empty_patient_or_centre_cell(column, options, what, tmp_path):
         result.output
     )
     assert not (tmp_path / "eval").exists()
+
+
+def test_synthetic_refuses_a_folder_that_holds_files(tmp_path):
+    """`radsarc synthetic DIR` into an existing cohort replaced its manifest.csv
+    (and its labels) and the images of the first cases, exit 0."""
+    out = tmp_path / "cohort"
+    out.mkdir()
+    (out / "manifest.csv").write_text("case_id,image,mask,label\nmine,a,b,1\n")
+    result = _run("synthetic", out, "--n-cases", 4)
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: Folder {out} is not empty (it holds ['manifest.csv']); "
+        "writing a synthetic cohort there would replace its manifest.csv and case "
+        "folders. Choose a new or empty folder."
+    ) in result.output
+    assert (out / "manifest.csv").read_text().startswith("case_id,image,mask,label")
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.csv"]

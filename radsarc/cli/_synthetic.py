@@ -39,6 +39,14 @@ def synthetic(out_dir, n_cases, seed, effect_size, positive_fraction):
 
     See docs/synthetic.md for the high-grade signature it carries.
     """
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        held = sorted(p.name for p in out_dir.iterdir())
+        raise FileExistsError(
+            f"Folder {out_dir} is not empty (it holds {held[:4]}"
+            f"{' ...' if len(held) > 4 else ''}); writing a synthetic cohort there "
+            "would replace its manifest.csv and case folders. Choose a new or empty "
+            "folder."
+        )
     from radsarc.datasets import make_synthetic_cohort
 
     cohort = make_synthetic_cohort(
