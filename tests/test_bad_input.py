@@ -1402,3 +1402,25 @@ def test_synthetic_refuses_a_folder_that_holds_files(tmp_path):
     ) in result.output
     assert (out / "manifest.csv").read_text().startswith("case_id,image,mask,label")
     assert sorted(p.name for p in out.iterdir()) == ["manifest.csv"]
+
+
+def test_a_very_long_case_id_is_cached(fitted_model, tmp_path):
+    """A case id of 300 characters made a cache folder name the file system
+    refuses (a warning on every run, never cached)."""
+    _, cohort, params = fitted_model
+    table = _rows(cohort, GOOD[:2])
+    table.loc[0, "case_id"] = "x" * 300
+    manifest = tmp_path / "m.csv"
+    table.to_csv(manifest, index=False)
+    args = ("extract", manifest, "--params", params, "--cache-dir", tmp_path / "c")
+    first = _run(*args, "--out", tmp_path / "f1.csv")
+    assert first.exit_code == 0, first.output
+    assert "Could not write" not in first.output
+    second = _run(*args, "--out", tmp_path / "f2.csv")
+    assert "extracted: 0 computed, 2 from cache, 0 failed" in second.output
+    entries = [p.name for p in (tmp_path / "c").iterdir() if p.name.startswith("x")]
+    assert len(entries) == 1
+    assert len(entries[0]) == 120
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "f1.csv"), pd.read_csv(tmp_path / "f2.csv")
+    )

@@ -9,6 +9,7 @@ half-written temporary file is never read as a result.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -22,11 +23,16 @@ __all__ = ["CacheWarning", "ResultCache"]
 
 _FORMAT = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+#: Longest entry name made from a case id (file systems allow 255 bytes).
+_MAX_NAME = 120
 
 
 def _safe(name: str) -> str:
     """A file-name-safe form of ``name``: never empty, never ``.``/``..``/hidden."""
     safe = _UNSAFE.sub("_", name) or "_"
+    if len(safe) > _MAX_NAME:  # a folder name of 300 characters cannot be made
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+        safe = f"{safe[: _MAX_NAME - 17]}-{digest}"
     return "_" + safe if safe.startswith(".") else safe
 
 
