@@ -1424,3 +1424,26 @@ def test_a_very_long_case_id_is_cached(fitted_model, tmp_path):
     pd.testing.assert_frame_equal(
         pd.read_csv(tmp_path / "f1.csv"), pd.read_csv(tmp_path / "f2.csv")
     )
+
+
+def test_a_text_covariate_asked_for_as_a_feature_is_refused(tmp_path):
+    """`--covariate sex` (M/F) was left out of the features without a word."""
+    path = _features(tmp_path)
+    table = pd.read_csv(path, index_col=0)
+    table.insert(0, "sex", ["M", "F"] * 20)
+    table.insert(1, "age", np.arange(40) + 30)
+    table.to_csv(path)
+    (tmp_path / "features.columns.yaml").write_text(
+        "case_id: case_id\nclinical: [sex, age]\nn_features: 2\n"
+    )
+    result = _evaluate(path, tmp_path, "--covariate", "age", "--covariate", "sex")
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: --covariate 'sex' of {path} is not a number column "
+        "(values ['F', 'M']); a covariate used as a feature must hold numbers"
+    ) in result.output
+    result = _evaluate(
+        path, tmp_path, "--covariate", "age", "--n-repeats", "1", "--no-tuning"
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 cases (20 positive), 3 features;" in result.output

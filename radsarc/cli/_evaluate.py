@@ -434,6 +434,15 @@ def evaluate_command(
     )
     clinical_names = [c.strip() for c in (clinical_columns or "").split(",")]
     dropped = [c for c in dropped if c not in clinical_names]
+    text_covariates = [c for c in covariates if c in dropped]
+    if text_covariates:
+        name = text_covariates[0]
+        shown = sorted(map(str, table[name].dropna().unique()))[:4]
+        raise ValueError(
+            f"--covariate {name!r} of {features} is not a number column (values "
+            f"{shown}); a covariate used as a feature must hold numbers (encode it, "
+            "e.g. 0/1). For a clinical-only model of such columns use --clinical."
+        )
     if dropped:
         click.echo(
             f"Ignoring {len(dropped)} non-numeric column(s): "
