@@ -260,12 +260,13 @@ def ensemble_selection(
     The sorted initialisation takes only candidates whose AUC is within
     ``n_se`` standard errors (Hanley and McNeil) of the best one's, so that a
     candidate that clearly beats the others (say, tumour volume when nothing
-    else carries signal) is not averaged with noise. The defaults
-    (``ensemble_size=n_init=5``, no bagging) stop after the sorted
-    initialisation: the mean of at most 5 candidates, the best and those not
-    distinguishable from it. On out-of-fold sets of 90-160 cases the
-    hill-climbing steps and the bagging fit noise; see ``docs/presets.md`` for
-    the comparison on WORC's splits.
+    else carries signal) is not averaged with noise. With the defaults
+    (``ensemble_size=n_init=5``, no bagging) the ensemble has 5 picks: when
+    5 candidates are within a standard error of the best, it is their mean;
+    when fewer are, the remaining picks are greedy additions with replacement
+    (usually the best candidate again), the best prefix kept. On out-of-fold
+    sets of 90-160 cases longer hill-climbing and the bagging fit noise; see
+    ``docs/presets.md`` for the comparison on WORC's splits.
 
     Parameters
     ----------
@@ -444,8 +445,8 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     any later steps two candidates have in common. The ensemble is built from
     the out-of-fold predictions by :func:`ensemble_selection` (greedy forward
     selection with replacement from a sorted best-``n_init`` start; by default
-    the start alone: the mean of the best candidates, at most 5, within one
-    standard error of the best inner AUC) and its members
+    5 picks: the best candidates within one standard error of the best inner
+    AUC, completed greedily) and its members
     are refitted on all the training data.
 
     Parameters

@@ -673,8 +673,9 @@ _PRESETS: dict[str, Preset] = {
                 "cross-validation inside the training "
                 "data, and averages the probabilities of the members chosen by "
                 "ensemble selection (Caruana et al. 2004, 2006) from its sorted "
-                "initialisation: by default the candidates (at most 5) within one "
-                "standard error of the best inner out-of-fold AUC, equal weights "
+                "initialisation: by default 5 picks, the candidates within one "
+                "standard error of the best inner out-of-fold AUC, completed by "
+                "greedy picks with replacement when fewer than 5 "
                 "(hill-climbing and bagging are options); the members are "
                 "refitted on all the training data.",
                 "Tuning is internal (the grids of the presets are candidates of "

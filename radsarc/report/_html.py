@@ -232,7 +232,9 @@ def _ensemble_html(result: EvaluationResult) -> str:
     overall = pd.DataFrame(
         {
             "mean weight": weights.mean(),
-            "splits as member": (weights > 0).sum(),
+            "splits as member": [
+                f"{int(n)} of {len(fitted)}" for n in (weights > 0).sum()
+            ],
         }
     ).sort_values("mean weight", ascending=False, kind="mergesort")
     rows = pd.DataFrame(
