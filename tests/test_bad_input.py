@@ -1447,3 +1447,38 @@ def test_a_text_covariate_asked_for_as_a_feature_is_refused(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "40 cases (20 positive), 3 features;" in result.output
+
+
+def test_an_image_given_as_the_mask(fitted_model, tmp_path):
+    """The image as its own mask (or image and mask swapped): the voxels whose
+    intensity equals 1 became the region, and their features were reported."""
+    _, cohort, params = fitted_model
+    row, dst = _copy_case(cohort, tmp_path)
+    image = dst / "T1.nii.gz"
+    original = _arr(image).astype(np.float32)
+    spread = (np.arange(original.size) % 1500).reshape(original.shape)
+    values = (original + spread).round()  # integer intensities, > 1000 of them
+    _write_like(values, image, image)
+    assert np.unique(values).size > 1000
+    row["mask"] = str(image)
+    manifest = tmp_path / "new.csv"
+    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
+        manifest, index=False
+    )
+    result = _run("validate", manifest)
+    assert result.exit_code == 1
+    assert (
+        f"- case 'BAD', sequence 'T1', file {image}: mask is the image file itself: "
+        "it looks like an image, not a segmentation. Check the manifest's mask "
+        "column (image and mask swapped?)"
+    ) in result.output
+    n_values = np.unique(values).size
+    assert (
+        f"- case 'BAD', sequence 'T2FS', file {image}: mask holds {n_values:,} "
+        "distinct values, more than a label image has (at most 1,000): it looks like "
+        "an image"
+    ) in result.output
+    out = tmp_path / "f.csv"
+    result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["case_id"].tolist() == GOOD[:1]

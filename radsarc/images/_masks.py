@@ -463,6 +463,7 @@ def load_masks(
                 f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
             )
         _refuse_fractional(mask, mask_path)
+        _refuse_intensity_image(mask, mask_path, image_path)
         mask, grid = conform_mask(
             image,
             mask,
@@ -491,6 +492,42 @@ def load_masks(
         reference=reference,
         label=label,
     )
+
+
+#: More distinct values than a label image has (atlases have a few hundred).
+MAX_MASK_LABELS = 1000
+
+
+def _refuse_intensity_image(mask: sitk.Image, mask_path, image_path) -> None:
+    """A "mask" that is an image (the image itself, or image and mask swapped).
+
+    An MRI image with integer intensities passes as a label image: the voxels
+    whose intensity happens to equal the label (1) became the region, and
+    features of scattered voxels were reported, exit 0.
+    """
+    same = False
+    if image_path:
+        from radsarc._files import same_file
+
+        same = same_file(mask_path, image_path)
+    values = sitk.GetArrayViewFromImage(mask)
+    n_values = 0
+    if not same and values.dtype.itemsize > 1:
+        n_values = np.unique(values).size
+    if same or n_values > MAX_MASK_LABELS:
+        what = (
+            "is the image file itself"
+            if same
+            else f"holds {n_values:,} distinct values, more than a label image has "
+            f"(at most {MAX_MASK_LABELS:,})"
+        )
+        raise MaskError(
+            "mask_values",
+            mask_path,
+            f"mask {what}: it looks like an image, not a segmentation. Check the "
+            f"manifest's mask column (image and mask swapped?); the image is "
+            f"{image_path}",
+        )
 
 
 def _refuse_fractional(mask: sitk.Image, mask_path) -> None:
