@@ -1050,9 +1050,17 @@ def test_text_in_a_column_of_numbers_is_refused_not_dropped(tmp_path):
     assert result.exit_code == 2
     assert (
         f"Feature table {path}, column 'f1': numbers written with a decimal comma "
-        f"(case 'c00': {table.loc['c00', 'f1']!r}); radsarc reads CSV files with "
-        "'.' as the decimal mark"
+        f"or a thousands separator (case 'c00': {table.loc['c00', 'f1']!r}); "
+        "radsarc reads CSV files with '.' as the decimal mark"
     ) in result.output
+    table["f1"] = [f"{1000 * v + 5000:,.1f}" for v in range(40)]  # 5,000.0 ...
+    table.to_csv(path)
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert "column 'f1': numbers written with a decimal comma or a thousands " in (
+        result.output
+    )
+    assert "(case 'c00': '5,000.0')" in result.output
     # A column of text only (e.g. a diagnostics string) is still left out.
     table["f1"] = pd.read_csv(_features(tmp_path), index_col=0)["f1"]
     table["note"] = "reviewed"

@@ -180,6 +180,8 @@ def read_feature_table(
 
 
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
+# 1,234.5 or 12,345: a thousands separator.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][+-]?\d+)?$")
 
 
 def _refuse_text_in_number_columns(path: Path, columns: pd.DataFrame) -> None:
@@ -198,14 +200,15 @@ def _refuse_text_in_number_columns(path: Path, columns: pd.DataFrame) -> None:
         if text.empty:
             continue
         numbers = pd.to_numeric(text, errors="coerce")
-        comma = text.str.match(_DECIMAL_COMMA)
+        comma = text.str.match(_DECIMAL_COMMA) | text.str.match(_THOUSANDS)
         if comma.any() and (comma | numbers.notna()).all():
             case = text.index[comma][0]
             raise ValueError(
                 f"Feature table {path}, column {column!r}: numbers written with a "
-                f"decimal comma (case {case!r}: {text[case]!r}); radsarc reads "
-                "CSV files with '.' as the decimal mark and ',' between columns. "
-                "Save the table with a decimal point."
+                f"decimal comma or a thousands separator (case {case!r}: "
+                f"{text[case]!r}); radsarc reads CSV files with '.' as the decimal "
+                "mark, no thousands separator and ',' between columns. Save the "
+                "table with plain numbers (e.g. 1234.5)."
             )
         if numbers.notna().any() and numbers.isna().any():
             bad = text.index[numbers.isna()]
