@@ -178,6 +178,13 @@ def benchmark_command(
                 else:
                     sections[key].append(res)
     sections = {k: v for k, v in sections.items() if v}
+    if not sections:
+        # Nothing to report: a previous results.csv and report stay as they were.
+        raise ValueError(
+            f"Every preset failed on every table; nothing was written "
+            f"({out_dir / 'results.csv'} and {out_dir / 'report.html'} are "
+            "unchanged)."
+        )
     table = results_table(sections, reference, failures=failures)
     with atomic_write(out_dir / "results.csv") as tmp:
         table.to_csv(tmp, index=False)
@@ -208,5 +215,3 @@ def benchmark_command(
             for _, row in res.comparisons.iterrows():
                 click.echo(f"    {row['sentence']}")
     click.echo(f"Wrote {path} and {out_dir / 'results.csv'} in {elapsed:.0f} s")
-    if not sections:
-        raise ValueError("Every preset failed; see results.csv.")

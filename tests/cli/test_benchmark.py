@@ -56,3 +56,30 @@ def test_benchmark_rejects_unknown_preset(tmp_path):
 
 def test_default_splits_is_small():
     assert 1 <= DEFAULT_SPLITS <= 10
+
+
+def test_every_preset_failed_keeps_the_previous_report(tmp_path, monkeypatch):
+    """It used to replace results.csv and report.html by a failures-only report
+    before exiting non-zero."""
+    import radsarc.evaluation as evaluation
+
+    def failing(name, *args, **kwargs):
+        raise ValueError(f"{name}, split 0: the selector kept no feature")
+
+    monkeypatch.setattr(evaluation, "evaluate", failing)
+    out = tmp_path / "bench"
+    out.mkdir()
+    (out / "results.csv").write_text("previous\n")
+    (out / "report.html").write_text("previous")
+    res = CliRunner().invoke(
+        main,
+        ["benchmark", "--dataset", "worc-lipo", "--presets", "peeken2019",
+         "--splits", "1", "--n-jobs", "1", "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert (
+        "radsarc: error: Every preset failed on every table; nothing was written "
+        f"({out / 'results.csv'} and {out / 'report.html'} are unchanged)."
+    ) in res.output
+    assert (out / "results.csv").read_text() == "previous\n"
+    assert (out / "report.html").read_text() == "previous"
