@@ -1490,3 +1490,30 @@ def test_an_image_given_as_the_mask(fitted_model, tmp_path):
     result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["case_id"].tolist() == GOOD[:1]
+
+
+def test_an_interrupted_run_leaves_the_previous_output(
+    fitted_model, tmp_path, monkeypatch
+):
+    """Ctrl-C (KeyboardInterrupt) mid-run: exit 130, one line saying so, and the
+    previous table and side files are untouched (click said only 'Aborted!')."""
+    import radsarc.features
+
+    _, cohort, params = fitted_model
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(radsarc.features, "extract_features", interrupted)
+    out = tmp_path / "f.csv"
+    out.write_text("previous\n")
+    (tmp_path / "f.errors.csv").write_text("previous errors\n")
+    result = _run("extract", cohort.source, "--params", params, "--out", out)
+    assert result.exit_code == 130
+    assert result.output == (
+        "radsarc: interrupted; nothing was written (files from before the run are "
+        "unchanged).\n"
+    )
+    assert out.read_text() == "previous\n"
+    assert (tmp_path / "f.errors.csv").read_text() == "previous errors\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.errors.csv"]

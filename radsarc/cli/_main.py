@@ -27,6 +27,14 @@ def user_errors(func):
         except (ValueError, TypeError, FileNotFoundError, KeyError, OSError) as exc:
             click.echo(f"radsarc: error: {exc}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            # Outputs are renamed into place only when complete: nothing half done.
+            click.echo(
+                "radsarc: interrupted; nothing was written (files from before the "
+                "run are unchanged).",
+                err=True,
+            )
+            sys.exit(130)
 
     return wrapper
 
