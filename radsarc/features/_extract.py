@@ -621,17 +621,22 @@ def extract_features(
         parallel_backend(scheduler),
         progress_bar(progress, total=len(tasks), desc="extract", unit="case") as bar,
     ):
-        if scheduler is None:
-            # One job runs in this process: starting worker processes for it
-            # would only add their start-up time.
-            jobs = list(jobs)
-            n_jobs = 1 if len(jobs) <= 1 else n_jobs
-        runner = Parallel(
-            n_jobs=n_jobs if scheduler is None else -1,
-            return_as="generator_unordered",
-            batch_size=1,
-        )
-        for i, out in runner(jobs):
+        if n_parts > 1:
+            # Shares of cases: this process computes one of them while worker
+            # processes compute the others (it would otherwise wait idle).
+            results = _run_shares(jobs, _workers(n_jobs))
+        else:
+            if scheduler is None:
+                # One job runs in this process: starting worker processes for
+                # it would only add their start-up time.
+                jobs = list(jobs)
+                n_jobs = 1 if len(jobs) <= 1 else n_jobs
+            results = Parallel(
+                n_jobs=n_jobs if scheduler is None else -1,
+                return_as="generator_unordered",
+                batch_size=1,
+            )(jobs)
+        for i, out in results:
             if n_parts == 1:
                 outputs[i] = out
                 bar.update()
@@ -728,16 +733,71 @@ def _shares(engine, n_tasks: int, n_jobs: int, scheduler) -> int:
     """
     if scheduler is not None or n_tasks == 0:
         return 1
-    from joblib import effective_n_jobs
-
-    workers = effective_n_jobs(n_jobs)
+    workers = _workers(n_jobs)
     if n_tasks >= workers:
         return 1
     return max(1, min(workers // n_tasks, engine.n_units(3)))
 
 
+def _workers(n_jobs: int) -> int:
+    """Processes of a local run with ``n_jobs`` (this one included)."""
+    from joblib import effective_n_jobs
+
+    return effective_n_jobs(n_jobs)
+
+
+#: Thread-count variables of the native libraries (BLAS, OpenMP), as joblib sets
+#: them in its worker processes.
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def _run_shares(jobs, n_workers: int):
+    """Run share jobs (argument tuples of :func:`_part`): yield their results.
+
+    The first job runs in this process, the others on ``n_workers - 1`` worker
+    processes (joblib's reusable loky executor), which start while
+    this process computes. As joblib does for its workers, every process gets
+    ``cpu_count // n_workers`` native threads (BLAS, OpenMP), so that the
+    processes do not compete for the cores with threads of their own.
+    """
+    if not jobs:
+        return
+    from joblib import cpu_count
+    from threadpoolctl import threadpool_limits
+
+    threads = max(cpu_count() // max(n_workers, 1), 1)
+    first, rest = jobs[0], jobs[1:]
+    futures = []
+    if rest:
+        from concurrent.futures import as_completed
+
+        # joblib's own executor (loky's reusable one), shared with Parallel.
+        from joblib.executor import get_memmapping_executor
+
+        env = {name: os.environ.get(name, str(threads)) for name in _THREAD_VARIABLES}
+        executor = get_memmapping_executor(
+            max(min(n_workers - 1, len(rest)), 1), env=env
+        )
+        futures = [executor.submit(_part, *args, os.getpid()) for args in rest]
+    with threadpool_limits(limits=threads):
+        yield _part(*first)
+    if futures:
+        for future in as_completed(futures):
+            yield future.result()
+
+
 def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
-    """Jobs for the shares of every task not in the cache (outputs filled)."""
+    """Jobs for the shares of every task not in the cache (outputs filled).
+
+    Each job is the arguments of :func:`_part` (the parent's pid apart).
+    """
     pending: dict[int, _Shares] = {}
     jobs = []
     for i, task in enumerate(tasks):
@@ -752,10 +812,7 @@ def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
         shares = _Shares([None] * n_parts)
         shares.key = key
         pending[i] = shares
-        jobs += [
-            delayed(_part)(i, k, task, settings, n_parts, os.getpid())
-            for k in range(n_parts)
-        ]
+        jobs += [(i, k, task, settings, n_parts) for k in range(n_parts)]
     return jobs, pending
 
 

@@ -301,3 +301,40 @@ def test_one_case_over_two_processes_equals_one_process(small, tmp_path):
     )
     assert again.summary == "extracted: 0 computed, 1 from cache, 0 failed"
     pd.testing.assert_frame_equal(again.features, one, check_exact=True)
+
+
+def test_parent_computes_a_share_while_workers_compute_the_others(small, tmp_path):
+    """n_jobs=3, one case: 3 shares, one in this process, two in workers."""
+    import pandas as pd
+
+    from radsarc.features import ExtractionSettings, extract_features
+    from radsarc.features._extract import _compute, _run_shares, _Task
+    from radsarc.images import Cohort
+
+    image, mask = small
+    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
+    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
+    cohort = Cohort.from_frame(
+        pd.DataFrame(
+            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
+            columns=["case_id", "image", "mask"],
+        )
+    )
+    params = {
+        "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}},
+        "featureClass": {"firstorder": None, "glcm": None, "shape": None},
+    }
+    one = extract_features(cohort, params, n_jobs=1)
+    three = extract_features(cohort, params, n_jobs=3)
+    pd.testing.assert_frame_equal(three, one, check_exact=True)
+
+    settings = ExtractionSettings.coerce(params)
+    task = _Task("a", "", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")
+    jobs = [(0, k, task, settings, 3) for k in range(3)]
+    results = list(_run_shares(jobs, 3))
+    # the first job is this process's, so it comes first; all three come back
+    assert results[0][0] == (0, 0)
+    assert sorted(i for i, _ in results) == [(0, 0), (0, 1), (0, 2)]
+    for (_, part), out in results:
+        assert out["regions"] == _compute(task, settings, part, 3)["regions"]
+    assert list(_run_shares([], 2)) == []
