@@ -1517,3 +1517,14 @@ def test_an_interrupted_run_leaves_the_previous_output(
     assert out.read_text() == "previous\n"
     assert (tmp_path / "f.errors.csv").read_text() == "previous errors\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.errors.csv"]
+
+
+def test_a_feature_table_with_no_rows(tmp_path):
+    path = tmp_path / "features.csv"
+    path.write_text("case_id,f1,outcome\n")
+    result = _evaluate(path, tmp_path)
+    assert result.exit_code == 2
+    assert (
+        f"radsarc: error: Feature table {path} has no rows; expected one row per "
+        "case below the header ['case_id', 'f1', 'outcome']."
+    ) in result.output

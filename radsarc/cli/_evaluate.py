@@ -113,6 +113,11 @@ def read_feature_table(
         raise FileNotFoundError(f"Feature table {path} does not exist.")
     check_csv_table(path, what="Feature table", complete_last_row=True)
     table = pd.read_csv(path, index_col=0)
+    if table.empty:
+        raise ValueError(
+            f"Feature table {path} has no rows; expected one row per case below the "
+            f"header {[table.index.name, *table.columns][:8]}."
+        )
     if table.index.has_duplicates:
         dup = table.index[table.index.duplicated()].unique()[:5].tolist()
         raise ValueError(f"{path}: case ids in the first column repeat: {dup}.")
