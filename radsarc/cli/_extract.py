@@ -171,8 +171,10 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
             err=True,
         )
         sys.exit(1)
-    from radsarc.features._pyradiomics import ENGINE
-    from radsarc.features.ibsi import ENGINE as IBSI_ENGINE
+    if settings.engine == "ibsi":
+        from radsarc.features.ibsi import ENGINE
+    else:  # not the IBSI engine: its module imports scipy.signal and .stats
+        from radsarc.features._pyradiomics import ENGINE
 
     clinical = [str(c) for c in result.clinical.columns]
     columns_text = (
@@ -195,7 +197,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
         outputs.add_text(
             settings_path,
             f"# radsarc extraction settings ("
-            f"{IBSI_ENGINE if settings.engine == 'ibsi' else ENGINE}); "
+            f"{ENGINE}); "
             f"digest {settings.digest}\n" + settings.to_yaml(),
         )
         outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))

@@ -42,7 +42,6 @@ without it:
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 __all__ = [
     "cube_configurations",
@@ -234,6 +233,8 @@ def _hull_candidates(points: np.ndarray, dims: list[int]) -> np.ndarray:
     """
     if len(points) <= 4 * len(dims):
         return points
+    from scipy.spatial import ConvexHull, QhullError  # only shape features need it
+
     try:
         hull = ConvexHull(points[:, dims], qhull_options="Qc")
     except (QhullError, ValueError):

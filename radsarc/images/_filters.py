@@ -33,8 +33,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import fft as sfft
-from scipy import ndimage
 
 __all__ = [
     "BOUNDARY_CONDITIONS",
@@ -108,6 +106,7 @@ def _separable(image, kernels, axes, mode, origins=None):
     ``kernels[i]`` acts along ``axes[i]``; the kernel is centred on its middle tap
     (``origins`` shift that centre, scipy's ``origin``).
     """
+    from scipy import ndimage
     out = image
     for i, (kernel, axis) in enumerate(zip(kernels, axes, strict=True)):
         origin = 0 if origins is None else origins[i]
@@ -480,6 +479,7 @@ def _fft_planes(image, kernels, boundary):
     inverse transform (circular convolution on a grid long enough that the
     kept part does not wrap).
     """
+    from scipy import fft as sfft
     ry, rx = kernels[0].shape[0] // 2, kernels[0].shape[1] // 2
     pad = [(0, 0)] * (image.ndim - 2) + [(ry, ry), (rx, rx)]
     padded = _pad(image, pad, BOUNDARY_CONDITIONS[boundary][1])
@@ -599,6 +599,7 @@ def _riesz_spectrum(shape, order) -> np.ndarray:
 
     ``(-i)^|l| sqrt(|l|! / prod(l_a!)) prod(w_a^l_a) / |w|^|l|`` (IBSI ``AYRS``).
     """
+    from scipy import fft as sfft
     total = int(sum(order))
     mesh = np.meshgrid(
         *[2 * np.pi * sfft.fftfreq(n) for n in shape], indexing="ij", sparse=True
@@ -635,6 +636,7 @@ def _check_riesz(order, n_axes):
 
 
 def _apply_riesz(work, order_array, axes):
+    from scipy import fft as sfft
     shape = [work.shape[a] for a in axes]
     spec = _riesz_spectrum(tuple(shape), order_array)
     bshape = [1] * work.ndim
@@ -666,6 +668,7 @@ def _simoncelli_band(shape, level: int) -> np.ndarray:
     Nyquist frequency, so ``w = pi * f``), put in FFT order by ``ifftshift``: the
     grid of the IBSI reference implementation, which the consensus maps follow.
     """
+    from scipy import fft as sfft
     grids = []
     for n in shape:
         half = (n - 1) / 2.0 if n > 1 else 1.0
@@ -698,6 +701,7 @@ def simoncelli_filter(
     ``riesz_order`` (x, y[, z]) adds a Riesz transform of that order (IBSI
     ``AYRS``), applied in the same Fourier domain.
     """
+    from scipy import fft as sfft
     image = _as_float(image)
     axes = _axes(dimensions, image.ndim)
     if not isinstance(level, int | np.integer) or level < 1:

@@ -338,3 +338,48 @@ def test_parent_computes_a_share_while_workers_compute_the_others(small, tmp_pat
     for (_, part), out in results:
         assert out["regions"] == _compute(task, settings, part, 3)["regions"]
     assert list(_run_shares([], 2)) == []
+
+
+def test_engine_runs_with_one_blas_thread(small, tmp_path, monkeypatch):
+    """Spinning BLAS threads cost up to 3x the CPU on a busy machine."""
+    import pandas as pd
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import radsarc.features._extract as extract_module
+    from radsarc.features import extract_features
+    from radsarc.images import Cohort
+
+    image, mask = small
+    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
+    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
+    cohort = Cohort.from_frame(
+        pd.DataFrame(
+            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
+            columns=["case_id", "image", "mask"],
+        )
+    )
+    seen = []
+    real = extract_module._engine
+
+    class Recording:
+        def __init__(self, engine):
+            self.engine = engine
+
+        def extract_part(self, *args):
+            seen.append(
+                [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+            )
+            return self.engine.extract_part(*args)
+
+    monkeypatch.setattr(extract_module, "_engine", lambda s: Recording(real(s)))
+    params = {"featureClass": {"firstorder": None}}
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = [
+            i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"
+        ]
+        table = extract_features(cohort, params, n_jobs=1)
+    assert table.shape == (1, 18)  # firstorder
+    assert seen
+    assert all(threads == [1] * len(threads) for threads in seen)
+    if not outside or max(outside) < 2:
+        pytest.skip("this BLAS runs one thread anyway")
