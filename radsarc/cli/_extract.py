@@ -16,6 +16,7 @@ from radsarc.cli._main import (
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    settings_option,
     user_errors,
 )
 
@@ -51,17 +52,7 @@ def read_columns_sidecar(features: Path) -> dict | None:
 
 @main.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--settings",
-    "--params",
-    "params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Extraction settings: a pyradiomics parameter file (YAML), optionally "
-    "with radsarc's preprocessing section; Python: settings=. --params is the "
-    "older name. Default: pyradiomics defaults.",
-)
+@settings_option()
 @click.option(
     "--out",
     "out",
@@ -215,13 +206,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
 
 @main.command()
 @click.argument("manifest", type=click.Path(path_type=Path))
-@click.option(
-    "--settings",
-    "--params",
-    "params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
+@settings_option(
     help="The extraction settings extract will use (--params is the same "
     "option): their label, geometryTolerance and correctMask apply here too.",
 )

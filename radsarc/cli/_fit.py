@@ -15,6 +15,7 @@ from radsarc.cli._main import (
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    settings_option,
     user_errors,
 )
 
@@ -39,17 +40,7 @@ def _echo_errors(errors) -> None:
 @main.command("fit")
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--preset", required=True, help="Preset to fit (see docs/presets.md).")
-@click.option(
-    "--settings",
-    "--params",
-    "params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
-    help="Extraction settings: a pyradiomics parameter file (YAML), optionally "
-    "with radsarc's preprocessing section; Python: settings=. --params is the "
-    "older name. Default: pyradiomics defaults.",
-)
+@settings_option()
 @click.option(
     "--out",
     required=True,

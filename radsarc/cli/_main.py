@@ -125,3 +125,24 @@ def require_inputs(*inputs: tuple[str, object]) -> None:
     for what, path in inputs:
         if path is not None and not os.path.lexists(path):
             raise FileNotFoundError(f"{what} {path} does not exist.")
+
+
+#: Help of ``--settings`` where it means what it means for ``extract``.
+SETTINGS_HELP = (
+    "Extraction settings: a pyradiomics parameter file (YAML), optionally with "
+    "radsarc's preprocessing section, or the name of a bundled one ('mri'); "
+    "Python: settings=. --params is the older name. Default: pyradiomics defaults."
+)
+
+
+def settings_option(help: str = SETTINGS_HELP):  # noqa: A002 - click's word
+    """The ``--settings FILE`` option (old name ``--params``) of every command."""
+    return click.option(
+        "--settings",
+        "--params",
+        "params",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        metavar="FILE",
+        help=help,
+    )

@@ -14,19 +14,14 @@ from radsarc.cli._main import (
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    settings_option,
     user_errors,
 )
 
 
 @main.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--settings",
-    "--params",
-    "params",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar="FILE",
+@settings_option(
     help="Extraction settings, as for extract (a pyradiomics parameter file with "
     "its voxelSetting section; --params is the older name); shape is left out.",
 )
