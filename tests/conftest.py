@@ -110,3 +110,33 @@ def _keep_the_c_locale():
     yield
     if locale.setlocale(locale.LC_ALL) != saved:
         locale.setlocale(locale.LC_ALL, saved)
+
+
+# --- processes (the kill -9 tests) ----------------------------------------------
+def descendants(pid: int) -> set[int]:
+    """Pids of every process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in os.listdir("/proc"):
+        if not stat.isdigit():
+            continue
+        try:
+            with open(f"/proc/{stat}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (not a zombie; Linux /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

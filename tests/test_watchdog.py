@@ -18,34 +18,7 @@ import time
 
 import pytest
 
-
-def _descendants(pid: int) -> set[int]:
-    """Pids of every process below ``pid`` (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
+from tests.conftest import alive, descendants
 
 _COMMON = """
 import os, sys, time
@@ -118,13 +91,13 @@ def test_workers_end_with_a_killed_parent(path, tmp_path):
             time.sleep(0.05)
         workers = {int(p.name) for p in marks.iterdir()}
         assert len(workers) >= 2, "two workers should be running tasks"
-        assert workers <= _descendants(proc.pid)
+        assert workers <= descendants(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)  # the main process only
         proc.wait()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(map(_alive, workers)):
+        while time.monotonic() < deadline and any(map(alive, workers)):
             time.sleep(0.1)
-        assert not [p for p in workers if _alive(p)], f"{path}: workers outlived"
+        assert not [p for p in workers if alive(p)], f"{path}: workers outlived"
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # this test's own processes

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
 from radsarc.cli import main
-from tests.conftest import PYRADIOMICS_DATA
+from tests.conftest import PYRADIOMICS_DATA, alive, descendants
 
 PARAMS = {
     "featureClass": {"firstorder": None, "glcm": None, "glszm": None, "shape": None},
@@ -211,34 +211,6 @@ def test_killed_run_resumes_from_cache_and_gives_the_same_table(
     )
 
 
-def _descendants(pid: int) -> set[int]:
-    """Pids of every process below ``pid`` (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in os.listdir("/proc"):
-        if not stat.isdigit():
-            continue
-        try:
-            with open(f"/proc/{stat}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
 def test_workers_end_with_a_killed_parent(tmp_path, params, small_cohort):
     """kill -9 of the main process: its joblib workers end within seconds
@@ -266,14 +238,14 @@ def test_workers_end_with_a_killed_parent(tmp_path, params, small_cohort):
                 break  # both workers have run tasks
             assert proc.poll() is None, "extraction ended before it could be killed"
             time.sleep(0.02)
-        workers = _descendants(proc.pid)
+        workers = descendants(proc.pid)
         assert len(workers) >= 2
         os.kill(proc.pid, signal.SIGKILL)  # the main process only
         proc.wait()
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and any(map(_alive, workers)):
+        while time.monotonic() < deadline and any(map(alive, workers)):
             time.sleep(0.1)
-        assert not [p for p in workers if _alive(p)]
+        assert not [p for p in workers if alive(p)]
     finally:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # this test's own processes
