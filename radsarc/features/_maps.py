@@ -21,7 +21,11 @@ from tqdm.auto import tqdm
 from radsarc._files import atomic_write
 from radsarc._parallel import watch_parent
 from radsarc.features._cache import ResultCache, _safe
-from radsarc.features._extract import geometry_tolerance
+from radsarc.features._extract import (
+    _binning_problem,
+    _nonfinite_outside_problem,
+    geometry_tolerance,
+)
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
 from radsarc.images._cohort import prepare_case
@@ -169,6 +173,12 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
             stage = "read" if p.check in ("readable", "exists") else "validate"
             errors.append(_failure(case_id, seq, stage, p.message, p.file))
             continue
+        # The same refusals as extraction: NaN voxels a filter would read, and a
+        # bin width that gives more grey levels than texture matrices can hold.
+        outside = _nonfinite_outside_problem(image, settings)
+        if outside is not None:
+            errors.append(_failure(case_id, seq, "validate", outside, image_path))
+            continue
         regions = {}
         try:
             for name, mask in loaded.regions.items():
@@ -191,6 +201,10 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
         seq_prefix = f"{seq}_" if prefix else ""
         for region, (region_image, region_mask) in regions.items():
             region_prefix = f"{region}_" if region else ""
+            too_many = _binning_problem(region_image, region_mask, settings)
+            if too_many is not None:
+                errors.append(_failure(case_id, seq, "validate", too_many, image_path))
+                break
             try:
                 maps, reference = compute_maps(
                     region_image,

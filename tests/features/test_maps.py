@@ -204,6 +204,39 @@ def test_a_bad_case_is_recorded_and_the_others_are_written(tmp_path):
     assert (tmp_path / "maps" / "case1" / "original_firstorder_Mean.nii.gz").exists()
 
 
+def test_nan_reaching_a_filter_and_exploding_bins_are_refused_like_extract(tmp_path):
+    # case0: a NaN voxel outside the mask, which the wavelet would read;
+    # case1: intensities of 1e9 with binWidth 25 (4e7 grey levels).
+    manifest = _manifest(tmp_path)
+    table = pd.read_csv(manifest)
+    image = sitk.ReadImage(table["image"][0])
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    mask = sitk.GetArrayFromImage(sitk.ReadImage(table["mask"][0]))
+    outside = tuple(np.argwhere(mask == 0)[0])
+    array[outside] = np.nan
+    nan_image = _sitk(array, image.GetSpacing())
+    sitk.WriteImage(nan_image, table["image"][0])
+    image = sitk.ReadImage(table["image"][1])
+    huge = sitk.GetArrayFromImage(image).astype(np.float64) * 1e9
+    sitk.WriteImage(_sitk(huge, image.GetSpacing()), table["image"][1])
+    settings = {
+        "imageType": {"Wavelet": {}},
+        "setting": {"binWidth": 25},
+        "featureClass": {"glcm": ["Contrast"]},
+    }
+    with pytest.warns(UserWarning, match=r"2 case\(s\) failed and have no maps"):
+        result = feature_maps(manifest, settings, tmp_path / "maps")
+    errors = result.errors.set_index("case_id")
+    assert errors["stage"].tolist() == ["validate", "validate"]
+    index = tuple(int(i) for i in outside[::-1])
+    assert errors.loc["case0", "message"].startswith(
+        f"image holds 1 NaN or infinite voxel(s) outside the mask (the first at "
+        f"voxel index {index}); image type(s) Wavelet use voxels outside the mask"
+    )
+    assert "binWidth" in errors.loc["case1", "message"]
+    assert not list((tmp_path / "maps").rglob("*.nii.gz"))
+
+
 def test_bad_arguments_are_refused(tmp_path):
     manifest = _manifest(tmp_path, n=1)
     with pytest.raises(ValueError, match="kernel_radius must be a positive integer"):
