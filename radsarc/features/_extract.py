@@ -650,10 +650,9 @@ def extract_features(
                 continue
             # One share of a case split over processes (``out`` is a part).
             task_index, part = i
-            shares = pending[task_index]
+            key, shares = pending[task_index]
             shares[part] = out
             if all(share is not None for share in shares):
-                key = shares.key
                 outputs[task_index] = _finish(
                     tasks[task_index], shares, cache_root, key
                 )
@@ -723,12 +722,6 @@ def _part(i, part, task, settings, n_parts, main_pid=None):
     if main_pid is not None:
         watch_parent(main_pid)
     return (i, part), _compute(task, settings, part, n_parts)
-
-
-class _Shares(list):
-    """The shares of one case and sequence, and its cache key."""
-
-    key: str = ""
 
 
 def _shares(engine, n_tasks: int, n_jobs: int, scheduler) -> int:
@@ -805,7 +798,7 @@ def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
 
     Each job is the arguments of :func:`_part` (the parent's pid apart).
     """
-    pending: dict[int, _Shares] = {}
+    pending: dict[int, tuple[str, list]] = {}  # task -> (cache key, its shares)
     jobs = []
     for i, task in enumerate(tasks):
         key, failed = _cache_key(task, settings)
@@ -816,9 +809,7 @@ def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
         if hit is not None:
             outputs[i] = hit
             continue
-        shares = _Shares([None] * n_parts)
-        shares.key = key
-        pending[i] = shares
+        pending[i] = (key, [None] * n_parts)
         jobs += [(i, k, task, settings, n_parts) for k in range(n_parts)]
     return jobs, pending
 
