@@ -92,6 +92,16 @@ def _echo_errors(errors) -> None:
     "group_column=).",
 )
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
+@click.option(
+    "--roi",
+    "roi",
+    multiple=True,
+    metavar="NAME",
+    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
+    "'roi' cell (label images keep their label): a name (case-insensitive) or a "
+    "regular expression matching one whole name; saved with the model, which "
+    "uses it for new cases too. Repeat for several regions.",
+)
 @click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
 @click.option(
     "--cache-dir",
@@ -123,6 +133,7 @@ def fit_command(
     tuning,
     group_column,
     positive,
+    roi,
     n_jobs,
     cache_dir,
     seed,
@@ -143,7 +154,7 @@ def fit_command(
 
     check_presets([preset])  # delta and voxel presets: refused before any work
     settings = ExtractionSettings.coerce(params)
-    cohort = Cohort.from_csv(manifest)
+    cohort = Cohort.from_csv(manifest, roi=list(roi) or None)
     errors_path = _sidecar(out, "training-errors")
     refuse_overwriting_inputs(
         {"--out": out, "The training errors table": errors_path},
@@ -161,6 +172,7 @@ def fit_command(
         tuning=tuning,
         group_column=group_column,
         positive=positive,
+        roi=list(roi) or None,
         n_jobs=n_jobs,
         cache_dir=cache_dir,
         random_state=seed,
@@ -210,10 +222,19 @@ def fit_command(
     help="Extraction cache (default: none).",
 )
 @click.option(
+    "--roi",
+    "roi",
+    multiple=True,
+    metavar="NAME",
+    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
+    "'roi' cell; default: the structure(s) the model was fitted with (--roi of "
+    "radsarc fit). Repeat for several regions.",
+)
+@click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
 )
 @user_errors
-def predict_command(model_path, manifest, out, n_jobs, cache_dir, quiet):
+def predict_command(model_path, manifest, out, n_jobs, cache_dir, roi, quiet):
     """Score the cases of MANIFEST with the saved model MODEL_PATH.
 
     Writes OUT (case_id, probability, class) and OUT.errors.csv (case_id,
@@ -231,7 +252,9 @@ def predict_command(model_path, manifest, out, n_jobs, cache_dir, quiet):
     )
     model = load_model(model_path)
     model.progress = False if quiet else None
-    cohort = Cohort.from_csv(manifest)
+    if roi:
+        model.roi = list(roi)
+    cohort = Cohort.from_csv(manifest, roi=model.roi)
     refuse_overwriting_inputs(
         {"--out": out, "The errors table": errors_path}, cohort_files(cohort)
     )

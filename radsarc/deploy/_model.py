@@ -37,6 +37,7 @@ from radsarc.features import ExtractionSettings, extract_features
 from radsarc.features._extract import ERROR_COLUMNS
 from radsarc.harmonisation import ComBat
 from radsarc.images import Cohort
+from radsarc.images._cohort import roi_names, with_default_roi
 from radsarc.model import get_preset, list_presets
 
 __all__ = [
@@ -159,6 +160,13 @@ class RadiomicsModel:
         manifest's centre column.
     positive : object, default=None
         Label value of class 1 when labels are not 0/1.
+    roi : str or list of str, default=None
+        Structure(s) of RTSTRUCT masks / segment(s) of DICOM SEG masks for the
+        cases whose manifest has no ``roi`` cell (CLI: ``--roi``), in training
+        and, saved with the model, when scoring new cases; label-image masks
+        (NIfTI, NRRD) keep their ``label`` region. A name (case-insensitive) or
+        a regular expression matching one whole name; several give several
+        regions.
     n_jobs : int, default=1
         Cases extracted in parallel.
     cache_dir : path-like, default=None
@@ -228,6 +236,7 @@ class RadiomicsModel:
         tuning: bool = True,
         group_column: str | None = None,
         positive: object = None,
+        roi: str | list[str] | None = None,
         n_jobs: int = 1,
         cache_dir: str | os.PathLike | None = None,
         random_state: int = 0,
@@ -245,6 +254,7 @@ class RadiomicsModel:
         self.tuning = tuning
         self.group_column = group_column
         self.positive = positive
+        self.roi = roi
         self.n_jobs = n_jobs
         self.cache_dir = cache_dir
         self.random_state = random_state
@@ -261,6 +271,14 @@ class RadiomicsModel:
             stacklevel=3,
         )
         return bool(self.tune)
+
+    def _cohort(self, cohort: Cohort | str | os.PathLike) -> Cohort:
+        """The cohort (read from a manifest), with ``roi`` for the RTSTRUCT and
+        SEG masks whose manifest cell is empty."""
+        roi = getattr(self, "roi", None)
+        if not isinstance(cohort, Cohort):
+            return Cohort.from_csv(cohort, roi=roi)
+        return with_default_roi(cohort, roi)
 
     # -- building -------------------------------------------------------------
     def _pipeline(self) -> Pipeline:
@@ -368,8 +386,7 @@ class RadiomicsModel:
                 "radiomic features per case. Presets for it: "
                 f"{', '.join(list_presets('features'))}."
             )
-        if not isinstance(cohort, Cohort):
-            cohort = Cohort.from_csv(cohort)
+        cohort = self._cohort(cohort)
         where = f"manifest {cohort.source}" if cohort.source else "the cohort"
         y_all = self._labels(cohort)
         patients_all = self._patients(cohort, where)
@@ -700,8 +717,7 @@ class RadiomicsModel:
         """Features of the cases that could be extracted (and harmonised), and an
         errors table naming every other case."""
         self._check_fitted()
-        if not isinstance(cohort, Cohort):
-            cohort = Cohort.from_csv(cohort)
+        cohort = self._cohort(cohort)
         self._check_sequences(cohort)
         result = extract_features(
             cohort,
@@ -906,6 +922,7 @@ class RadiomicsModel:
             "group_column": self.group_column,
             "harmonise": bool(self.harmonise),
             "positive": None if self.positive is None else str(self.positive),
+            "roi": list(roi_names(getattr(self, "roi", None))) or None,
             "random_state": self.random_state,
             "feature_names": self.feature_names_,
             "sequences": list(getattr(self, "sequences_", None) or []),
@@ -1084,6 +1101,7 @@ def load_model(path: str | os.PathLike) -> RadiomicsModel:
             tuning=bool(header.get("tuning", header.get("tune", True))),
             group_column=header.get("group_column"),
             positive=header.get("positive"),
+            roi=header.get("roi"),
             random_state=header.get("random_state", 0),
         )
         model.pipeline_ = pipeline

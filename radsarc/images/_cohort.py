@@ -535,7 +535,10 @@ class Cohort:
                     ),
                     None,
                 )
-                names = roi_names(str(cell)) if cell is not None else default_roi
+                if cell is not None:
+                    names = roi_names(str(cell))
+                else:
+                    names = _default_for(default_roi, masks[s])
                 if names:
                     rois[s] = names
                 cell = next(
@@ -723,8 +726,30 @@ def roi_names(value) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
+def _default_for(names: tuple[str, ...], mask_path) -> tuple[str, ...]:
+    """The default structure names for one mask: ``names`` for an RTSTRUCT or a
+    DICOM SEG, nothing for a label image.
+
+    A default (``--roi`` / ``roi=``) names structures of RTSTRUCT or SEG files;
+    in a cohort that mixes them with label images (NIfTI, NRRD, a DICOM label
+    series), the label images keep their ``label`` region instead of being
+    refused. An explicit ``roi`` cell on a label image is still an error.
+    """
+    if not names:
+        return ()
+    from radsarc.images._masks import mask_kind
+
+    try:
+        kind = mask_kind(mask_path)[0]
+    except OSError:  # unreadable: the file checks name it later
+        return names
+    return names if kind != "image" else ()
+
+
 def with_default_roi(cohort: Cohort, roi) -> Cohort:
-    """``cohort`` with ``roi`` for every case and sequence that has none."""
+    """``cohort`` with ``roi`` for every case and sequence that has none and
+    whose mask is an RTSTRUCT or a DICOM SEG (label images keep their
+    ``label`` region)."""
     names = roi_names(roi)
     if not names:
         return cohort
@@ -733,7 +758,11 @@ def with_default_roi(cohort: Cohort, roi) -> Cohort:
     cases = [
         replace(
             case,
-            rois={s: case.rois.get(s) or names for s in cohort.sequences},
+            rois={
+                s: roi
+                for s in cohort.sequences
+                if (roi := case.rois.get(s) or _default_for(names, case.masks[s]))
+            },
         )
         for case in cohort.cases
     ]

@@ -245,3 +245,95 @@ def test_fit_tunes_the_preset_grid_on_the_training_folds(fitted_model):
     assert model.pipeline_.get_params()["classifier__C"] == best["classifier__C"]
     untuned = RadiomicsModel(preset="peeken2019", settings=params, cv=3, tuning=False)
     assert untuned.fit(cohort).training_summary_["best_params"] == {}
+
+
+def test_fit_and_predict_take_roi_for_rtstruct_cases_and_the_model_keeps_it(
+    tmp_path,
+):
+    """--roi in a cohort mixing RTSTRUCT and NIfTI masks (real TCIA patients);
+    the model saves it and uses it for new cases; predict --roi overrides it."""
+    import yaml
+
+    from tests.conftest import FIT_PARAMS, shared_data
+
+    rows = []
+    for patient in ("STS_001", "STS_002", "STS_003"):
+        t1 = shared_data("sts-tcia-sample", patient, "MR_T1")
+        rows.append(
+            {
+                "case_id": f"{patient}_rt",
+                "image": t1 / "dicom" / "image",
+                "mask": t1 / "dicom" / "mask" / "RS.dcm",
+                "label": 1,
+            }
+        )
+        rows.append(
+            {
+                "case_id": f"{patient}_nii",
+                "image": t1 / "nifti" / "image" / "image.nii.gz",
+                "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
+                "label": 0,
+            }
+        )
+    manifest = tmp_path / "manifest.csv"
+    pd.DataFrame(rows).to_csv(manifest, index=False)
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(FIT_PARAMS), encoding="utf-8")
+    model_path = tmp_path / "model.radsarc"
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        [
+            "fit", str(manifest), "--preset", "peeken2019", "--params", str(params),
+            "--cv", "3", "--no-tuning", "--roi", "gtv_mass.*", "--out",
+            str(model_path),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "fitted on 6 cases (3 positive)" in result.output
+    model = load_model(model_path)
+    assert model.roi == ["gtv_mass.*"]
+    assert model.training_errors_.empty
+    # Scoring: the saved roi applies to the RTSTRUCT cases only.
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(
+        main, ["predict", str(model_path), str(manifest), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(out)
+    assert pred["case_id"].tolist() == [r["case_id"] for r in rows]
+    # DICOM + RTSTRUCT and NIfTI image + mask of a patient: the same features.
+    by_case = pred.set_index("case_id")["probability"]
+    for patient in ("STS_001", "STS_002", "STS_003"):
+        assert by_case[f"{patient}_rt"] == pytest.approx(
+            by_case[f"{patient}_nii"], abs=1e-6
+        )
+    # predict --roi overrides the saved structure: a name the RTSTRUCTs lack
+    # fails their cases (named), the NIfTI cases are still scored.
+    result = runner.invoke(
+        main,
+        [
+            "predict",
+            str(model_path),
+            str(manifest),
+            "--roi",
+            "Bladder",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "failed: STS_001_rt" in result.output
+    assert "no structure matching 'Bladder'" in result.output
+    assert pd.read_csv(out)["case_id"].tolist() == [
+        f"{p}_nii" for p in ("STS_001", "STS_002", "STS_003")
+    ]
+    # The saved roi is what predict uses without --roi.
+    forged = _rewrite(
+        model_path, tmp_path / "forged.radsarc", lambda h: h.update(roi=["Bladder"])
+    )
+    result = runner.invoke(
+        main, ["predict", str(forged), str(manifest), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "failed: STS_002_rt" in result.output

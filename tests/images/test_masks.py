@@ -163,6 +163,39 @@ def test_manifest_roi_column_and_problems_name_the_case(tmp_path):
     assert cohort["two"].rois == {"": ("GTV_Mass", "GTV_Edema")}
 
 
+def test_a_default_roi_skips_label_images_in_a_mixed_cohort(tmp_path):
+    """--roi / roi= names RTSTRUCT structures; NIfTI cases keep their label."""
+    from radsarc.images._cohort import case_mask, with_default_roi
+
+    t1 = sts("STS_002", "MR_T1")
+    rows = [
+        {
+            "case_id": "rt",
+            "image": t1 / "dicom" / "image",
+            "mask": t1 / "dicom" / "mask" / "RS.dcm",
+        },
+        {
+            "case_id": "nifti",
+            "image": t1 / "nifti" / "image" / "image.nii.gz",
+            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
+        },
+    ]
+    cohort = Cohort.from_csv(_manifest(tmp_path, rows), roi="gtv_mass.*")
+    assert cohort["rt"].rois == {"": ("gtv_mass.*",)}
+    assert cohort["nifti"].rois == {}
+    assert Cohort.from_csv(_manifest(tmp_path, rows)).validate().problems == []
+    assert cohort.validate().problems == []
+    nifti = _array(sitk.ReadImage(str(t1 / "nifti" / "mask" / "mask.nii.gz")))
+    for case in cohort:
+        mask = _array(case_mask(case, ""))
+        np.testing.assert_array_equal(mask, nifti)
+        assert int(mask.sum()) == N_VOXELS["STS_002"]
+    # The same through with_default_roi (extract_features(cohort, roi=...)).
+    again = with_default_roi(Cohort.from_csv(_manifest(tmp_path, rows)), "gtv_mass.*")
+    assert again["rt"].rois == {"": ("gtv_mass.*",)}
+    assert again["nifti"].rois == {}
+
+
 def test_per_sequence_roi_and_reference_columns(tmp_path):
     t1 = sts("STS_002", "MR_T1")
     rows = [
