@@ -258,6 +258,7 @@ def validate(manifest, params, label, tolerance, roi):
             geometry_tolerance(settings) if tolerance is None else tolerance
         ),
         resample_mask=bool(settings.setting.get("correctMask", False)),
+        mask_threshold=settings.setting.get("maskThreshold"),
     )
     click.echo(str(report))
     sys.exit(0 if report.ok else 1)

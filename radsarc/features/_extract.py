@@ -146,8 +146,7 @@ def _engine(settings: ExtractionSettings):
         else:
             from radsarc.features._pyradiomics import Engine
 
-            params = settings.to_dict()
-            params["setting"].pop("engine", None)
+            params = settings.pyradiomics_params()
             _ENGINES[digest] = Engine(params, filters=settings.filters)
     return _ENGINES[digest]
 
@@ -230,6 +229,7 @@ def _compute(
         geometry_tolerance=geometry_tolerance(settings),
         resample_mask=bool(settings.setting.get("correctMask", False)),
         image=image,
+        mask_threshold=settings.setting.get("maskThreshold"),
     )
     if problems:
         p = problems[0]

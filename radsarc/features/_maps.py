@@ -167,6 +167,7 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
             geometry_tolerance=geometry_tolerance(settings),
             resample_mask=bool(settings.setting.get("correctMask", False)),
             image=image,
+            mask_threshold=settings.setting.get("maskThreshold"),
         )
         if problems:
             p = problems[0]
@@ -209,7 +210,7 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
                 maps, reference = compute_maps(
                     region_image,
                     region_mask,
-                    settings.to_dict(),
+                    settings.pyradiomics_params(),
                     radius,
                     filters=settings.filters,
                     threads=threads,

@@ -84,7 +84,10 @@ _SETTINGS: dict[str, tuple] = {
     # radsarc's own: the feature engine, and the IBSI engine's settings.
     "engine": ("str", ("enum", ("pyradiomics", "ibsi"))),
     "ibsi": ("ibsi", None),
+    "maskThreshold": ("float", ("gt", 0)),
 }
+#: Settings of the ``setting`` section that are radsarc's, not pyradiomics'.
+RADSARC_SETTINGS = ("engine", "maskThreshold")
 #: Settings the IBSI engine reads besides its own ``ibsi`` mapping; every other
 #: pyradiomics setting would be ignored by it and is refused.
 _IBSI_ENGINE_SETTINGS = {
@@ -94,6 +97,7 @@ _IBSI_ENGINE_SETTINGS = {
     "geometryTolerance",
     "correctMask",
     "additionalInfo",
+    "maskThreshold",
 }
 _VOXEL_SETTINGS: dict[str, tuple] = {
     "kernelRadius": ("int", ("gt", 0)),
@@ -673,6 +677,14 @@ class ExtractionSettings:
             out["voxelSetting"] = _thaw(self.voxel_setting)
         if not out["featureClass"]:
             del out["featureClass"]
+        return out
+
+    def pyradiomics_params(self) -> dict:
+        """:meth:`to_dict` without radsarc's own settings (``engine``,
+        ``maskThreshold``), which pyradiomics' parameter schema refuses."""
+        out = self.to_dict()
+        for key in RADSARC_SETTINGS:
+            out["setting"].pop(key, None)
         return out
 
     def to_full_dict(self) -> dict:

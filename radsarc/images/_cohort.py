@@ -657,6 +657,7 @@ class Cohort:
         label: int = 1,
         geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
         resample_mask: bool = False,
+        mask_threshold: float | None = None,
     ) -> ValidationReport:
         """Check every case's files; report every problem at once.
 
@@ -681,6 +682,10 @@ class Cohort:
             Resample a mask whose geometry differs beyond the tolerance onto the
             image grid (nearest neighbour) instead of reporting a problem; the
             report lists them (the extraction setting ``correctMask: true``).
+        mask_threshold : float, optional
+            Binarise floating-point (partial-volume) label masks at this value
+            (the extraction setting ``maskThreshold``); without it they are
+            reported.
 
         Returns
         -------
@@ -697,6 +702,7 @@ class Cohort:
                     label=label,
                     geometry_tolerance=geometry_tolerance,
                     resample_mask=resample_mask,
+                    mask_threshold=mask_threshold,
                 )
                 problems.extend(found)
                 if prepared is None:
@@ -777,6 +783,7 @@ def prepare_case(
     geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
     resample_mask: bool = False,
     image: sitk.Image | None = None,
+    mask_threshold: float | None = None,
 ) -> tuple[list[Problem], LoadedMasks | None]:
     """Read and check one case and sequence: (problems, masks on the image grid).
 
@@ -824,6 +831,7 @@ def prepare_case(
             label=label,
             tolerance=geometry_tolerance,
             resample=resample_mask,
+            threshold=mask_threshold,
         )
     except MaskError as exc:
         return [Problem(cid, seq, exc.file, exc.check, str(exc))], None
@@ -871,6 +879,7 @@ def case_mask(
     image: sitk.Image | None = None,
     geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
     resample_mask: bool = False,
+    mask_threshold: float | None = None,
 ) -> sitk.Image:
     """The mask of one case and sequence on its image grid, whatever its kind.
 
@@ -890,6 +899,7 @@ def case_mask(
         geometry_tolerance=geometry_tolerance,
         resample_mask=resample_mask,
         image=image,
+        mask_threshold=mask_threshold,
     )
     if problems:
         raise ValueError(str(problems[0]))
@@ -912,6 +922,7 @@ def check_case(
     geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
     resample_mask: bool = False,
     image: sitk.Image | None = None,
+    mask_threshold: float | None = None,
 ) -> tuple[list[Problem], bool]:
     """Validate one case and sequence; returns (problems, mask_was_resampled)."""
     problems, loaded = prepare_case(
@@ -921,6 +932,7 @@ def check_case(
         geometry_tolerance=geometry_tolerance,
         resample_mask=resample_mask,
         image=image,
+        mask_threshold=mask_threshold,
     )
     return problems, loaded is not None and loaded.grid.action == "resampled"
 

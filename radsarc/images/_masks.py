@@ -401,6 +401,7 @@ def load_masks(
     label: int = 1,
     tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
     resample: bool = False,
+    threshold: float | None = None,
 ) -> LoadedMasks:
     """The region masks of one case and sequence, on the grid of ``image``.
 
@@ -422,6 +423,11 @@ def load_masks(
         rasterised structures and segments.
     tolerance, resample
         See :func:`conform_mask`.
+    threshold : float, optional
+        For a label image stored as floating point (a partial-volume or
+        probability map): the region is where the value is >= ``threshold``
+        (setting ``maskThreshold``); it gets the value ``label``. Integer masks
+        are not changed. Without it such a mask is refused.
 
     Returns
     -------
@@ -462,6 +468,8 @@ def load_masks(
                 mask_path,
                 f"mask is {mask.GetDimension()}-D, size {mask.GetSize()}; expected 3-D",
             )
+        if threshold is not None:
+            mask = _threshold_fractional(mask, mask_path, threshold, label)
         _refuse_fractional(mask, mask_path)
         _refuse_intensity_image(mask, mask_path, image_path)
         mask, grid = conform_mask(
@@ -530,6 +538,35 @@ def _refuse_intensity_image(mask: sitk.Image, mask_path, image_path) -> None:
         )
 
 
+def _threshold_fractional(mask: sitk.Image, mask_path, threshold, label) -> sitk.Image:
+    """A floating-point mask binarised at ``threshold``: ``label`` where the
+    value is >= ``threshold``, else 0; other masks unchanged."""
+    values = sitk.GetArrayViewFromImage(mask)
+    if not np.issubdtype(values.dtype, np.floating):
+        return mask
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise MaskError(
+            "mask_values",
+            mask_path,
+            f"mask holds {int(np.count_nonzero(bad))} NaN or infinite voxel(s); "
+            f"expected finite partial-volume values to threshold at {threshold:g} "
+            "(setting maskThreshold)",
+        )
+    inside = values >= threshold
+    if not inside.any():
+        raise MaskError(
+            "mask_values",
+            mask_path,
+            f"no voxel of the mask reaches maskThreshold {threshold:g} (its largest "
+            f"value is {float(values.max()):g}); lower the threshold or check the "
+            "mask",
+        )
+    binary = sitk.GetImageFromArray((inside * label).astype(np.uint8))
+    binary.CopyInformation(mask)
+    return binary
+
+
 def _refuse_fractional(mask: sitk.Image, mask_path) -> None:
     """A float mask with non-integer values is a partial-volume map: refused."""
     values = sitk.GetArrayViewFromImage(mask)
@@ -544,7 +581,8 @@ def _refuse_fractional(mask: sitk.Image, mask_path) -> None:
             mask_path,
             f"mask holds {n_frac} voxel(s) with non-integer values (e.g. "
             f"{float(example):g}): a partial-volume or probability mask; "
-            "expected integer labels. Threshold it (e.g. mask >= 0.5) and "
+            "expected integer labels. Threshold it with the setting "
+            "'maskThreshold: 0.5' (the region is where the value is >= 0.5), or "
             "save it with integer values",
         )
 

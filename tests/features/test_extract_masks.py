@@ -303,3 +303,76 @@ def test_robustness_perturbs_an_rtstruct_region_and_refuses_several(tmp_path):
     }
     with pytest.raises(ValueError, match=r"one region per case; case 'P' names"):
         robustness_icc(_manifest(tmp_path / "two.csv", [two]), settings)
+
+
+def test_a_partial_volume_mask_is_thresholded_with_mask_threshold(tmp_path):
+    """A float (partial-volume) mask: refused, or binarised with maskThreshold,
+    by validate and extract alike; >= 0.5 gives back the integer mask."""
+    import yaml
+    from scipy import ndimage
+
+    t1 = sts("STS_002", "MR_T1", "nifti")
+    integer = sitk.ReadImage(str(t1 / "mask" / "mask.nii.gz"))
+    inside = sitk.GetArrayFromImage(integer) == 1
+    shell = ndimage.binary_dilation(inside) & ~inside
+    fraction = np.where(inside, 0.9, np.where(shell, 0.3, 0.0)).astype(np.float32)
+    fraction[tuple(np.argwhere(inside)[0])] = 0.5  # on the threshold: inside
+    partial = sitk.GetImageFromArray(fraction)
+    partial.CopyInformation(integer)
+    sitk.WriteImage(partial, str(tmp_path / "pv.nii.gz"))
+    image = t1 / "image" / "image.nii.gz"
+    manifest = _manifest(
+        tmp_path / "m.csv",
+        [
+            {"case_id": "pv", "image": image, "mask": tmp_path / "pv.nii.gz"},
+            {"case_id": "int", "image": image, "mask": t1 / "mask" / "mask.nii.gz"},
+        ],
+    )
+    plain, threshold = tmp_path / "plain.yaml", tmp_path / "threshold.yaml"
+    plain.write_text(yaml.safe_dump(FAST))
+    settings = {**FAST, "setting": {"maskThreshold": 0.5}}
+    threshold.write_text(yaml.safe_dump(settings))
+    runner = CliRunner()
+    refused = runner.invoke(main, ["validate", str(manifest), "--settings", str(plain)])
+    assert refused.exit_code == 1
+    assert re.search(
+        r"case 'pv'.*pv\.nii\.gz.*non-integer values.*'maskThreshold: 0\.5'",
+        refused.output,
+        re.S,
+    ), refused.output
+    ok = runner.invoke(main, ["validate", str(manifest), "--settings", str(threshold)])
+    assert ok.exit_code == 0, ok.output
+    out = tmp_path / "f.csv"
+    result = runner.invoke(
+        main,
+        ["extract", str(manifest), "--settings", str(threshold), "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, index_col=0)
+    features = [c for c in table.columns if c.startswith("original_")]
+    assert table.loc["pv", "original_shape_VoxelVolume"] == pytest.approx(
+        float(inside.sum()) * np.prod(integer.GetSpacing()), rel=1e-12
+    )
+    np.testing.assert_allclose(
+        table.loc["pv", features].to_numpy(float),
+        table.loc["int", features].to_numpy(float),
+        rtol=1e-12,
+    )
+    # Nothing reaches a threshold above the largest value: named, per case.
+    settings["setting"]["maskThreshold"] = 0.95
+    threshold.write_text(yaml.safe_dump(settings))
+    high = runner.invoke(
+        main, ["validate", str(manifest), "--settings", str(threshold)]
+    )
+    assert high.exit_code == 1
+    assert "no voxel of the mask reaches maskThreshold 0.95" in high.output
+    assert "case 'int'" not in high.output
+    # The Python API reads the same setting.
+    direct = extract_features(
+        str(manifest), settings={**FAST, "setting": {"maskThreshold": 0.5}}
+    )
+    np.testing.assert_allclose(
+        direct.loc["pv", features].to_numpy(float),
+        table.loc["pv", features].to_numpy(float),
+        rtol=1e-12,
+    )
