@@ -262,7 +262,10 @@ def _read_settings_sidecar(path: Path) -> dict:
     cls=_CvOption,
     default="repeated",
     show_default=True,
-    help="nested | repeated | splits FILE (WORC format) | external COLUMN.",
+    help="nested | repeated | splits FILE (WORC format) | external COLUMN. nested: "
+    "inside every training part a stratified 3-fold grid search tunes the preset's "
+    "grid; auto, which has no grid, chooses its ensemble by its own stratified "
+    "5-fold cross-validation of its library instead.",
 )
 @click.option(
     "--test-centre",
@@ -316,7 +319,7 @@ def _read_settings_sidecar(path: Path) -> dict:
     show_default=True,
     help="Tune each preset's hyper-parameter grid inside every training part "
     "(3-fold inner cross-validation; the nested scheme's inner folds), in every "
-    "--cv scheme.",
+    "--cv scheme. auto has no grid: it always tunes inside its own fit (5-fold).",
 )
 @click.option(
     "--threshold-cv",
@@ -515,9 +518,15 @@ def evaluate_command(
     unused = [c for c in unused if c not in covariates]
     # More folds than the smallest class has cases: refused before any work.
     scheme.split(X, y, groups)
+    note = (
+        " (auto: no grid search; its own stratified 5-fold cross-validation of its "
+        "library inside)"
+        if kind == "nested" and "auto" in presets
+        else ""
+    )
     click.echo(
         f"{len(X)} cases ({int(y.sum())} positive), {X.shape[1]} features; "
-        f"{scheme.describe()['description']}."
+        f"{scheme.describe()['description']}{note}."
         + (
             f" Manifest columns not used as features: {', '.join(unused)}."
             if unused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import inspect
 import logging
 import os
 import platform
@@ -117,6 +118,42 @@ def positive_scores(model, X) -> np.ndarray:
     return np.asarray(model.decision_function(X), dtype=float)
 
 
+def _auto_nested_description(scheme, ensemble) -> dict:
+    """A nested scheme's description when the model is the ``auto`` ensemble,
+    which has no grid to search: its own inner cross-validation selects it."""
+    description = dict(scheme.describe())
+    outer = RepeatedCV.describe(scheme)["description"]
+    repeats = f"{ensemble.n_repeats} x " if ensemble.n_repeats > 1 else ""
+    description.update(
+        description=f"nested cross-validation: {outer} outside; inside, auto's "
+        f"own {repeats}stratified {ensemble.cv}-fold cross-validation of its "
+        "library chooses the ensemble (no grid search)",
+        inner_splits=ensemble.cv,
+        param_grid=None,
+    )
+    return description
+
+
+def _group_fit_params(model, groups) -> dict:
+    """``fit`` parameters passing ``groups`` to a final step that takes them.
+
+    A model that cross-validates inside its own ``fit`` (the ``auto`` ensemble,
+    :class:`radsarc.model.AutoEnsemble`) keeps a patient's lesions together in
+    its inner folds when it gets the patient ids; other models get nothing.
+    """
+    if groups is None:
+        return {}
+    if hasattr(model, "steps"):
+        name, final = model.steps[-1]
+        prefix = f"{name}__"
+    else:
+        final, prefix = model, ""
+    fit = getattr(final, "fit", None)
+    if fit is None or "groups" not in inspect.signature(fit).parameters:
+        return {}
+    return {f"{prefix}groups": np.asarray(groups)}
+
+
 def _oof_scores(model, X, y, cv, groups) -> np.ndarray:
     method = "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
     pred = cross_val_predict(model, X, y, cv=cv, groups=groups, method=method)
@@ -177,14 +214,18 @@ def _fit_split(
         search = grid_search(estimator, param_grid, X_train, y_train, folds)
         best_params = search.best_params
         unfitted = clone(estimator).set_params(**clone(best_params, safe=False))
-        model = clone(unfitted).fit(X_train, y_train)
+        model = clone(unfitted).fit(
+            X_train, y_train, **_group_fit_params(unfitted, g_train)
+        )
         if cutoff_folds == tuning_folds:
             # The cut-off's folds are the tuning folds (same k, groups and seed):
             # the selected candidate's out-of-fold predictions are exactly what a
             # refit on those folds would give.
             tuned_oof = search.oof_scores[search.best_index]
     else:
-        model = clone(estimator).fit(X_train, y_train)
+        model = clone(estimator).fit(
+            X_train, y_train, **_group_fit_params(estimator, g_train)
+        )
         unfitted = clone(estimator)
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     own_oof = getattr(final, "oof_scores_", None)
@@ -858,13 +899,17 @@ def evaluate(
     cv : {"repeated", "nested"}, scheme or list of (train_ids, test_ids), \
 default="repeated"
         ``"repeated"`` is :class:`RepeatedCV` (10 x 5-fold); ``"nested"`` is
-        :class:`NestedCV` (5-fold outside, 3-fold grid search inside); a list of
+        :class:`NestedCV` (5-fold outside, 3-fold grid search inside; the
+        ``auto`` ensemble has no grid and cross-validates its library inside its
+        own fit instead, which the result's scheme description says); a list of
         id pairs is :class:`FixedSplits`; or an :class:`ExternalValidation`.
         Repeated and nested CV refuse more folds than the smallest class has
         cases (patients when grouped).
     groups : array-like of shape (n_cases,), default=None
         Patient id per row when a patient has several lesions; every split,
-        inner split and cut-off split keeps a patient's lesions together.
+        inner split and cut-off split keeps a patient's lesions together (a
+        model whose ``fit`` takes ``groups``, such as the ``auto`` ensemble,
+        gets the training part's ids for its own inner folds).
     param_grid : dict, default=None
         The grid to tune; default the scheme's grid (nested CV), then the
         preset's grid.
@@ -1004,14 +1049,14 @@ default="repeated"
             baseline_note = f"no volume baseline: {exc}"
             logger.info("No volume baseline: %s", exc)
     grid = None
+    # A preset without a grid, and the auto ensemble however it is given,
+    # tune inside their own fit.
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    self_tuning = isinstance(final, AutoEnsemble)
     if tuning:
         grid = param_grid
         if grid is None:
             grid = getattr(scheme, "param_grid", None) or preset_grid
-        # A preset without a grid, and the auto ensemble however it is given,
-        # tune inside their own fit.
-        final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-        self_tuning = isinstance(final, AutoEnsemble)
         if not grid and scheme.tunes and preset_grid is None and not self_tuning:
             raise ValueError(
                 "Nested cross-validation needs a param_grid (none given and the "
@@ -1021,11 +1066,12 @@ default="repeated"
     inner_splits = getattr(scheme, "inner_splits", 3)
     splits = scheme.split(X, y, groups)
     name = name or preset or type(estimator).__name__
+    description = scheme.describe()
+    if self_tuning and not grid and description["scheme"] == "nested":
+        # No grid search inside: the ensemble cross-validates its library.
+        description = _auto_nested_description(scheme, final)
     logger.info(
-        "Evaluating %s: %d splits (%s)",
-        name,
-        len(splits),
-        scheme.describe()["description"],
+        "Evaluating %s: %d splits (%s)", name, len(splits), description["description"]
     )
     common = {
         "groups": groups,
@@ -1079,6 +1125,7 @@ default="repeated"
         importance=importance,
         keep_models=keep_models,
     )
+    result.scheme = description
     models = []
     if volume is not None:
         data = X[[volume]] if volume_data is None else volume_data

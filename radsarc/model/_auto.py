@@ -31,7 +31,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import ParameterGrid, RepeatedStratifiedKFold
+from sklearn.model_selection import (
+    ParameterGrid,
+    RepeatedStratifiedKFold,
+    StratifiedGroupKFold,
+)
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
@@ -424,8 +428,9 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     """An ensemble of the literature's pipelines, chosen by inner cross-validation.
 
     Inside ``fit`` (that is, inside each training part of an outer evaluation),
-    a repeated stratified ``cv``-fold split of the training data scores a
-    library of candidates by their out-of-fold probabilities:
+    a repeated stratified ``cv``-fold split of the training data (stratified
+    group folds when ``fit`` gets ``groups``) scores a library of candidates by
+    their out-of-fold probabilities:
 
     * every tabular preset (:func:`radsarc.presets.list_presets` ``("features")``)
       at every point of its ``param_grid``;
@@ -651,7 +656,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y):
+    def fit(self, X, y, groups=None):
         """Score the library by inner cross-validation, select, refit the members.
 
         Parameters
@@ -660,6 +665,13 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
             Training features (NaN allowed).
         y : array-like of shape (n_samples,)
             Binary labels.
+        groups : array-like of shape (n_samples,), default=None
+            Patient id per row when a patient has several lesions: the inner
+            folds are then stratified group folds
+            (:class:`~sklearn.model_selection.StratifiedGroupKFold`, one
+            shuffle per repeat), which keep a patient's lesions together, so
+            that the inner AUCs that choose the members are not optimistic.
+            :func:`radsarc.evaluation.evaluate` passes its ``groups`` here.
 
         Returns
         -------
@@ -678,11 +690,22 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
                 f"{self.classes_.tolist()[:10]}."
             )
         codes = encoder.transform(y)
-        counts = np.bincount(codes)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.ndim != 1 or groups.shape[0] != codes.size:
+                raise ValueError(
+                    f"groups must hold one patient id per row of X; got shape "
+                    f"{groups.shape} for {codes.size} rows."
+                )
+            counts = np.array([np.unique(groups[codes == c]).size for c in (0, 1)])
+            unit = "patients"
+        else:
+            counts = np.bincount(codes)
+            unit = "cases"
         if counts.min() < self.cv:
             raise ValueError(
                 f"AutoEnsemble's inner {self.cv}-fold cross-validation needs at "
-                f"least {self.cv} cases of each class; class "
+                f"least {self.cv} {unit} of each class; class "
                 f"{self.classes_[int(np.argmin(counts))]!r} has {int(counts.min())}. "
                 "Use a smaller cv."
             )
@@ -693,12 +716,20 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
             else [f"x{i}" for i in range(X.shape[1])]
         )
         library = self._library(names, rng)
-        splitter = RepeatedStratifiedKFold(
-            n_splits=self.cv,
-            n_repeats=self.n_repeats,
-            random_state=int(rng.randint(np.iinfo(np.int32).max)),
-        )
-        folds = list(splitter.split(X, codes))
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        if groups is None:
+            splitter = RepeatedStratifiedKFold(
+                n_splits=self.cv, n_repeats=self.n_repeats, random_state=seed
+            )
+            folds = list(splitter.split(X, codes))
+        else:
+            folds = [
+                fold
+                for r in range(self.n_repeats)
+                for fold in StratifiedGroupKFold(
+                    n_splits=self.cv, shuffle=True, random_state=seed + r
+                ).split(X, codes, groups)
+            ]
         outputs = Parallel(n_jobs=self.n_jobs)(
             delayed(watched(_score_fold))(library, X, codes, train, test)
             for train, test in folds

@@ -262,3 +262,73 @@ def test_nested_cv_needs_no_grid_for_auto(lipo):
     result = evaluate(auto, X, y, cv=NestedCV(n_splits=3), cutoff=None)
     assert len(result.split_metrics) == 3
     assert result.mean_auc > 0.6
+    # The description says what happens inside: no grid search for auto.
+    description = result.scheme["description"]
+    assert "auto's own stratified 3-fold cross-validation" in description
+    assert "grid search inside" not in description
+    assert result.scheme["inner_splits"] == 3
+
+
+def _twin_lesions(n_patients=40, seed=0):
+    """Two identical lesions per patient, labels random per patient: a 1-nearest
+    neighbour finds each lesion's twin, which only folds that split a patient
+    reward."""
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+
+    rng = np.random.default_rng(seed)
+    patient_X = rng.normal(size=(n_patients, 5))
+    patient_y = np.r_[np.zeros(n_patients // 2, int), np.ones(n_patients // 2, int)]
+    rng.shuffle(patient_y)
+    X = pd.DataFrame(
+        np.repeat(patient_X, 2, axis=0), columns=[f"f{i}" for i in range(5)]
+    )
+    y = pd.Series(np.repeat(patient_y, 2), index=X.index)
+    groups = np.repeat(np.arange(n_patients), 2)
+    knn = ("knn", make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=1)))
+    return X, y, groups, knn
+
+
+def test_groups_keep_a_patients_lesions_in_one_inner_fold():
+    X, y, groups, knn = _twin_lesions()
+    leaky = AutoEnsemble(candidates=[knn], random_state=0).fit(X, y)
+    grouped = AutoEnsemble(candidates=[knn], random_state=0).fit(X, y, groups=groups)
+    # Without groups a lesion's twin is mostly in the training folds: 0.875.
+    assert leaky.candidate_scores_["knn"] > 0.8
+    # With groups it never is: chance or below (labels are random per
+    # patient; 1-NN on noise scores 0.40 here).
+    assert grouped.candidate_scores_["knn"] < 0.6
+    with pytest.raises(ValueError, match=r"needs at least 5 patients of each class"):
+        AutoEnsemble(candidates=[knn]).fit(X.iloc[:16], y.iloc[:16], groups=groups[:16])
+    with pytest.raises(ValueError, match=r"groups must hold one patient id per row"):
+        AutoEnsemble(candidates=[knn]).fit(X, y, groups=groups[:-1])
+
+
+def test_evaluate_passes_groups_to_auto():
+    X, y, groups, knn = _twin_lesions()
+    auto = make_preset("auto").set_params(classifier__candidates=[knn])
+    result = evaluate(
+        auto,
+        X,
+        y,
+        cv=RepeatedCV(n_splits=3, n_repeats=1),
+        groups=groups,
+        cutoff=None,
+        baseline=False,
+        keep_models=True,
+    )
+    # The inner folds kept the twins together (0.40-0.48 in the 3 splits) ...
+    inner = [m.steps[-1][1].candidate_scores_["knn"] for m in result.models]
+    assert max(inner) < 0.6
+    ungrouped = evaluate(
+        auto,
+        X,
+        y,
+        cv=RepeatedCV(n_splits=3, n_repeats=1),
+        cutoff=None,
+        baseline=False,
+        keep_models=True,
+    )
+    # ... and without groups they did not (0.72-0.89).
+    leaky = [m.steps[-1][1].candidate_scores_["knn"] for m in ungrouped.models]
+    assert np.mean(leaky) > 0.7
