@@ -16,6 +16,7 @@ from radsarc.cli._main import (
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    roi_option,
     settings_option,
     user_errors,
 )
@@ -81,15 +82,7 @@ def read_columns_sidecar(features: Path) -> dict | None:
     help="Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
     "(needs radsarc[dask]; workers must see the files at the same paths).",
 )
-@click.option(
-    "--roi",
-    "roi",
-    multiple=True,
-    metavar="NAME",
-    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
-    "'roi' cell: a name (case-insensitive) or a regular expression matching one "
-    "whole name. Repeat for several regions, each with its own features.",
-)
+@roi_option()
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
 )
@@ -224,15 +217,7 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
     help="Geometry tolerance, a fraction of the voxel spacing. Default: the "
     "parameter file's geometryTolerance, else 0.001 (the same as extract).",
 )
-@click.option(
-    "--roi",
-    "roi",
-    multiple=True,
-    metavar="NAME",
-    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
-    "'roi' cell: a name (case-insensitive) or a regular expression matching one "
-    "whole name. Repeat for several regions, each with its own features.",
-)
+@roi_option()
 @user_errors
 def validate(manifest, params, label, tolerance, roi):
     """Check every file of MANIFEST (a CSV or a cohort folder) before extracting.

@@ -10,11 +10,13 @@ import click
 from radsarc._files import OutputSet, check_writable_folder
 from radsarc.cli._main import (
     N_JOBS,
+    ROI_HELP,
     SEED,
     cohort_files,
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    roi_option,
     settings_option,
     user_errors,
 )
@@ -92,16 +94,7 @@ def _echo_errors(errors) -> None:
     "group_column=).",
 )
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
-@click.option(
-    "--roi",
-    "roi",
-    multiple=True,
-    metavar="NAME",
-    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
-    "'roi' cell (label images keep their label): a name (case-insensitive) or a "
-    "regular expression matching one whole name; saved with the model, which "
-    "uses it for new cases too. Repeat for several regions.",
-)
+@roi_option(ROI_HELP + " Saved with the model, which uses it for new cases too.")
 @click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
 @click.option(
     "--cache-dir",
@@ -221,14 +214,9 @@ def fit_command(
     default=None,
     help="Extraction cache (default: none).",
 )
-@click.option(
-    "--roi",
-    "roi",
-    multiple=True,
-    metavar="NAME",
-    help="Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
-    "'roi' cell; default: the structure(s) the model was fitted with (--roi of "
-    "radsarc fit). Repeat for several regions.",
+@roi_option(
+    ROI_HELP + " Default: the structure(s) the model was fitted with "
+    "(--roi of radsarc fit)."
 )
 @click.option(
     "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."

@@ -135,6 +135,19 @@ SETTINGS_HELP = (
 )
 
 
+ROI_HELP = (
+    "Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
+    "'roi' cell (label images keep their label): a name (case-insensitive) or a "
+    "regular expression matching one whole name. Repeat for several regions, "
+    "each with its own features."
+)
+
+
+def roi_option(help: str = ROI_HELP):  # noqa: A002 - click's word
+    """The ``--roi NAME`` option (repeatable) of the commands that read masks."""
+    return click.option("--roi", "roi", multiple=True, metavar="NAME", help=help)
+
+
 def settings_option(help: str = SETTINGS_HELP):  # noqa: A002 - click's word
     """The ``--settings FILE`` option (old name ``--params``) of every command."""
     return click.option(
