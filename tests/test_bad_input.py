@@ -947,6 +947,11 @@ def test_intensities_too_large_for_the_bin_width(fitted_model, tmp_path):
         message,
     ), message
     assert "use a larger binWidth" in message
+    # validate --settings refuses the same case, with the same message.
+    checked = _run("validate", manifest, "--settings", params)
+    assert checked.exit_code == 1, checked.output
+    assert f"case 'BAD', sequence 'T2FS', file {path}: {message}" in checked.output
+    assert f"case '{GOOD[0]}'" not in checked.output
 
 
 def test_harmonise_with_a_single_case_in_a_centre(fitted_model, tmp_path):
@@ -1108,11 +1113,19 @@ def test_nan_voxels_outside_the_mask_are_refused_when_filters_read_them(
         "the whole image: replace them (e.g. by 0), or extract features of the "
         "original image only"
     )
+    # validate --settings gives the same verdict before any extraction.
+    checked = _run("validate", manifest, "--settings", params)
+    assert checked.exit_code == 1, checked.output
+    assert f"case 'BAD', sequence 'T1', file {path}: image holds 1 NaN" in (
+        checked.output
+    )
+    assert f"case '{GOOD[0]}'" not in checked.output
     # Features of the original image use the region's voxels only: extracted.
     params.write_text("featureClass:\n  firstorder:\nsetting:\n  binWidth: 25\n")
     result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out)["case_id"].tolist() == [*GOOD[:1], "BAD"]
+    assert _run("validate", manifest, "--settings", params).exit_code == 0
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,32 @@ from radsarc.cli._main import (
 )
 
 
+def _settings_checks(settings):
+    """``Cohort.validate(extra_checks=)``: the checks of extract that depend on
+    the settings (the NaN voxels outside the mask that a filter, resampling or
+    normalisation would read; a bin width that makes too many grey levels).
+
+    The bin check uses the image as read; with a ``preprocessing`` section
+    extract repeats it on the preprocessed image.
+    """
+    from radsarc.features._extract import _binning_problem, _nonfinite_outside_problem
+
+    def check(image, loaded):
+        found = []
+        outside = _nonfinite_outside_problem(image, settings)
+        if outside is not None:
+            found.append(("finite", outside))
+        if not settings.preprocessing:
+            for mask in loaded.regions.values():
+                too_many = _binning_problem(image, mask, settings)
+                if too_many is not None:
+                    found.append(("binning", too_many))
+                    break
+        return found
+
+    return check
+
+
 def _sidecar(out: Path, kind: str, suffix: str = ".csv") -> Path:
     """FEATURES.csv -> FEATURES.<kind>.csv (or .<kind><suffix>) beside it."""
     if not out.name:
@@ -244,6 +270,7 @@ def validate(manifest, params, label, tolerance, roi):
         ),
         resample_mask=bool(settings.setting.get("correctMask", False)),
         mask_threshold=settings.setting.get("maskThreshold"),
+        extra_checks=None if params is None else _settings_checks(settings),
     )
     click.echo(str(report))
     sys.exit(0 if report.ok else 1)

@@ -93,7 +93,7 @@ class Problem:
     check : str
         Which check failed: ``"exists"``, ``"readable"``, ``"dimension"``,
         ``"geometry"``, ``"mask_values"``, ``"roi"``, ``"reference"``,
-        ``"label"``, ``"finite"``,
+        ``"label"``, ``"finite"``, ``"binning"``,
         ``"unique_id"``.
     message : str
         What was found and what was expected.
@@ -658,6 +658,7 @@ class Cohort:
         geometry_tolerance: float = DEFAULT_GEOMETRY_TOLERANCE,
         resample_mask: bool = False,
         mask_threshold: float | None = None,
+        extra_checks=None,
     ) -> ValidationReport:
         """Check every case's files; report every problem at once.
 
@@ -686,6 +687,13 @@ class Cohort:
             Binarise floating-point (partial-volume) label masks at this value
             (the extraction setting ``maskThreshold``); without it they are
             reported.
+        extra_checks : callable, optional
+            ``extra_checks(image, loaded)`` -> list of ``(check, message)``,
+            called for every case and sequence that passed the checks above
+            with its image and :class:`LoadedMasks`; each pair is a problem on
+            the image file. ``radsarc validate --settings`` uses it for the
+            checks that depend on the extraction settings (NaN voxels a filter
+            would read, bin widths that explode the grey levels).
 
         Returns
         -------
@@ -696,6 +704,12 @@ class Cohort:
         adjusted: list[tuple[str, str, str, float]] = []
         for case in self.cases:
             for seq in self.sequences:
+                image = None
+                if extra_checks is not None:
+                    try:
+                        image = read_image(case.images[seq])
+                    except (ValueError, OSError):
+                        image = None  # prepare_case names the file and why
                 found, prepared = prepare_case(
                     case,
                     seq,
@@ -703,10 +717,16 @@ class Cohort:
                     geometry_tolerance=geometry_tolerance,
                     resample_mask=resample_mask,
                     mask_threshold=mask_threshold,
+                    image=image,
                 )
                 problems.extend(found)
                 if prepared is None:
                     continue
+                if image is not None and not found:
+                    problems.extend(
+                        Problem(case.case_id, seq, str(case.images[seq]), check, text)
+                        for check, text in extra_checks(image, prepared)
+                    )
                 grid = prepared.grid
                 if grid.action == "resampled":
                     resampled.append((case.case_id, seq))
