@@ -654,12 +654,14 @@ class Engine:
             The ``diagnostics_*`` entries (versions, settings, image and mask
             statistics), values made JSON-friendly.
         """
-        blocks, diagnostics = self.extract_part(image, mask, label, 0, 1)
+        blocks, diagnostics = self.extract_items(
+            image, mask, label, self.work_items(image.GetDimension())
+        )
         return merge_parts([blocks]), diagnostics
 
     def extract_part(
         self, image: sitk.Image, mask: sitk.Image, label: int, part: int, n_parts: int
-    ) -> tuple[list[tuple[int, dict[str, float]]], dict[str, object]]:
+    ) -> tuple[list[tuple[tuple[int, ...], dict[str, float]]], dict[str, object]]:
         """One share of :meth:`extract`, for spreading one case over processes.
 
         The filtered images of the enabled image types (the original image, each
@@ -671,16 +673,79 @@ class Engine:
 
         Returns
         -------
-        blocks : list of (int, dict)
-            ``(index, features)`` per filtered image of this share (index -1:
-            the shape features).
+        blocks : list of (tuple, dict)
+            ``(key, features)`` per feature class of each filtered image of
+            this share (see :meth:`extract_items`).
         diagnostics : dict
             The diagnostics (empty for shares other than 0).
         """
         if not 0 <= part < n_parts:
             raise ValueError(f"part must be in [0, {n_parts}); got {part}.")
+        items = [
+            item
+            for item in self.work_items(image.GetDimension())
+            if (item[0] == -1 and part == 0)
+            or (item[0] >= 0 and item[0] % n_parts == part)
+        ]
+        return self.extract_items(image, mask, label, items)
+
+    def work_items(self, ndim: int = 3) -> list[tuple[int, str, str]]:
+        """The units of work of one case, in pyradiomics' order.
+
+        Returns
+        -------
+        list of (int, str, str)
+            ``(unit, image type, feature class)``: ``(-1, "", "shape")`` for
+            the shape features and the diagnostics, then one item per
+            (non-shape) feature class of each filtered image (``unit`` numbers
+            the filtered images as :meth:`extract_part` does). Any subset can
+            be computed by :meth:`extract_items`.
+        """
+        classes = [
+            name
+            for name in self._extractor.enabledFeatures
+            if not name.startswith("shape")
+        ]
+        items = [(-1, "", "shape")]
+        unit = 0
+        for image_type, units in self._units(ndim):
+            for _ in units:
+                items += [(unit, image_type, name) for name in classes]
+                unit += 1
+        for image_filter in self._filters:
+            items += [(unit, image_filter.type_name, name) for name in classes]
+            unit += 1
+        return items
+
+    def extract_items(
+        self, image: sitk.Image, mask: sitk.Image, label: int, items
+    ) -> tuple[list[tuple[tuple[int, ...], dict[str, float]]], dict[str, object]]:
+        """The features of some of the :meth:`work_items` of one case.
+
+        Each filtered image needed by ``items`` is computed once, and only the
+        feature classes that ``items`` names are computed on it. The blocks of
+        any partition of the work items, computed in any processes, give back
+        :meth:`extract`'s features with :func:`merge_parts`.
+
+        Parameters
+        ----------
+        items : iterable of (int, str, str)
+            A subset of :meth:`work_items`.
+
+        Returns
+        -------
+        blocks : list of (tuple, dict)
+            ``(key, features)`` per feature class of each filtered image (key
+            ``(unit, image, class position)``; ``(-1, 0, 0)`` holds the shape
+            features).
+        diagnostics : dict
+            The diagnostics (empty unless ``items`` holds the shape item).
+        """
+        wanted: dict[int, set[str]] = {}
+        for unit, _, name in items:
+            wanted.setdefault(int(unit), set()).add(name)
         blocks, diagnostics = [], {}
-        for index, found in self._execute(image, mask, label, part, n_parts):
+        for key, found in self._execute(image, mask, label, wanted):
             values = collections.OrderedDict()
             for name, value in found.items():
                 if name.startswith("diagnostics_"):
@@ -688,7 +753,7 @@ class Engine:
                 else:
                     values[name] = float(value)
             if values:
-                blocks.append((index, values))
+                blocks.append((key, values))
         return blocks, diagnostics
 
     def n_units(self, ndim: int = 3) -> int:
@@ -718,19 +783,22 @@ class Engine:
             out.append((image_type, units))
         return out
 
-    def _execute(self, image, mask, label, part=0, n_parts=1):
+    def _execute(self, image, mask, label, wanted):
         """``RadiomicsFeatureExtractor.execute`` (segment-based), step by step.
 
-        Yields ``(index, entries)``: index -1 for the diagnostics and shape
-        features (share 0 only), then one entry per filtered image of this share.
+        ``wanted`` maps units (-1: shape and diagnostics) to the feature classes
+        to compute on them. Yields ``(key, entries)``: ``(-1, 0, 0)`` for the
+        diagnostics and shape features, then ``(unit, image, class position)``
+        per feature class of each filtered image.
         """
         ex = self._extractor
         settings = ex.settings.copy()
         settings["label"] = label
         if featureextractor.geometryTolerance != settings.get("geometryTolerance"):
             ex._setTolerance()
+        with_shape = -1 in wanted
         general_info = None
-        if settings.get("additionalInfo", False) and part == 0:
+        if settings.get("additionalInfo", False) and with_shape:
             general_info = _GeneralInfo()
             general_info.addGeneralSettings(settings)
             general_info.addEnabledImageTypes(ex.enabledImagetypes)
@@ -754,9 +822,9 @@ class Engine:
         reseg_shape = settings.get("resegmentShape", False)
         if reseg_shape and resegmented is not None:
             mask = resegmented
-        if part == 0:
+        if with_shape:
             vector.update(self._shape(image, mask, bounding_box, **settings))
-            yield -1, vector
+            yield (-1, 0, 0), vector
         if not reseg_shape and resegmented is not None:
             mask = resegmented
         index = 0
@@ -765,9 +833,7 @@ class Engine:
             ex.enabledImagetypes.values(),
             strict=True,
         ):
-            mine = [
-                index + k for k in range(len(units)) if (index + k) % n_parts == part
-            ]
+            mine = [index + k for k in range(len(units)) if wanted.get(index + k)]
             first = index
             index += len(units)
             if not mine:
@@ -775,15 +841,19 @@ class Engine:
             args = settings.copy()
             args.update(custom)
             if image_type == "LoG":
-                wanted = [(k, units[k - first][1]) for k in mine]
+                wanted_sigmas = [(k, units[k - first][1]) for k in mine]
                 for k, filtered, type_name, kwargs in _log_images(
-                    image, bounding_box, wanted, **args
+                    image, bounding_box, wanted_sigmas, **args
                 ):
-                    yield (
-                        k,
-                        self._one(
-                            filtered, mask, bounding_box, image, type_name, kwargs
-                        ),
+                    yield from self._one(
+                        filtered,
+                        mask,
+                        bounding_box,
+                        image,
+                        type_name,
+                        kwargs,
+                        (k, 0),
+                        wanted[k],
                     )
                 continue
             if image_type == "Wavelet":
@@ -793,44 +863,56 @@ class Engine:
                     image, mask, **args
                 )
             if len(units) == 1:
-                found = collections.OrderedDict()
-                for filtered, type_name, kwargs in gen:
-                    found.update(
-                        self._one(
-                            filtered, mask, bounding_box, image, type_name, kwargs
-                        )
+                # One unit, possibly several images (LBP3D's levels and kurtosis).
+                for sub, (filtered, type_name, kwargs) in enumerate(gen):
+                    yield from self._one(
+                        filtered,
+                        mask,
+                        bounding_box,
+                        image,
+                        type_name,
+                        kwargs,
+                        (first, sub),
+                        wanted[first],
                     )
-                yield first, found
                 continue
             for k, (filtered, type_name, kwargs) in enumerate(gen, start=first):
                 if k in mine:
-                    yield (
-                        k,
-                        self._one(
-                            filtered, mask, bounding_box, image, type_name, kwargs
-                        ),
+                    yield from self._one(
+                        filtered,
+                        mask,
+                        bounding_box,
+                        image,
+                        type_name,
+                        kwargs,
+                        (k, 0),
+                        wanted[k],
                     )
                 del filtered
         for k, image_filter in enumerate(self._filters, start=index):
-            if k % n_parts != part:
+            if not wanted.get(k):
                 continue
             filtered = filtered_image(image, mask, label, image_filter)
-            yield (
-                k,
-                self._one(
-                    filtered,
-                    mask,
-                    bounding_box,
-                    image,
-                    image_filter.type_name,
-                    settings,
-                ),
+            yield from self._one(
+                filtered,
+                mask,
+                bounding_box,
+                image,
+                image_filter.type_name,
+                settings,
+                (k, 0),
+                wanted[k],
             )
 
-    def _one(self, filtered, mask, bounding_box, image, type_name, kwargs):
+    def _one(
+        self, filtered, mask, bounding_box, image, type_name, kwargs, key, classes
+    ):
+        """Yield ``(key + (class position,), features)`` per class of ``classes``."""
         cropped, cropped_mask = _crop_to(filtered, mask, bounding_box, image)
         del filtered
-        return self._features(cropped, cropped_mask, type_name, **kwargs)
+        found = self._features(cropped, cropped_mask, type_name, classes, **kwargs)
+        for position, entries in found:
+            yield (*key, position), entries
 
     def _shape(self, image, mask, bounding_box, **kwargs):
         ex = self._extractor
@@ -863,18 +945,28 @@ class Engine:
                 compute("shape2D")
         return out
 
-    def _features(self, image, mask, type_name, **kwargs):
-        out = collections.OrderedDict()
+    def _features(self, image, mask, type_name, classes=None, **kwargs):
+        """``[(class position, features), ...]`` of the feature classes wanted.
+
+        ``classes``: the (non-shape) class names to compute; None: all enabled.
+        """
+        out = []
         shared: dict = {}
-        for class_name, names in self._extractor.enabledFeatures.items():
+        for position, (class_name, names) in enumerate(
+            self._extractor.enabledFeatures.items()
+        ):
             if class_name.startswith("shape"):
+                continue
+            if classes is not None and class_name not in classes:
                 continue
             instance = _class_for(class_name)(image, mask, shared=shared, **kwargs)
             if names is not None:
                 for name in names:
                     instance.enableFeatureByName(name)
+            found = collections.OrderedDict()
             for name, value in instance.execute().items():
-                out[f"{type_name}_{class_name}_{name}"] = value
+                found[f"{type_name}_{class_name}_{name}"] = value
+            out.append((position, found))
         return out
 
 

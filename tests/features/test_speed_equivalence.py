@@ -260,8 +260,13 @@ def test_shares_of_a_case_merge_to_the_whole(small):
     assert engine.n_units() == 1 + 2 + 8
     whole, diagnostics = engine.extract(image, mask, 1)
     shares = [engine.extract_part(image, mask, 1, k, 3) for k in range(3)]
-    # units 0, 3, 6, 9 (+ shape); 1, 4, 7, 10; 2, 5, 8
-    assert [len(blocks) for blocks, _ in shares] == [5, 4, 3]
+    # units 0, 3, 6, 9 (+ shape); 1, 4, 7, 10; 2, 5, 8; a block per class
+    assert [sorted({key[0] for key, _ in blocks}) for blocks, _ in shares] == [
+        [-1, 0, 3, 6, 9],
+        [1, 4, 7, 10],
+        [2, 5, 8],
+    ]
+    assert [len(blocks) for blocks, _ in shares] == [1 + 4 * 2, 4 * 2, 3 * 2]
     assert shares[1][1] == {}
     assert shares[0][1] == diagnostics
     merged = merge_parts([blocks for blocks, _ in shares])

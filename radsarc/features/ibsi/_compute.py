@@ -220,6 +220,17 @@ class IBSIEngine:
         diagnostics["diagnostics_ibsi_settings"] = repr(config.to_dict())
         return features, diagnostics
 
+    def work_items(self, ndim: int = 3) -> list[tuple[int, str, str]]:
+        """Units of work of one case: computed together, so one item."""
+        return [(0, "", "all")]
+
+    def extract_items(self, image, mask, label: int, items):
+        """:meth:`extract` if ``items`` holds the one work item, else nothing."""
+        if not list(items):
+            return [], {}
+        features, diagnostics = self.extract(image, mask, label)
+        return [((0,), features)], diagnostics
+
     def extract_part(self, image, mask, label: int, part: int, n_parts: int):
         """:meth:`extract` as the one share of a case (``part`` 0 of 1)."""
         if not 0 <= part < n_parts:

@@ -1,0 +1,244 @@
+"""One case over forked processes (radsarc.features._split): same values, clear
+errors, and the cohort path unchanged."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import SimpleITK as sitk
+
+import radsarc.features._extract as extract_module
+from radsarc.features import extract_features
+from radsarc.features._pyradiomics import Engine, merge_parts
+from radsarc.features._split import _load, fork_available, plan_items, run_forked
+from radsarc.images import Cohort
+
+linux_only = pytest.mark.skipif(
+    not fork_available(), reason="a case is split by forking on Linux only"
+)
+
+FILTERED = {
+    "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}},
+    "featureClass": {
+        "firstorder": None,
+        "glcm": None,
+        "glrlm": None,
+        "shape": None,
+    },
+    "setting": {"additionalInfo": True},
+}
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    """A ~3k-voxel irregular ROI in a 12x48x48 volume, written as NRRD."""
+    rng = np.random.default_rng(7)
+    z, y, x = np.ogrid[:12, :48, :48]
+    r = np.sqrt(((z - 6) / 4) ** 2 + ((y - 24) / 15) ** 2 + ((x - 23) / 13) ** 2)
+    mask = (r < 1 + 0.1 * np.sin(3 * np.arctan2(y - 24, x - 23))).astype(np.uint8)
+    image = (300.0 + 120 * mask + rng.normal(scale=60, size=mask.shape)).astype(
+        np.int16
+    )
+    folder = tmp_path_factory.mktemp("split")
+    paths = []
+    for array, name in ((image, "image"), (mask, "mask")):
+        img = sitk.GetImageFromArray(array)
+        img.SetSpacing((0.8, 0.8, 3.0))
+        sitk.WriteImage(img, str(folder / f"{name}.nrrd"))
+        paths.append(folder / f"{name}.nrrd")
+    return paths
+
+
+def _cohort(case, n=1):
+    rows = [(f"c{k}", case[0], case[1]) for k in range(n)]
+    return Cohort.from_frame(pd.DataFrame(rows, columns=["case_id", "image", "mask"]))
+
+
+def test_plan_covers_every_item_once_and_balances_cost():
+    engine = Engine(FILTERED)
+    items = engine.work_items(3)
+    # shape + (original, 2 LoG, 8 wavelet) x 3 classes
+    assert len(items) == 1 + 11 * 3
+    assert items[0] == (-1, "", "shape")
+    for n in (1, 2, 3):
+        plans = plan_items(items, n)
+        assert len(plans) == n
+        flat = [item for plan in plans for item in plan]
+        assert sorted(flat) == sorted(items)
+        for plan in plans:  # each in the order of the items
+            assert plan == sorted(plan, key=items.index)
+    # original features only: 6 classes + shape spread by cost, not count
+    plans = plan_items(Engine({}).work_items(3), 2)
+    classes = [{c for _, _, c in plan} for plan in plans]
+    assert classes[0] | classes[1] == {
+        "shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"
+    }  # fmt: skip
+    assert not classes[0] & classes[1]
+    # estimated loads within the cheapest class (gldm, ngtdm: 0.055 s)
+    assert abs(_load(plans[0]) - _load(plans[1])) <= 0.055
+    assert abs(_load(plans[0]) - 0.43) < 0.01  # 5 classes + discretisation
+
+
+def test_a_wavelet_decomposition_is_repeated_only_where_that_pays():
+    original = Engine({}).work_items(3)  # shape + 6 classes: ~0.8 s
+    cheap = [(k, "Wavelet", "ngtdm") for k in range(1, 9)]  # 0.6 s + 8 x 0.075
+    plans = plan_items(original + cheap, 2)
+    # a second decomposition (0.6 s) would cost more than it balances
+    assert sorted(len([i for i in p if i[1] == "Wavelet"]) for p in plans) == [0, 8]
+    # wavelet images alone: splitting them pays, in halves
+    plans = plan_items(cheap, 2)
+    assert [len(p) for p in plans] == [4, 4]
+
+
+def test_any_partition_of_the_work_items_merges_to_the_whole(case):
+    image, mask = (sitk.ReadImage(str(p)) for p in case)
+    engine = Engine(FILTERED)
+    whole, diagnostics = engine.extract(image, mask, 1)
+    items = engine.work_items(3)
+    rng = np.random.default_rng(0)
+    owner = rng.integers(0, 3, len(items))
+    shares = [
+        [i for i, o in zip(items, owner, strict=True) if o == k] for k in range(3)
+    ]
+    parts = [engine.extract_items(image, mask, 1, share) for share in shares]
+    merged = merge_parts([blocks for blocks, _ in parts])
+    assert list(merged) == list(whole)  # pyradiomics' order
+    assert merged == whole  # the same operations: exactly equal
+    shape_part = owner[0]
+    assert parts[shape_part][1] == diagnostics
+    assert all(p[1] == {} for k, p in enumerate(parts) if k != shape_part)
+
+
+@linux_only
+@pytest.mark.parametrize("params", [{}, FILTERED], ids=["original", "filtered"])
+def test_forked_split_equals_one_process(case, params, tmp_path, monkeypatch):
+    one = extract_features(_cohort(case), params, n_jobs=1, return_result=True)
+    forks = []
+    real = extract_module._forked_extract
+
+    def spy(*args):
+        forks.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(extract_module, "_forked_extract", spy)
+    two = extract_features(
+        _cohort(case), params, n_jobs=2, cache_dir=tmp_path, return_result=True
+    )
+    assert forks == [2]
+    pd.testing.assert_frame_equal(two.features, one.features, check_exact=True)
+    pd.testing.assert_frame_equal(two.diagnostics, one.diagnostics, check_exact=True)
+    again = extract_features(
+        _cohort(case), params, n_jobs=2, cache_dir=tmp_path, return_result=True
+    )
+    assert again.summary == "extracted: 0 computed, 1 from cache, 0 failed"
+    pd.testing.assert_frame_equal(again.features, one.features, check_exact=True)
+
+
+@linux_only
+def test_cohorts_and_other_platforms_do_not_fork(case, monkeypatch):
+    def refuse(*args):
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(extract_module, "_forked_extract", refuse)
+    one = extract_features(_cohort(case, 2), FILTERED, n_jobs=1)
+    # as many cases as processes: one case per process, as before
+    two = extract_features(_cohort(case, 2), FILTERED, n_jobs=2)
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+    # no fork (macOS, Windows): the filtered images over joblib workers
+    monkeypatch.setattr(extract_module, "fork_available", lambda: False)
+    assert extract_module._fork_processes(1, 2, None) == 1
+    split = extract_features(_cohort(case, 1), FILTERED, n_jobs=2)
+    pd.testing.assert_frame_equal(split, one.iloc[:1], check_exact=True)
+
+
+def _die(items):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fail(items):
+    raise ValueError(f"bad share {len(items)}")
+
+
+@linux_only
+def test_run_forked_returns_results_in_order_and_reports_dead_children():
+    assert run_forked(lambda k: (k, os.getpid()), [0, 1, 2])[0] == (0, os.getpid())
+    out = run_forked(lambda k: (k, os.getpid()), [0, 1, 2])
+    assert [k for k, _ in out] == [0, 1, 2]
+    assert len({pid for _, pid in out}) == 3  # two children
+    with pytest.raises(ValueError, match="bad share 3"):
+        run_forked(lambda s: s if s == [0] else _fail(s), [[0], [1, 2, 3]])
+    with pytest.raises(
+        RuntimeError,
+        match=r"process \(pid \d+\) computing part of the features was killed by "
+        r"SIGKILL .* without returning them",
+    ):
+        run_forked(lambda s: s if s == [0] else _die(s), [[0], [1]])
+
+
+@linux_only
+def test_a_dead_child_fails_its_case_with_a_clear_error(case, monkeypatch):
+    real = Engine.extract_items
+    parent = os.getpid()
+
+    def dies_in_child(self, *args):
+        if os.getpid() != parent:
+            _die(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(Engine, "extract_items", dies_in_child)
+    extract_module._ENGINES.clear()
+    try:
+        result = extract_features(_cohort(case), {}, n_jobs=2, return_result=True)
+    finally:
+        extract_module._ENGINES.clear()
+    assert result.features.empty
+    (error,) = result.errors.to_dict("records")
+    assert error["case_id"] == "c0"
+    assert error["stage"] == "extract"
+    assert error["file"] == str(case[0])
+    assert "RuntimeError: the process (pid" in error["message"]
+    assert "was killed by SIGKILL" in error["message"]
+    assert str(case[1]) in error["message"]  # names the mask too
+
+
+@linux_only
+def test_children_end_with_a_killed_parent():
+    """kill -9 of the process that forked: its children end at once."""
+    import subprocess
+    import time
+
+    from tests.conftest import alive, descendants
+
+    code = (
+        "import time\n"
+        "from radsarc.features._split import run_forked\n"
+        "run_forked(lambda s: time.sleep(60), [0, 1, 2])\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        children: set[int] = set()
+        while time.monotonic() < deadline and len(children) < 2:
+            children = descendants(proc.pid)
+            time.sleep(0.05)
+        assert len(children) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(map(alive, children)):
+            time.sleep(0.05)
+        assert not [p for p in children if alive(p)]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
