@@ -127,9 +127,28 @@ def _configurations():
     return params
 
 
+@pytest.mark.parametrize("matrices", ["pyradiomics", "compiled"])
 @pytest.mark.parametrize(("entry", "classes", "column"), _configurations())
-def test_other_configurations(entry, classes, column):
-    """FBN, 2-D, normalisation, resampling, resegmentation, weighting, flat region."""
+def test_other_configurations(entry, classes, column, matrices, monkeypatch):
+    """FBN, 2-D, normalisation, resampling, resegmentation, weighting, flat region.
+
+    With pyradiomics' C texture matrices and with radsarc's compiled ones
+    (:mod:`radsarc.features._matrices`).
+    """
+    from radsarc.features import _pyradiomics
+
+    calls = []
+    if matrices == "compiled":
+        from radsarc.features import _matrices
+
+        monkeypatch.setattr(_pyradiomics, "COMPILED_MIN_WORK", 0)
+        region = _matrices.Region
+        monkeypatch.setattr(
+            _matrices, "Region", lambda *a: calls.append(1) or region(*a)
+        )
+    else:
+        monkeypatch.setattr(_pyradiomics, "COMPILED_MIN_WORK", float("inf"))
+        monkeypatch.setattr(_pyradiomics, "_matrices_loaded", lambda: False)
     case = column.split("_")[0]
     image, mask = _case_files(case)
     settings = {
@@ -144,3 +163,5 @@ def test_other_configurations(entry, classes, column):
     assert result.errors.empty, result.errors.to_dict("records")
     assert _compare(result.features.loc[case], column, classes) > 0
     assert np.isfinite(result.features.to_numpy()).all()
+    if matrices == "compiled" and set(classes) - {"firstorder", "shape"}:
+        assert calls, "the compiled matrices were not used"

@@ -388,3 +388,80 @@ def test_engine_runs_with_one_blas_thread(small, tmp_path, monkeypatch):
     assert all(threads == [1] * len(threads) for threads in seen)
     if not outside or max(outside) < 2:
         pytest.skip("this BLAS runs one thread anyway")
+
+
+# ---------------------------------------------------------------------------
+# Compiled texture matrices (radsarc.features._matrices) through the engine
+# ---------------------------------------------------------------------------
+_TEXTURE = ("glcm", "glrlm", "glszm", "gldm", "ngtdm")
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """Force the compiled matrices; count their calls."""
+    from radsarc.features import _matrices
+    from radsarc.features import _pyradiomics as engine_module
+
+    monkeypatch.setattr(engine_module, "COMPILED_MIN_WORK", 0)
+    calls = []
+    for name in ("glcm", "glrlm", "glszm", "gldm_ngtdm"):
+        original = getattr(_matrices, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(_matrices, name, spy)
+    return calls
+
+
+def test_compiled_matrices_every_class_and_image_type(small, compiled):
+    image, mask = small
+    params = {"imageType": {"Original": {}, "LoG": {"sigma": [2.0]}, "Wavelet": {}}}
+    assert _assert_same(params, image, mask) == 14 + 10 * 93
+    # one GLCM, GLRLM, GLSZM and one GLDM + NGTDM pass per image
+    assert sorted(set(compiled)) == ["glcm", "gldm_ngtdm", "glrlm", "glszm"]
+    assert len(compiled) == 4 * 10
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"binCount": 32},
+        {"force2D": True, "force2Ddimension": 0, "distances": [1, 2]},
+        {"force2D": True, "force2Ddimension": 2},
+        {"weightingNorm": "manhattan"},
+        {"weightingNorm": "infinity", "symmetricalGLCM": False, "gldm_a": 1},
+        {"resegmentRange": [350, 600], "resegmentMode": "absolute"},
+    ],
+    ids=["binCount", "force2D-z", "force2D-x", "manhattan", "infinity-a1", "resegment"],
+)
+def test_compiled_matrices_settings(small, compiled, setting):
+    image, mask = small
+    params = {"featureClass": dict.fromkeys(_TEXTURE), "setting": setting}
+    assert _assert_same(params, image, mask) == 75
+    assert compiled
+
+
+def test_compiled_matrices_2d_image_and_single_slice(compiled):
+    image, mask = _synthetic((1, 64, 64), (1, 20, 18), seed=4)
+    params = {"featureClass": dict.fromkeys(_TEXTURE)}
+    # a one-slice 3-D image, then the same as a 2-D image
+    assert _assert_same(params, image, mask) == 75
+    image2d, mask2d = image[:, :, 0], mask[:, :, 0]
+    assert _assert_same(params, image2d, mask2d) == 75
+    assert compiled
+
+
+def test_c_matrices_below_the_work_threshold(small, monkeypatch):
+    from radsarc.features import _pyradiomics as engine_module
+
+    monkeypatch.setattr(engine_module, "COMPILED_MIN_WORK", float("inf"))
+    monkeypatch.setattr(engine_module, "_matrices_loaded", lambda: False)
+    used = []
+    monkeypatch.setattr(
+        engine_module, "_matrices_module", lambda: used.append(1) or None
+    )
+    image, mask = small
+    assert _assert_same({}, image, mask) == 107
+    assert not used
