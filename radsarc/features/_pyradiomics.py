@@ -49,11 +49,13 @@ import SimpleITK as sitk
 from radiomics import (
     cMatrices,
     cShape,
+    deprecated,
     featureextractor,
     generalinfo,
     getFeatureClasses,
     imageoperations,
 )
+from radiomics.firstorder import RadiomicsFirstOrder
 from radiomics.glcm import RadiomicsGLCM
 from radiomics.gldm import RadiomicsGLDM
 from radiomics.glrlm import RadiomicsGLRLM
@@ -334,6 +336,163 @@ def _angle_weights(norm, angles, spacing, kind):
     return weights
 
 
+class _FirstOrder(_Binning, RadiomicsFirstOrder):
+    """``RadiomicsFirstOrder`` (3.1.4) computing shared quantities once.
+
+    pyradiomics recomputes the mean in each of its four ``_moment`` calls, the
+    second moment twice, the 10th and 90th percentiles twice and each
+    percentile with a ``nan`` function (a copy and a NaN scan per call). With
+    no NaN among the region's values (the usual case) the same numpy
+    reductions run once each on the same arrays (``numpy.mean`` and
+    ``numpy.nanmean`` add the same values in the same order; the percentiles
+    come from one ``numpy.percentile`` call, each quantile interpolated as in
+    its own call), so the values are identical. With NaN values every feature
+    is pyradiomics' own. The histogram counts come from a ``bincount`` of the
+    shared discretised image instead of ``numpy.unique``.
+    """
+
+    def _initCalculation(self, voxelCoordinates=None):  # noqa: N802, N803
+        if voxelCoordinates is not None or "levels" not in self._shared:
+            super()._initCalculation(voxelCoordinates)
+            self._plain = False
+            return
+        values = self.imageArray[self.maskArray].astype("float").reshape((1, -1))
+        self.targetVoxelArray = values
+        binned = self.discretizedImageArray[self.maskArray]
+        counts = np.bincount(binned)[self._shared["levels"]].reshape((1, -1))
+        total = np.sum(counts, 1, keepdims=True).astype("float")
+        total[total == 0] = 1
+        self.coefficients["p_i"] = counts.astype("float") / total
+        self._plain = values.size > 0 and not np.isnan(values).any()
+        self._cache = {}
+
+    def _cached(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _deviation(self):
+        a = self.targetVoxelArray
+        return self._cached("dev", lambda: a - np.mean(a, 1, keepdims=True))
+
+    def _central(self, moment):
+        return self._cached(
+            ("moment", moment),
+            lambda: np.mean(np.power(self._deviation(), moment), 1),
+        )
+
+    def _percentile(self, q):
+        def compute():
+            qs = (10, 25, 75, 90)
+            found = np.percentile(self.targetVoxelArray, qs, axis=1)
+            return dict(zip(qs, found, strict=True))
+
+        return self._cached("percentiles", compute)[q]
+
+    def getEnergyFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getEnergyFeatureValue()
+        return self._cached(
+            "energy",
+            lambda: np.sum((self.targetVoxelArray + self.voxelArrayShift) ** 2, 1),
+        )
+
+    def getMinimumFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getMinimumFeatureValue()
+        return np.min(self.targetVoxelArray, 1)
+
+    def getMaximumFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getMaximumFeatureValue()
+        return np.max(self.targetVoxelArray, 1)
+
+    def get10PercentileFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().get10PercentileFeatureValue()
+        return self._percentile(10)
+
+    def get90PercentileFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().get90PercentileFeatureValue()
+        return self._percentile(90)
+
+    def getMeanFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getMeanFeatureValue()
+        return np.mean(self.targetVoxelArray, 1)
+
+    def getMedianFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getMedianFeatureValue()
+        return np.median(self.targetVoxelArray, 1)
+
+    def getInterquartileRangeFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getInterquartileRangeFeatureValue()
+        return self._percentile(75) - self._percentile(25)
+
+    def getRangeFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getRangeFeatureValue()
+        return np.max(self.targetVoxelArray, 1) - np.min(self.targetVoxelArray, 1)
+
+    def getMeanAbsoluteDeviationFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getMeanAbsoluteDeviationFeatureValue()
+        return np.mean(np.absolute(self._deviation()), 1)
+
+    def getRobustMeanAbsoluteDeviationFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getRobustMeanAbsoluteDeviationFeatureValue()
+        # pyradiomics sets the values outside [P10, P90] to NaN and takes
+        # nanmeans: sums over the whole array with zeros in their place.
+        a = self.targetVoxelArray
+        outside = ((a - self._percentile(10)[:, None]) < 0) | (
+            (a - self._percentile(90)[:, None]) > 0
+        )
+        inside = np.where(outside, 0.0, a)
+        count = np.sum(~outside, 1)
+        mean = np.sum(inside, 1, keepdims=True) / count[:, None]
+        spread = np.where(outside, 0.0, np.absolute(a - mean))
+        return np.sum(spread, 1) / count
+
+    def getRootMeanSquaredFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getRootMeanSquaredFeatureValue()
+        n_voxels = self.targetVoxelArray.shape[1]
+        return np.sqrt(self.getEnergyFeatureValue() / n_voxels)
+
+    @deprecated  # as pyradiomics' (computed only when enabled by name)
+    def getStandardDeviationFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getStandardDeviationFeatureValue()
+        return np.std(self.targetVoxelArray, axis=1)
+
+    def getSkewnessFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getSkewnessFeatureValue()
+        m2 = self._central(2).copy()
+        m3 = self._central(3).copy()
+        m2[m2 == 0] = 1
+        m3[m2 == 0] = 0
+        return m3 / m2**1.5
+
+    def getKurtosisFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getKurtosisFeatureValue()
+        m2 = self._central(2).copy()
+        m4 = self._central(4).copy()
+        m2[m2 == 0] = 1
+        m4[m2 == 0] = 0
+        return m4 / m2**2.0
+
+    def getVarianceFeatureValue(self):  # noqa: N802
+        if not self._plain:
+            return super().getVarianceFeatureValue()
+        return np.std(self.targetVoxelArray, 1) ** 2
+
+
 class _GLCM(_Binning, RadiomicsGLCM):
     def _calculateMatrix(self, voxelCoordinates=None):  # noqa: N802, N803
         """``RadiomicsGLCM._calculateMatrix`` (3.1.4) with the compiled GLCM."""
@@ -547,6 +706,7 @@ class _NGTDM(_Binning, RadiomicsNGTDM):
 
 
 _CLASSES = {
+    "firstorder": _FirstOrder,
     "glcm": _GLCM,
     "glrlm": _GLRLM,
     "glszm": _GLSZM,

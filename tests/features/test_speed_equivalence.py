@@ -465,3 +465,33 @@ def test_c_matrices_below_the_work_threshold(small, monkeypatch):
     image, mask = small
     assert _assert_same({}, image, mask) == 107
     assert not used
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{}, {"voxelArrayShift": 300, "binCount": 16}, {"binWidth": 1000}],
+    ids=["default", "shift-binCount", "one-level"],
+)
+def test_first_order_shared_quantities(small, setting):
+    image, mask = small
+    params = {"featureClass": {"firstorder": None}, "setting": setting}
+    assert _assert_same(params, image, mask) == 18
+    # deprecated StandardDeviation, enabled by name
+    params["featureClass"]["firstorder"] = ["StandardDeviation", "Variance", "Median"]
+    assert _assert_same(params, image, mask) == 3
+
+
+def test_first_order_with_nan_values_is_pyradiomics_own(small):
+    image, mask = small
+    array = sitk.GetArrayFromImage(image).astype(np.float64)
+    inside = np.argwhere(sitk.GetArrayFromImage(mask) == 1)
+    array[tuple(inside[len(inside) // 2])] = np.nan
+    with_nan = sitk.GetImageFromArray(array)
+    with_nan.CopyInformation(image)
+    params = {"featureClass": {"firstorder": None}}
+    radiomics.setVerbosity(logging.ERROR)
+    expected = RadiomicsFeatureExtractor(params).execute(with_nan, mask)
+    features, _ = Engine(params).extract(with_nan, mask, 1)
+    for name, got in features.items():
+        want = float(expected[name])
+        assert (np.isnan(want) and np.isnan(got)) or got == want, name
