@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sys
 
-from tqdm.auto import tqdm
-
 __all__ = ["check_progress", "progress_bar"]
 
 
@@ -25,12 +23,47 @@ def check_progress(progress) -> bool | None:
 
 
 def progress_bar(progress: bool | None, *, total: int, desc: str, unit: str):
-    """A tqdm bar on stderr, shown as ``progress`` says; closes when done."""
+    """A tqdm bar on stderr, shown as ``progress`` says; closes when done.
+
+    A bar that is not shown is a stand-in that does nothing, so that runs
+    without a bar (``-q``, no terminal) do not import tqdm.
+    """
+    show = check_progress(progress)
+    if show is None:
+        try:
+            show = sys.stderr.isatty()
+        except (AttributeError, ValueError):  # no stderr, or it is closed
+            show = False
+    if not show:
+        return _Hidden()
+    from tqdm.auto import tqdm
+
     return tqdm(
         total=total,
         desc=desc,
         unit=unit,
-        disable=None if progress is None else not check_progress(progress),
+        disable=False,
         leave=False,
         file=sys.stderr,
     )
+
+
+class _Hidden:
+    """A progress bar that is not shown: every tqdm method does nothing."""
+
+    n = 0
+    total = None
+    disable = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> bool:
+        return False
+
+    def __getattr__(self, name: str):
+        return _nothing
+
+
+def _nothing(*args, **kwargs) -> None:
+    return None

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from radsarc._parallel import parallel_backend, watch_parent
@@ -162,8 +161,14 @@ def _failure(task: _Task, stage: str, message: str, file: Path | str = "") -> di
     }
 
 
-def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, dict]:
-    """The cache key of a task (content of its files and the settings)."""
+def _cache_key(
+    task: _Task, settings: ExtractionSettings, cached: bool = True
+) -> tuple[str | None, dict]:
+    """The cache key of a task (content of its files and the settings).
+
+    The files are checked either way; without a cache (``cached`` False) they
+    are not hashed and the key is None.
+    """
     paths = [("image", task.image), ("mask", task.mask)]
     if task.reference is not None:
         paths.append(("reference series", task.reference))
@@ -172,6 +177,8 @@ def _cache_key(task: _Task, settings: ExtractionSettings) -> tuple[str | None, d
         problem = file_problem(path, kind)
         if problem is not None:
             return None, {"error": _failure(task, "read", problem, path)}
+    if not cached:
+        return None, {}
     try:
         digests = [file_digest(path) for _, path in paths]
     except FileNotFoundError:
@@ -516,7 +523,7 @@ def _run_task(
     task: _Task, settings: ExtractionSettings, cache_root: str | None, n_procs: int = 1
 ):
     """Extract one case and sequence. Never raises for a case-level problem."""
-    key, failed = _cache_key(task, settings)
+    key, failed = _cache_key(task, settings, cache_root is not None)
     if failed:
         return failed
     hit = _from_cache(task, cache_root, key)
@@ -527,12 +534,24 @@ def _run_task(
 
 def _other_labels(mask, label: int) -> list[int]:
     """Non-zero mask values other than ``label`` (a multi-label mask)."""
-    arr = sitk.GetArrayViewFromImage(mask)
-    if arr.dtype.kind in "ui" and arr.size and arr.min() >= 0 and arr.max() < 65536:
-        present = np.flatnonzero(np.bincount(arr.ravel()))
-    else:
-        present = np.unique(arr)
+    present = mask_values(sitk.GetArrayViewFromImage(mask))
     return [int(v) for v in present if v != 0 and v != label]
+
+
+def mask_values(arr: np.ndarray) -> np.ndarray:
+    """The distinct values of a mask array, sorted (``np.unique``), faster.
+
+    Integer masks: when the minimum and maximum (two passes, no copy) differ
+    by at most one, they are the values (a binary mask); else a ``bincount``
+    when they fit in 0..65535.
+    """
+    if arr.size and arr.dtype.kind in "ui":
+        low, high = arr.min(), arr.max()
+        if int(high) - int(low) <= 1:
+            return np.unique(np.array([low, high], dtype=arr.dtype))
+        if low >= 0 and high < 65536:
+            return np.flatnonzero(np.bincount(arr.ravel())).astype(arr.dtype)
+    return np.unique(arr)
 
 
 def _case_view(task: _Task):
@@ -643,10 +662,10 @@ def extract_features(
     if n_parts > 1:
         jobs, pending = _split_jobs(tasks, settings, cache_root, n_parts, outputs)
     else:
-        jobs = (
-            delayed(_indexed)(i, t, settings, cache_root, os.getpid(), n_procs)
+        jobs = [
+            (i, t, settings, cache_root, os.getpid(), n_procs)
             for i, t in enumerate(tasks)
-        )
+        ]
         if n_procs > 1:
             n_jobs = 1  # one case after the other, each over n_procs processes
     with (
@@ -658,16 +677,18 @@ def extract_features(
             # processes compute the others (it would otherwise wait idle).
             results = _run_shares(jobs, _workers(n_jobs))
         else:
-            if scheduler is None:
-                # One job runs in this process: starting worker processes for
-                # it would only add their start-up time.
-                jobs = list(jobs)
-                n_jobs = 1 if len(jobs) <= 1 else n_jobs
-            results = Parallel(
-                n_jobs=n_jobs if scheduler is None else -1,
-                return_as="generator_unordered",
-                batch_size=1,
-            )(jobs)
+            if scheduler is None and (n_jobs == 1 or len(jobs) <= 1):
+                # Here, one case after the other: starting worker processes
+                # (or joblib) for them would only add their start-up time.
+                results = (_indexed(*args) for args in jobs)
+            else:
+                from joblib import Parallel, delayed
+
+                results = Parallel(
+                    n_jobs=n_jobs if scheduler is None else -1,
+                    return_as="generator_unordered",
+                    batch_size=1,
+                )(delayed(_indexed)(*args) for args in jobs)
         for i, out in results:
             if n_parts == 1:
                 outputs[i] = out
@@ -805,6 +826,11 @@ def _shares(engine, n_tasks: int, n_jobs: int, scheduler) -> int:
 
 def _workers(n_jobs: int) -> int:
     """Processes of a local run with ``n_jobs`` (this one included)."""
+    import multiprocessing
+
+    if n_jobs > 0 and not multiprocessing.current_process().daemon:
+        return n_jobs  # what joblib says, without importing it
+    # -1: joblib's count of usable cores; in a worker process: 1
     from joblib import effective_n_jobs
 
     return effective_n_jobs(n_jobs)
@@ -865,7 +891,7 @@ def _split_jobs(tasks, settings, cache_root, n_parts, outputs):
     pending: dict[int, tuple[str, list]] = {}  # task -> (cache key, its shares)
     jobs = []
     for i, task in enumerate(tasks):
-        key, failed = _cache_key(task, settings)
+        key, failed = _cache_key(task, settings, cache_root is not None)
         if failed:
             outputs[i] = failed
             continue

@@ -800,8 +800,11 @@ def _get_mask(mask: sitk.Image, **kwargs) -> sitk.Image:
         mask = selector.Execute(mask)
     mask = sitk.Cast(mask, sitk.sitkUInt32)
     arr = sitk.GetArrayViewFromImage(mask).ravel()
+    low = int(arr.min()) if arr.size else 0
     top = int(arr.max()) if arr.size else 0
-    if top < 1 << 20:
+    if top - low <= 1:  # a binary mask: its minimum and maximum are its labels
+        labels = np.unique(np.array([low, top], dtype=arr.dtype))
+    elif top < 1 << 20:
         labels = np.flatnonzero(np.bincount(arr, minlength=1)).astype(arr.dtype)
     else:
         labels = np.unique(arr)

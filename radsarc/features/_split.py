@@ -41,6 +41,10 @@ CLASS_COST = {
 }
 #: Cost of a class that is not in :data:`CLASS_COST` (IBSI engine, new classes).
 DEFAULT_CLASS_COST = 0.1
+#: Modules a class imports on first use, with their import time: a class costs
+#: that much more while the module is not imported yet (the shape features'
+#: maximum diameters use scipy.spatial's convex hull).
+IMPORT_COST = {"shape": ("scipy.spatial", 0.16)}
 #: Cost of one filtered image in every process that computes a class of it:
 #: cropping and discretising it (all image types), plus the filter itself
 #: (LoG: one filter per sigma on the ROI box plus its margin).
@@ -58,7 +62,11 @@ def fork_available() -> bool:
 
 
 def _item_cost(item) -> float:
-    return CLASS_COST.get(item[2], DEFAULT_CLASS_COST)
+    cost = CLASS_COST.get(item[2], DEFAULT_CLASS_COST)
+    module, seconds = IMPORT_COST.get(item[2], ("", 0.0))
+    if module and module not in sys.modules:
+        cost += seconds
+    return cost
 
 
 def _load(items) -> float:

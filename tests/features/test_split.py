@@ -59,7 +59,10 @@ def _cohort(case, n=1):
     return Cohort.from_frame(pd.DataFrame(rows, columns=["case_id", "image", "mask"]))
 
 
-def test_plan_covers_every_item_once_and_balances_cost():
+def test_plan_covers_every_item_once_and_balances_cost(monkeypatch):
+    import radsarc.features._split as split
+
+    monkeypatch.setattr(split, "IMPORT_COST", {})
     engine = Engine(FILTERED)
     items = engine.work_items(3)
     # shape + (original, 2 LoG, 8 wavelet) x 3 classes
@@ -84,7 +87,20 @@ def test_plan_covers_every_item_once_and_balances_cost():
     assert abs(_load(plans[0]) - 0.43) < 0.01  # 5 classes + discretisation
 
 
-def test_a_wavelet_decomposition_is_repeated_only_where_that_pays():
+def test_a_shape_item_counts_the_import_it_needs(monkeypatch):
+    import radsarc.features._split as split
+
+    items = [(-1, "", "shape"), (0, "Original", "glcm")]
+    monkeypatch.setattr(split, "IMPORT_COST", {"shape": ("radsarc_no_such", 0.5)})
+    assert split._load(items) == pytest.approx(0.25 + 0.5 + 0.09 + 0.02)
+    monkeypatch.setattr(split, "IMPORT_COST", {"shape": ("os", 0.5)})  # imported
+    assert split._load(items) == pytest.approx(0.25 + 0.09 + 0.02)
+
+
+def test_a_wavelet_decomposition_is_repeated_only_where_that_pays(monkeypatch):
+    import radsarc.features._split as split
+
+    monkeypatch.setattr(split, "IMPORT_COST", {})
     original = Engine({}).work_items(3)  # shape + 6 classes: ~0.8 s
     cheap = [(k, "Wavelet", "ngtdm") for k in range(1, 9)]  # 0.6 s + 8 x 0.075
     plans = plan_items(original + cheap, 2)
@@ -242,3 +258,52 @@ def test_children_end_with_a_killed_parent():
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[0, 1], [1, 1], [0, 0], [0, 2], [0, 1, 2, 7], [3, 4], [-1, 0], [0, 70000]],
+)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint32, np.float32])
+def test_mask_values_equal_numpy_unique(values, dtype):
+    from radsarc.features._extract import mask_values
+
+    if np.dtype(dtype).kind == "u" and min(values) < 0:
+        pytest.skip("negative values in an unsigned mask")
+    if max(values) > np.iinfo(np.int16).max and dtype is np.int16:
+        pytest.skip("out of range")
+    if max(values) > 255 and dtype is np.uint8:
+        pytest.skip("out of range")
+    arr = np.array(values * 5, dtype=dtype).reshape(-1, 1)
+    got = mask_values(arr)
+    assert got.dtype == arr.dtype
+    np.testing.assert_array_equal(got, np.unique(arr))
+
+
+def test_no_cache_reads_no_file_twice_and_imports_no_bar(case, monkeypatch):
+    """Without a cache the files are not hashed; a hidden bar is not tqdm."""
+    import subprocess
+
+    hashed = []
+    real = extract_module.file_digest
+    monkeypatch.setattr(
+        extract_module, "file_digest", lambda p: hashed.append(p) or real(p)
+    )
+    extract_features(_cohort(case), {"featureClass": {"firstorder": None}})
+    assert hashed == []
+    code = (
+        "import sys\n"
+        "from radsarc._progress import progress_bar\n"
+        "with progress_bar(False, total=2, desc='x', unit='case') as bar:\n"
+        "    bar.update()\n"
+        "    bar.set_postfix_str('y')\n"
+        "print('tqdm' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
