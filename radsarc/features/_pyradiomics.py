@@ -251,10 +251,27 @@ class _Binning:
         self._shared = {} if shared is None else shared
         super().__init__(inputImage, inputMask, **kwargs)
 
+    def _initSegmentBasedCalculation(self):  # noqa: N802 - pyradiomics' name
+        # base.RadiomicsFeaturesBase's (3.1.4), once per image: every class of
+        # one image has the same mask and label, and only reads the array.
+        key = ("mask", self.label)
+        if key not in self._shared:
+            shared_mask = sitk.GetArrayFromImage(self.inputMask) == self.label
+            shared_mask.setflags(write=False)
+            self._shared[key] = shared_mask
+        self.maskArray = self._shared[key]
+
     def _applyBinning(self, matrix):  # noqa: N802 - pyradiomics' name
         if "matrix" not in self._shared:
             binned = _bin_image(matrix, self.maskArray, self.settings)
-            levels = np.unique(binned[self.maskArray])
+            inside = binned[self.maskArray]
+            if inside.size and inside.min() >= 0 and inside.max() < 1 << 22:
+                # np.unique(inside) from the histogram (the levels are >= 1)
+                counts = np.bincount(inside, minlength=1)
+                levels = np.flatnonzero(counts).astype(inside.dtype)
+                self._shared["counts"] = counts[levels]
+            else:
+                levels = np.unique(inside)
             self._shared.update(matrix=binned, levels=levels, ng=int(np.max(levels)))
         self.coefficients["grayLevels"] = self._shared["levels"].copy()
         self.coefficients["Ng"] = self._shared["ng"]
@@ -358,8 +375,11 @@ class _FirstOrder(_Binning, RadiomicsFirstOrder):
             return
         values = self.imageArray[self.maskArray].astype("float").reshape((1, -1))
         self.targetVoxelArray = values
-        binned = self.discretizedImageArray[self.maskArray]
-        counts = np.bincount(binned)[self._shared["levels"]].reshape((1, -1))
+        if "counts" in self._shared:
+            counts = self._shared["counts"].reshape((1, -1))
+        else:
+            binned = self.discretizedImageArray[self.maskArray]
+            counts = np.bincount(binned)[self._shared["levels"]].reshape((1, -1))
         total = np.sum(counts, 1, keepdims=True).astype("float")
         total[total == 0] = 1
         self.coefficients["p_i"] = counts.astype("float") / total
