@@ -790,23 +790,43 @@ def _forked_extract(engine, image, mask, label: int, n_procs: int):
     blocks of all of them merge to the same features as one process computes
     (:func:`radsarc.features._pyradiomics.merge_parts`).
     """
-    from radsarc.features._split import plan_items, run_forked
+    from radsarc.features._split import cost_model, plan_items, run_forked
 
-    plans = [
-        plan
-        for plan in plan_items(engine.work_items(image.GetDimension()), n_procs)
-        if plan
-    ]
-    results = run_forked(
-        lambda items: engine.extract_items(image, mask, label, items),
-        plans,
-        what="features",
+    model = cost_model(engine, image, mask, label)
+    items = engine.work_items(image.GetDimension())
+    plans = [plan for plan in plan_items(items, n_procs, model) if plan]
+    logger.debug(
+        "case split over %d processes, estimated %s s",
+        len(plans),
+        [round(model.load(plan), 2) for plan in plans],
     )
+    # Each process gets its share of the cores for ITK's own threads (LoG,
+    # resampling), as the BLAS threads are limited to one: the processes would
+    # otherwise compete for the cores with threads of their own.
+    threads = max(_cpu_count() // max(len(plans), 1), 1)
+    before = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+
+    def share(items):
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
+        return engine.extract_items(image, mask, label, items)
+
+    try:
+        results = run_forked(share, plans, what="features")
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(before)
     blocks, diagnostics = [], {}
     for part_blocks, part_diagnostics in results:
         blocks += part_blocks
         diagnostics.update(part_diagnostics)
     return blocks, diagnostics
+
+
+def _cpu_count() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _shares(engine, n_tasks: int, n_jobs: int, scheduler) -> int:

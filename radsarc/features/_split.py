@@ -22,38 +22,61 @@ import os
 import pickle
 import signal
 import sys
+import time
 
 __all__ = ["fork_available", "plan_items", "run_forked"]
 
 logger = logging.getLogger(__name__)
 
-#: Seconds per feature class on one filtered image of a 474k-voxel ROI
-#: (benchmarks/extraction_speed.py's large case, one process, one BLAS thread);
-#: only their ratios matter. "shape" also holds the diagnostics.
+#: The ROI of the cost tables below: benchmarks/extraction_speed.py's large
+#: case (474k voxels in a 60x320x320 volume at 0.8x0.8x3 mm).
+REFERENCE_VOXELS = 474_318
+#: Seconds per feature class on one filtered image of the reference ROI (one
+#: process, one BLAS and ITK thread), with pyradiomics' C texture matrices
+#: ("C") and with radsarc's compiled ones ("compiled", chosen by the engine when
+#: the work pays for loading numba). "shape" also holds the diagnostics. Class
+#: costs scale with the ROI's voxels.
 CLASS_COST = {
-    "shape": 0.25,
-    "firstorder": 0.12,
-    "glcm": 0.09,
-    "glrlm": 0.15,
-    "glszm": 0.09,
-    "gldm": 0.055,
-    "ngtdm": 0.055,
+    "C": {
+        "shape": 0.25,
+        "firstorder": 0.09,
+        "glcm": 0.10,
+        "glrlm": 0.16,
+        "glszm": 0.10,
+        "gldm": 0.07,
+        "ngtdm": 0.08,
+    },
+    "compiled": {
+        "shape": 0.25,
+        "firstorder": 0.06,
+        "glcm": 0.06,
+        "glrlm": 0.04,
+        "glszm": 0.04,
+        "gldm": 0.03,
+        "ngtdm": 0.03,
+    },
 }
 #: Cost of a class that is not in :data:`CLASS_COST` (IBSI engine, new classes).
 DEFAULT_CLASS_COST = 0.1
-#: Modules a class imports on first use, with their import time: a class costs
-#: that much more while the module is not imported yet (the shape features'
-#: maximum diameters use scipy.spatial's convex hull).
-IMPORT_COST = {"shape": ("scipy.spatial", 0.16)}
-#: Cost of one filtered image in every process that computes a class of it:
-#: cropping and discretising it (all image types), plus the filter itself
-#: (LoG: one filter per sigma on the ROI box plus its margin).
-UNIT_COST = {"LoG": 0.3}
-DEFAULT_UNIT_COST = 0.02
-#: Cost of an image type whose filtered images all come from one computation
-#: (the wavelet decomposition gives all eight at once), paid once by every
-#: process that computes any class of any of them.
-TYPE_COST = {"Wavelet": 0.6}
+#: Cropping and discretising one filtered image, in every process that
+#: computes a class of it (reference ROI; scales with the ROI).
+IMAGE_COST = 0.02
+#: Filtering, seconds per voxel filtered: the LoG of one sigma (on the ROI box
+#: plus its margin) in every process that computes a class of that image; the
+#: wavelet decomposition (all eight images at once, on the ROI box plus the
+#: filters' reach) once in every process that computes any wavelet image.
+LOG_SECONDS_PER_VOXEL = 0.125e-6
+WAVELET_SECONDS_PER_VOXEL = 0.2e-6
+#: Modules that classes load on first use, with their load time, paid once by
+#: each process that computes such a class while the module is not loaded:
+#: scipy.spatial (shape diameters), numba and the compiled kernels.
+IMPORT_COST = {
+    "scipy.spatial": (0.16, frozenset({"shape"})),
+    "radsarc.features._matrices": (
+        0.4,
+        frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"}),
+    ),
+}
 
 
 def fork_available() -> bool:
@@ -61,34 +84,130 @@ def fork_available() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
-def _item_cost(item) -> float:
-    cost = CLASS_COST.get(item[2], DEFAULT_CLASS_COST)
-    module, seconds = IMPORT_COST.get(item[2], ("", 0.0))
-    if module and module not in sys.modules:
-        cost += seconds
-    return cost
+class CostModel:
+    """Estimated seconds of work items, for :func:`plan_items`.
+
+    Parameters
+    ----------
+    voxels : int, default=REFERENCE_VOXELS
+        Voxels of the ROI (class and image costs scale with them).
+    compiled : bool, default=False
+        Whether the engine computes the texture matrices with the compiled
+        kernels (:data:`CLASS_COST` ``"compiled"``, and numba's load time in
+        every process that computes a texture class).
+    unit_seconds : dict of int to float, default=None
+        Filtering seconds of single filtered images (LoG sigmas), by unit.
+    type_seconds : dict of str to float, default=None
+        Filtering seconds of image types computed at once (Wavelet), paid
+        once per process.
+    """
+
+    def __init__(
+        self,
+        voxels: int = REFERENCE_VOXELS,
+        *,
+        compiled: bool = False,
+        unit_seconds: dict | None = None,
+        type_seconds: dict | None = None,
+    ) -> None:
+        self.scale = max(voxels, 1) / REFERENCE_VOXELS
+        self.compiled = compiled
+        self.classes = CLASS_COST["compiled" if compiled else "C"]
+        self.unit_seconds = dict(unit_seconds or {})
+        self.type_seconds = dict(type_seconds or {})
+
+    def item(self, item) -> float:
+        """Seconds of one work item (without filtering and imports)."""
+        return self.classes.get(item[2], DEFAULT_CLASS_COST) * self.scale
+
+    def load(self, items) -> float:
+        """Estimated seconds of one process computing ``items``."""
+        units = {(unit, image_type) for unit, image_type, _ in items if unit >= 0}
+        types = {image_type for _, image_type in units}
+        classes = {name for _, _, name in items}
+        imports = 0.0
+        for module, (seconds, users) in IMPORT_COST.items():
+            if module == "radsarc.features._matrices" and not self.compiled:
+                continue
+            if classes & users and module not in sys.modules:
+                imports += seconds
+        return (
+            sum(self.item(item) for item in items)
+            + sum(
+                IMAGE_COST * self.scale + self.unit_seconds.get(unit, 0.0)
+                for unit, _ in units
+            )
+            + sum(self.type_seconds.get(t, 0.0) for t in types)
+            + imports
+        )
 
 
-def _load(items) -> float:
-    """Estimated seconds of one process computing ``items``."""
-    units = {(unit, image_type) for unit, image_type, _ in items if unit >= 0}
-    types = {image_type for _, image_type in units}
-    return (
-        sum(_item_cost(item) for item in items)
-        + sum(UNIT_COST.get(t, DEFAULT_UNIT_COST) for _, t in units)
-        + sum(TYPE_COST.get(t, 0.0) for t in types)
+def cost_model(engine, image, mask, label: int) -> CostModel:
+    """The :class:`CostModel` of one case: ROI size, filtered volumes, matrices.
+
+    The LoG of each sigma is counted on the ROI's bounding box plus the
+    engine's margin (``LOG_MARGIN_SIGMAS`` sigmas), the wavelet decomposition
+    on the box plus 16 voxels (coif1, one level), both within the image; the
+    compiled matrices are expected when the engine's rule
+    (``COMPILED_MIN_WORK``) holds for the whole case.
+    """
+    import numpy as np
+    import SimpleITK as sitk
+
+    from radsarc.features import _pyradiomics
+
+    roi = sitk.GetArrayViewFromImage(mask) == label
+    voxels = int(np.count_nonzero(roi))
+    if voxels == 0 or roi.ndim != 3:
+        return CostModel(max(voxels, 1))
+    size = np.array(roi.shape)  # z, y, x
+    low = np.array(
+        [np.flatnonzero(roi.any(axis=a)).min() for a in ((1, 2), (0, 2), (0, 1))]
+    )
+    high = np.array(
+        [np.flatnonzero(roi.any(axis=a)).max() for a in ((1, 2), (0, 2), (0, 1))]
+    )
+    box = high - low + 1
+    spacing = np.array(image.GetSpacing()[::-1])
+
+    def volume(margin) -> float:
+        return float(np.prod(np.minimum(box + 2 * margin, size)))
+
+    units = getattr(engine, "_units", None)
+    unit_seconds, type_seconds, n_images = {}, {}, 0
+    if units is not None:
+        margin_sigmas = getattr(_pyradiomics, "LOG_MARGIN_SIGMAS", 20.0)
+        k = 0
+        for image_type, members in units(3):
+            for _, parameter in members:
+                if image_type == "LoG" and parameter:
+                    margin = np.ceil(margin_sigmas * float(parameter) / spacing)
+                    unit_seconds[k] = LOG_SECONDS_PER_VOXEL * volume(margin)
+                k += 1
+            if image_type == "Wavelet":
+                type_seconds["Wavelet"] = WAVELET_SECONDS_PER_VOXEL * volume(16)
+        n_images = k
+    threshold = getattr(_pyradiomics, "COMPILED_MIN_WORK", None)
+    compiled = threshold is not None and voxels * max(n_images, 1) >= threshold
+    return CostModel(
+        voxels,
+        compiled=compiled,
+        unit_seconds=unit_seconds,
+        type_seconds=type_seconds,
     )
 
 
-def plan_items(items, n_procs: int) -> list[list[tuple]]:
+def plan_items(
+    items, n_procs: int, model: CostModel | None = None
+) -> list[list[tuple]]:
     """Spread work items over ``n_procs`` processes, balancing their cost.
 
     Items are first grouped by what they must compute before their classes
-    (a filtered image; every image of a type in :data:`TYPE_COST`) and the
+    (a filtered image; all images of a type filtered at once) and the
     groups are spread greedily, largest first, to the least loaded process.
     Then single items move from the most loaded process to another while that
     lowers the larger of the two loads, counting the filtering the receiving
-    process must then do too (:data:`UNIT_COST`, :data:`TYPE_COST`): so the
+    process must then do too (:class:`CostModel`): so the
     classes of one filtered image are split only when that balances the load
     (one image type, e.g. the original image alone), and the wavelet
     decomposition is computed again only where that pays.
@@ -99,6 +218,8 @@ def plan_items(items, n_procs: int) -> list[list[tuple]]:
         ``(unit, image type, feature class)`` work items.
     n_procs : int
         Processes; the first is the calling one.
+    model : CostModel, default=None
+        The costs; None: those of the reference ROI (:class:`CostModel`).
 
     Returns
     -------
@@ -108,14 +229,16 @@ def plan_items(items, n_procs: int) -> list[list[tuple]]:
     """
     items = list(items)
     n_procs = max(int(n_procs), 1)
+    model = model or CostModel()
     groups: dict[tuple, list[int]] = {}
     for k, (unit, image_type, _) in enumerate(items):
-        key = ("type", image_type) if image_type in TYPE_COST else ("unit", unit)
+        shared = image_type in model.type_seconds
+        key = ("type", image_type) if shared else ("unit", unit)
         groups.setdefault(key, []).append(k)
     plans: list[list[int]] = [[] for _ in range(n_procs)]
 
     def load(plan) -> float:
-        return _load([items[k] for k in plan])
+        return model.load([items[k] for k in plan])
 
     for members in sorted(
         groups.values(), key=lambda m: (-load(m), m[0])
@@ -179,7 +302,7 @@ def run_forked(func, shares, *, what: str = "features"):
     try:
         for share in shares[1:]:
             children.append(_fork(func, share))
-        results = [func(shares[0])]
+        results = [_timed(func, shares[0])]
         for pid, fd in children:
             results.append(_collect(pid, fd, what))
         children = []
@@ -194,6 +317,17 @@ def run_forked(func, shares, *, what: str = "features"):
             _reap(pid)
 
 
+def _timed(func, share):
+    start = time.perf_counter()
+    result = func(share)
+    logger.debug(
+        "process %d computed its share in %.3f s",
+        os.getpid(),
+        time.perf_counter() - start,
+    )
+    return result
+
+
 def _fork(func, share) -> tuple[int, int]:
     read_fd, write_fd = os.pipe()
     parent = os.getpid()
@@ -206,7 +340,7 @@ def _fork(func, share) -> tuple[int, int]:
             os.close(read_fd)
             _end_with_parent(parent)
             try:
-                payload = ("ok", func(share))
+                payload = ("ok", _timed(func, share))
             except BaseException as exc:  # noqa: BLE001 - sent to the parent
                 payload = ("error", exc)
             try:

@@ -15,7 +15,13 @@ import SimpleITK as sitk
 import radsarc.features._extract as extract_module
 from radsarc.features import extract_features
 from radsarc.features._pyradiomics import Engine, merge_parts
-from radsarc.features._split import _load, fork_available, plan_items, run_forked
+from radsarc.features._split import (
+    CostModel,
+    cost_model,
+    fork_available,
+    plan_items,
+    run_forked,
+)
 from radsarc.images import Cohort
 
 linux_only = pytest.mark.skipif(
@@ -68,46 +74,73 @@ def test_plan_covers_every_item_once_and_balances_cost(monkeypatch):
     # shape + (original, 2 LoG, 8 wavelet) x 3 classes
     assert len(items) == 1 + 11 * 3
     assert items[0] == (-1, "", "shape")
+    model = CostModel(unit_seconds={1: 0.3, 2: 0.5}, type_seconds={"Wavelet": 0.4})
     for n in (1, 2, 3):
-        plans = plan_items(items, n)
+        plans = plan_items(items, n, model)
         assert len(plans) == n
         flat = [item for plan in plans for item in plan]
         assert sorted(flat) == sorted(items)
         for plan in plans:  # each in the order of the items
             assert plan == sorted(plan, key=items.index)
+    loads = [model.load(plan) for plan in plan_items(items, 2, model)]
+    assert max(loads) - min(loads) <= 0.1  # the largest item: shape, 0.25 s
     # original features only: 6 classes + shape spread by cost, not count
-    plans = plan_items(Engine({}).work_items(3), 2)
+    model = CostModel()
+    plans = plan_items(Engine({}).work_items(3), 2, model)
     classes = [{c for _, _, c in plan} for plan in plans]
     assert classes[0] | classes[1] == {
         "shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"
     }  # fmt: skip
     assert not classes[0] & classes[1]
-    # estimated loads within the cheapest class (gldm, ngtdm: 0.055 s)
-    assert abs(_load(plans[0]) - _load(plans[1])) <= 0.055
-    assert abs(_load(plans[0]) - 0.43) < 0.01  # 5 classes + discretisation
+    # C matrices: 0.85 s of classes and 0.02 s of discretisation per process
+    # that computes a class of the original image, within the cheapest class
+    loads = sorted(model.load(plan) for plan in plans)
+    assert sum(loads) == pytest.approx(0.85 + 0.04)
+    assert loads[1] - loads[0] <= 0.07
 
 
-def test_a_shape_item_counts_the_import_it_needs(monkeypatch):
+def test_costs_scale_with_the_roi_and_count_imports(monkeypatch):
     import radsarc.features._split as split
 
     items = [(-1, "", "shape"), (0, "Original", "glcm")]
-    monkeypatch.setattr(split, "IMPORT_COST", {"shape": ("radsarc_no_such", 0.5)})
-    assert split._load(items) == pytest.approx(0.25 + 0.5 + 0.09 + 0.02)
-    monkeypatch.setattr(split, "IMPORT_COST", {"shape": ("os", 0.5)})  # imported
-    assert split._load(items) == pytest.approx(0.25 + 0.09 + 0.02)
+    small = CostModel(split.REFERENCE_VOXELS // 2)
+    assert small.load(items[1:]) == pytest.approx((0.10 + 0.02) / 2, rel=1e-4)
+    monkeypatch.setattr(
+        split, "IMPORT_COST", {"radsarc_no_such": (0.5, frozenset({"shape"}))}
+    )
+    assert CostModel().load(items) == pytest.approx(0.25 + 0.5 + 0.10 + 0.02)
+    monkeypatch.setattr(split, "IMPORT_COST", {"os": (0.5, frozenset({"shape"}))})
+    assert CostModel().load(items) == pytest.approx(0.25 + 0.10 + 0.02)  # imported
+
+
+def test_cost_model_of_a_case(case):
+    import radsarc.features._split as split
+
+    image, mask = (sitk.ReadImage(str(p)) for p in case)
+    engine = Engine(FILTERED)
+    model = cost_model(engine, image, mask, 1)
+    n_roi = int((sitk.GetArrayViewFromImage(mask) == 1).sum())
+    assert model.scale == pytest.approx(n_roi / split.REFERENCE_VOXELS)
+    assert not model.compiled  # ~3k voxels x 11 images: pyradiomics' C matrices
+    # LoG sigma 1 and 2 (units 1, 2): the box plus 20 sigma, within 12x48x48
+    assert set(model.unit_seconds) == {1, 2}
+    assert model.unit_seconds[1] <= model.unit_seconds[2]
+    assert model.unit_seconds[2] <= split.LOG_SECONDS_PER_VOXEL * 12 * 48 * 48
+    assert model.type_seconds["Wavelet"] > 0
 
 
 def test_a_wavelet_decomposition_is_repeated_only_where_that_pays(monkeypatch):
     import radsarc.features._split as split
 
     monkeypatch.setattr(split, "IMPORT_COST", {})
-    original = Engine({}).work_items(3)  # shape + 6 classes: ~0.8 s
-    cheap = [(k, "Wavelet", "ngtdm") for k in range(1, 9)]  # 0.6 s + 8 x 0.075
-    plans = plan_items(original + cheap, 2)
+    model = CostModel(type_seconds={"Wavelet": 0.6})
+    original = Engine({}).work_items(3)  # shape + 6 classes: ~0.85 s
+    cheap = [(k, "Wavelet", "ngtdm") for k in range(1, 9)]  # 0.6 s + 8 x 0.1
+    plans = plan_items(original + cheap, 2, model)
     # a second decomposition (0.6 s) would cost more than it balances
     assert sorted(len([i for i in p if i[1] == "Wavelet"]) for p in plans) == [0, 8]
     # wavelet images alone: splitting them pays, in halves
-    plans = plan_items(cheap, 2)
+    plans = plan_items(cheap, 2, model)
     assert [len(p) for p in plans] == [4, 4]
 
 
