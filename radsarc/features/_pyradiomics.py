@@ -38,6 +38,7 @@ from __future__ import annotations
 import collections
 import functools
 import hashlib
+import itertools
 import logging
 import sys
 from collections.abc import Mapping
@@ -932,7 +933,7 @@ def _load(image, mask, general_info, **kwargs):
 # ---------------------------------------------------------------------------
 # Wavelet on the region that reaches the features
 # ---------------------------------------------------------------------------
-def _wavelet_images(image, mask, bounding_box, **kwargs):
+def _wavelet_images(image, mask, bounding_box, wanted=None, **kwargs):
     """``imageoperations.getWaveletImage``, cropped where that changes nothing.
 
     pywt's stationary transform is separable: along each axis, each voxel
@@ -966,13 +967,98 @@ def _wavelet_images(image, mask, bounding_box, **kwargs):
             lo, hi = 0, int(size[axis]) - 1
         lower.append(lo)
         upper.append(int(size[axis]) - 1 - hi)
-    if not any(lower) and not any(upper):
-        yield from imageoperations.getWaveletImage(image, mask, **kwargs)
-        return
-    crop = sitk.Crop(image, lower, upper)
-    yield from imageoperations.getWaveletImage(
-        crop, sitk.Crop(mask, lower, upper), **kwargs
-    )
+    source = image
+    if any(lower) or any(upper):
+        source = sitk.Crop(image, lower, upper)
+    yield from _swt_images(source, filt, wanted, **kwargs)
+
+
+def _swt_images(image, filt, wanted=None, **kwargs):
+    """``imageoperations.getWaveletImage`` (3.1.4), computing only what is wanted.
+
+    pyradiomics (``_swt3``) pads odd axes by wrapping, runs ``pywt.swtn`` (all
+    sub-bands of every level) and crops back. ``swtn`` applies the 1-D
+    stationary transform along each axis in turn, splitting every array into
+    its approximation and detail; here the same 1-D transforms
+    (``pywt.swt(x, wavelet, level=1, axis=...)``, the function ``swtn`` calls,
+    with the same inputs) are applied along the branches of that tree that lead
+    to the wanted sub-bands only, and arrays no longer needed are dropped.
+    Same values, same names, same order; unwanted positions yield
+    ``(None, name, kwargs)``.
+    """
+    level = kwargs.get("level", 1)
+    start_level = kwargs.get("start_level", 0)
+    axes = list(range(image.GetDimension() - 1, -1, -1))
+    if kwargs.get("force2D", False):
+        axes.remove(kwargs.get("force2Ddimension", 0))
+    matrix = sitk.GetArrayFromImage(image)
+    shape = matrix.shape
+    data = np.pad(matrix, tuple((0, 1 if d % 2 != 0 else 0) for d in shape), "wrap")
+    del matrix
+    trim = tuple(slice(None, -1 if d % 2 != 0 else None) for d in shape)
+    n_axes = len(axes)
+    approx = "a" * n_axes
+    details = [
+        "".join(p)
+        for p in itertools.product("ad", repeat=n_axes)
+        if "".join(p) != approx
+    ]
+
+    def split(x, axis):
+        return pywt.swt(x, filt, level=1, start_level=0, axis=axis)[0]
+
+    def approximation(x):
+        for axis in axes:
+            x = split(x, axis)[0]
+        return x
+
+    def to_image(array):
+        out = sitk.GetImageFromArray(array[trim])
+        out.CopyInformation(image)
+        return out
+
+    for _ in range(start_level):
+        data = approximation(data)
+    position = 0
+    n_out = level * len(details) + 1
+    for idx in range(1, level + 1):
+        todo = [
+            name
+            for k, name in enumerate(details)
+            if wanted is None or position + k in wanted
+        ]
+        more = idx < level or wanted is None or n_out - 1 in wanted
+        needed = todo + ([approx] if more else [])
+        cache = {"": data}
+
+        def get(prefix, cache=cache):
+            if prefix not in cache:
+                low, high = split(get(prefix[:-1]), axes[len(prefix) - 1])
+                cache[prefix[:-1] + "a"], cache[prefix[:-1] + "d"] = low, high
+            return cache[prefix]
+
+        for name in details:
+            label = name.replace("a", "L").replace("d", "H")
+            label = f"wavelet-{label}" if idx == 1 else f"wavelet{idx}-{label}"
+            if name not in todo:
+                yield None, label, kwargs
+                continue
+            filtered = to_image(get(name))
+            needed.remove(name)
+            for prefix in [p for p in cache if p]:
+                if not any(other.startswith(prefix) for other in needed):
+                    del cache[prefix]
+            yield filtered, label, kwargs
+        position += len(details)
+        if more:
+            data = get(approx)
+        del cache
+    name = "L" * n_axes
+    name = f"wavelet-{name}" if level == 1 else f"wavelet{level}-{name}"
+    if wanted is None or n_out - 1 in wanted:
+        yield to_image(data), name, kwargs
+    else:
+        yield None, name, kwargs
 
 
 # ---------------------------------------------------------------------------
@@ -1287,7 +1373,8 @@ class Engine:
                     )
                 continue
             if image_type == "Wavelet":
-                gen = _wavelet_images(image, mask, bounding_box, **args)
+                positions = None if len(units) == 1 else {k - first for k in mine}
+                gen = _wavelet_images(image, mask, bounding_box, positions, **args)
             else:
                 gen = getattr(imageoperations, f"get{image_type}Image")(
                     image, mask, **args

@@ -495,3 +495,43 @@ def test_first_order_with_nan_values_is_pyradiomics_own(small):
     for name, got in features.items():
         want = float(expected[name])
         assert (np.isnan(want) and np.isnan(got)) or got == want, name
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {},
+        {"level": 2},
+        {"start_level": 1, "wavelet": "haar"},
+        {"force2D": True, "force2Ddimension": 0},
+        {"force2D": True, "force2Ddimension": 2, "level": 2, "wavelet": "db2"},
+    ],
+    ids=["default", "level2", "start1-haar", "force2D-z", "force2D-x-level2"],
+)
+def test_wavelet_sub_bands_on_demand_equal_pyradiomics(setting):
+    import pywt
+    from radiomics import imageoperations
+
+    from radsarc.features._pyradiomics import _swt_images
+
+    rng = np.random.default_rng(7)
+    for shape, dtype in [((9, 12, 11), np.int16), ((8, 10, 13), np.float32)]:
+        image = sitk.GetImageFromArray((rng.normal(size=shape) * 100).astype(dtype))
+        image.SetSpacing((0.8, 0.9, 3.0))
+        expected = list(imageoperations.getWaveletImage(image, image, **setting))
+        n = len(expected)
+        filt = pywt.Wavelet(setting.get("wavelet", "coif1"))
+        for wanted in (None, {0}, {n - 1}, {1, 5}, set(range(0, n, 3))):
+            got = list(_swt_images(image, filt, wanted, **setting))
+            assert [g[1] for g in got] == [e[1] for e in expected]
+            for k, ((want, _, _), (have, _, _)) in enumerate(
+                zip(expected, got, strict=True)
+            ):
+                if wanted is not None and k not in wanted:
+                    assert have is None
+                    continue
+                assert have.GetPixelID() == want.GetPixelID()
+                assert have.GetOrigin() == want.GetOrigin()
+                np.testing.assert_array_equal(
+                    sitk.GetArrayFromImage(have), sitk.GetArrayFromImage(want)
+                )
