@@ -144,9 +144,9 @@ def glszm(region: Region, ng: int, angles: np.ndarray) -> np.ndarray:
     flat, index, offsets = region.padded(angles)
     levels, sizes = _glszm(flat, index, offsets)
     largest = max(int(sizes.max()) if sizes.size else 0, 1)
-    out = np.zeros((1, ng, largest))
-    np.add.at(out[0], (levels - 1, sizes - 1), 1.0)
-    return out
+    cells = (levels - 1) * largest + (sizes - 1)
+    counts = np.bincount(cells, minlength=ng * largest).astype(np.float64)
+    return counts.reshape((1, ng, largest))
 
 
 # ---------------------------------------------------------------------------

@@ -1340,6 +1340,7 @@ class Engine:
             yield (-1, 0, 0), vector
         if not reseg_shape and resegmented is not None:
             mask = resegmented
+        self._mask_crops: dict = {}
         self._images_here = sum(
             1 for unit, names in wanted.items() if unit >= 0 and names & _MATRIX_CLASSES
         )
@@ -1425,7 +1426,9 @@ class Engine:
         self, filtered, mask, bounding_box, image, type_name, kwargs, key, classes
     ):
         """Yield ``(key + (class position,), features)`` per class of ``classes``."""
-        cropped, cropped_mask = _crop_to(filtered, mask, bounding_box, image)
+        cropped, cropped_mask = _crop_to(
+            filtered, mask, bounding_box, image, self._mask_crops
+        )
         del filtered
         found = self._features(cropped, cropped_mask, type_name, classes, **kwargs)
         for position, entries in found:
@@ -1519,15 +1522,32 @@ def _matrices_loaded() -> bool:
 COMPILED_MIN_WORK = 1_000_000
 
 
-def _crop_to(filtered, mask, bounding_box, image):
+def _crop_to(filtered, mask, bounding_box, image, masks=None):
     """Crop a (possibly already cropped) filtered image and the mask to the ROI.
 
     Images of the wavelet fast path cover only a region of the original image;
     they are cropped by their own offset in the original grid, which gives the
     same voxels as cropping the whole-image transform.
     """
+    if masks is None:
+        masks = {}
+    key = (id(mask), tuple(int(b) for b in bounding_box))
+    if key not in masks:
+        masks[key] = (
+            mask,
+            imageoperations.cropToTumorMask(mask, mask, bounding_box)[1],
+        )
+    cropped_mask = masks[key][1]
     if filtered.GetSize() == mask.GetSize():
-        return imageoperations.cropToTumorMask(filtered, mask, bounding_box)
+        # cropToTumorMask's crop of the image (padDistance 0), the mask's
+        # crop reused from the first image of this mask and box.
+        size = np.array(mask.GetSize())
+        cif = sitk.CropImageFilter()
+        cif.SetLowerBoundaryCropSize(np.maximum(bounding_box[0::2], 0).tolist())
+        cif.SetUpperBoundaryCropSize(
+            np.maximum(size - bounding_box[1::2] - 1, 0).tolist()
+        )
+        return cif.Execute(filtered), cropped_mask
     offset = np.array(
         image.TransformPhysicalPointToIndex(filtered.GetOrigin())
         if filtered.GetOrigin() != image.GetOrigin()
@@ -1536,6 +1556,5 @@ def _crop_to(filtered, mask, bounding_box, image):
     lower = bounding_box[0::2] - offset
     upper = np.array(filtered.GetSize()) - (bounding_box[1::2] - offset) - 1
     cropped = sitk.Crop(filtered, [int(v) for v in lower], [int(v) for v in upper])
-    cropped_mask = imageoperations.cropToTumorMask(image, mask, bounding_box)[1]
     cropped.SetOrigin(cropped_mask.GetOrigin())
     return cropped, cropped_mask
