@@ -10,8 +10,39 @@ import click
 
 from radsarc._version import __version__
 
+#: Each sub-command and the module that defines it (and registers it on
+#: :data:`main` when imported): a command's module is imported only when that
+#: command runs (or ``--help`` lists them all), so that ``radsarc extract``
+#: does not load (or, without bytecode files, compile) the others.
+COMMAND_MODULES = {
+    "benchmark": "radsarc.cli._benchmark",
+    "evaluate": "radsarc.cli._evaluate",
+    "extract": "radsarc.cli._extract",
+    "fetch": "radsarc.cli._fetch",
+    "fit": "radsarc.cli._fit",
+    "maps": "radsarc.cli._maps",
+    "predict": "radsarc.cli._fit",
+    "presets": "radsarc.cli._presets",
+    "synthetic": "radsarc.cli._synthetic",
+    "validate": "radsarc.cli._extract",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported from :data:`COMMAND_MODULES` on use."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            import importlib
+
+            importlib.import_module(COMMAND_MODULES[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="radsarc")
 def main() -> None:
     """radsarc: radiomics and machine learning for soft-tissue-sarcoma MRI."""

@@ -90,3 +90,41 @@ def test_answers_without_the_scientific_stack(args, message, tmp_path):
     assert message in got["output"]
     assert got["code"] == (0 if "--help" in args else 2)
     assert got["heavy"] == []
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    """``radsarc extract`` does not load (or compile) the other commands."""
+    code = (
+        "import json, sys\n"
+        "from click.testing import CliRunner\n"
+        "from radsarc.cli import main\n"
+        "result = CliRunner().invoke(main, ['extract', '--help'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.startswith('radsarc.cli.'))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [
+        "radsarc.cli._extract",
+        "radsarc.cli._main",
+    ]
+
+
+def test_the_command_table_names_every_command():
+    import importlib
+
+    from radsarc.cli import main
+    from radsarc.cli._main import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(module)
+    assert sorted(main.commands) == sorted(COMMAND_MODULES)
+    for name, command in main.commands.items():
+        assert command.callback.__module__ == COMMAND_MODULES[name], name
