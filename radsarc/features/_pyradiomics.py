@@ -1494,14 +1494,25 @@ class Engine:
 
         The compiled matrices are ~5x faster than pyradiomics' C ones but cost
         numba's start-up once per process; they are used once loaded, or when
-        the work of this call (region voxels x images) pays for that start-up
-        (:data:`COMPILED_MIN_WORK`).
+        the work of this call (region voxels x images) plus the work this
+        process already gave pyradiomics' C code pays for that start-up
+        (:data:`COMPILED_MIN_WORK`): one large case with filters loads them at
+        once, a cohort of smaller cases after a few cases.
         """
+        global _C_WORK
         if _matrices_loaded():
             return True
         label = kwargs.get("label", 1)
         n_voxels = int(np.count_nonzero(sitk.GetArrayViewFromImage(mask) == label))
-        return n_voxels * max(getattr(self, "_images_here", 1), 1) >= COMPILED_MIN_WORK
+        work = n_voxels * max(getattr(self, "_images_here", 1), 1)
+        if work + _C_WORK >= COMPILED_MIN_WORK:
+            return True
+        _C_WORK += n_voxels
+        return False
+
+
+#: Region voxels whose texture matrices this process gave pyradiomics' C code.
+_C_WORK = 0
 
 
 _MATRIX_CLASSES = frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"})

@@ -535,3 +535,24 @@ def test_wavelet_sub_bands_on_demand_equal_pyradiomics(setting):
                 np.testing.assert_array_equal(
                     sitk.GetArrayFromImage(have), sitk.GetArrayFromImage(want)
                 )
+
+
+def test_compiled_matrices_once_the_c_work_pays_for_them(small, monkeypatch):
+    from radsarc.features import _pyradiomics as engine_module
+
+    image, mask = small
+    n_voxels = int(sitk.GetArrayViewFromImage(mask).sum())
+    monkeypatch.setattr(engine_module, "COMPILED_MIN_WORK", int(n_voxels * 1.5))
+    monkeypatch.setattr(engine_module, "_C_WORK", 0)
+    monkeypatch.setattr(engine_module, "_matrices_loaded", lambda: False)
+    used = []
+    real = engine_module._matrices_module
+    monkeypatch.setattr(
+        engine_module, "_matrices_module", lambda: used.append(1) or real()
+    )
+    params = {"featureClass": {"glcm": None}}
+    assert _assert_same(params, image, mask) == 24
+    assert not used  # one image of n voxels: below the threshold, C matrices
+    assert engine_module._C_WORK == n_voxels
+    assert _assert_same(params, image, mask) == 24
+    assert used  # n (done in C) + n (this image) >= 1.5 n: compiled
