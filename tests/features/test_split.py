@@ -194,10 +194,13 @@ def test_cohorts_and_other_platforms_do_not_fork(case, monkeypatch):
         raise AssertionError("forked")
 
     monkeypatch.setattr(extract_module, "_forked_extract", refuse)
-    one = extract_features(_cohort(case, 2), FILTERED, n_jobs=1)
-    # as many cases as processes: one case per process, as before
-    two = extract_features(_cohort(case, 2), FILTERED, n_jobs=2)
+    one = extract_features(_cohort(case, 3), FILTERED, n_jobs=1)
+    # more cases than processes: one case per process, as before
+    two = extract_features(_cohort(case, 3), FILTERED, n_jobs=2)
     pd.testing.assert_frame_equal(two, one, check_exact=True)
+    assert extract_module._fork_processes(3, 2, None) == 1
+    assert extract_module._fork_processes(2, 2, None) == 2  # two sequences
+    assert extract_module._fork_processes(1, 2, "tcp://host:8786") == 1  # Dask
     # no fork (macOS, Windows): the filtered images over joblib workers
     monkeypatch.setattr(extract_module, "fork_available", lambda: False)
     assert extract_module._fork_processes(1, 2, None) == 1
