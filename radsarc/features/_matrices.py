@@ -189,15 +189,16 @@ def _gldm_ngtdm(flat, index, offsets, alpha, gldm, ngtdm):
 
 @njit(cache=True, nogil=True)
 def _glrlm(flat, index, offsets, out, nr):
-    """Count runs; returns, per angle, whether a run of length > 1 was seen."""
+    """Count runs; returns, per angle, whether two region voxels were adjacent."""
     na = offsets.shape[0]
     multi = np.zeros(na, np.bool_)
-    for a in range(na):
-        o = offsets[a]
-        for i in index:
-            g = flat[i]
+    for i in index:
+        g = flat[i]
+        row = (g - 1) * nr
+        for a in range(na):
+            o = offsets[a]
             if flat[i - o] == g:
-                continue  # not the first voxel of its run
+                continue  # not the first voxel of its run along this angle
             j = i + o
             length = 0
             while flat[j] == g:
@@ -205,7 +206,7 @@ def _glrlm(flat, index, offsets, out, nr):
                 j += o
             if length > 0 or flat[j] > 0:
                 multi[a] = True
-            out[((g - 1) * nr + length) * na + a] += 1.0
+            out[(row + length) * na + a] += 1.0
     return multi
 
 

@@ -237,8 +237,38 @@ def _bin_image(matrix: np.ndarray, mask: np.ndarray, settings: dict):
     else:
         edges = imageoperations.getBinEdges(values, **settings)
     out = np.zeros(matrix.shape, dtype="int")
-    out[mask] = np.digitize(values, edges)
+    out[mask] = _digitize(values, np.asarray(edges))
     return out
+
+
+def _digitize(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``numpy.digitize(values, edges)`` for increasing ``edges``, ~3x faster.
+
+    The bin of each value is estimated from equal-width bins, then checked
+    against the edges themselves (``edges[k-1] <= v < edges[k]``, which holds
+    for exactly one ``k``: the number of edges <= v); values whose estimate
+    fails the check (rounding at an edge, unequal bins, NaN) go to
+    ``numpy.digitize``. The result is ``numpy.digitize``'s.
+    """
+    n = len(edges)
+    if n < 2 or values.size < 4096 or values.dtype.kind != "f":
+        return np.digitize(values, edges)
+    lo = float(edges[0])
+    step = (float(edges[-1]) - lo) / (n - 1)
+    if not (np.isfinite(step) and step > 0 and np.all(np.diff(edges) >= 0)):
+        return np.digitize(values, edges)
+    guess = np.floor((values - lo) / step)
+    np.fmax(guess, -1, out=guess)  # NaN -> -1 (then fails the check)
+    np.fmin(guess, n - 1, out=guess)
+    k = guess.astype(np.intp)
+    k += 1
+    bounds = np.concatenate([[-np.inf], edges.astype(np.float64), [np.inf]])
+    ok = bounds[k] <= values
+    ok &= values < bounds[k + 1]
+    if not ok.all():
+        bad = ~ok
+        k[bad] = np.digitize(values[bad], edges)
+    return k
 
 
 class _Binning:

@@ -556,3 +556,31 @@ def test_compiled_matrices_once_the_c_work_pays_for_them(small, monkeypatch):
     assert engine_module._C_WORK == n_voxels
     assert _assert_same(params, image, mask) == 24
     assert used  # n (done in C) + n (this image) >= 1.5 n: compiled
+
+
+def test_digitize_equals_numpy_for_pyradiomics_bin_edges():
+    from radiomics import imageoperations
+
+    from radsarc.features._pyradiomics import _digitize
+
+    rng = np.random.default_rng(1)
+    for trial in range(120):
+        scale = 10.0 ** rng.uniform(-3, 4)
+        values = rng.normal(size=5000) * scale + rng.uniform(-1, 1) * scale
+        if trial % 3 == 1:
+            values = np.round(values)
+        elif trial % 3 == 2:
+            values = values.astype(np.float32)
+        if trial % 2:
+            setting = {"binWidth": float(scale / 10 ** rng.uniform(0, 2))}
+        else:
+            setting = {"binCount": int(rng.integers(2, 300))}
+        extremes = np.array([values.min(), values.max()], dtype=values.dtype)
+        edges = np.asarray(imageoperations.getBinEdges(extremes, **setting))
+        # values exactly on the edges, and a NaN
+        k = min(len(edges), 100)
+        values[:k] = edges[:k].astype(values.dtype)
+        values[k] = np.nan
+        np.testing.assert_array_equal(
+            _digitize(values, edges), np.digitize(values, edges), err_msg=str(setting)
+        )
