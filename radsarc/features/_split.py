@@ -161,12 +161,9 @@ def cost_model(engine, image, mask, label: int) -> CostModel:
     if voxels == 0 or roi.ndim != 3:
         return CostModel(max(voxels, 1))
     size = np.array(roi.shape)  # z, y, x
-    low = np.array(
-        [np.flatnonzero(roi.any(axis=a)).min() for a in ((1, 2), (0, 2), (0, 1))]
-    )
-    high = np.array(
-        [np.flatnonzero(roi.any(axis=a)).max() for a in ((1, 2), (0, 2), (0, 1))]
-    )
+    bounds = [np.flatnonzero(roi.any(axis=a)) for a in ((1, 2), (0, 2), (0, 1))]
+    low = np.array([b[0] for b in bounds])
+    high = np.array([b[-1] for b in bounds])
     box = high - low + 1
     spacing = np.array(image.GetSpacing()[::-1])
 
@@ -298,14 +295,14 @@ def run_forked(func, shares, *, what: str = "features"):
     shares = list(shares)
     if len(shares) <= 1:
         return [func(share) for share in shares]
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, int]] = []  # not collected yet
     try:
         for share in shares[1:]:
             children.append(_fork(func, share))
         results = [_timed(func, shares[0])]
-        for pid, fd in children:
+        while children:
+            pid, fd = children.pop(0)
             results.append(_collect(pid, fd, what))
-        children = []
         return results
     finally:
         for pid, fd in children:  # stopped early: stop the children too
@@ -340,15 +337,14 @@ def _fork(func, share) -> tuple[int, int]:
             os.close(read_fd)
             _end_with_parent(parent)
             try:
-                payload = ("ok", _timed(func, share))
+                payload = ("ok", _timed(func, share), "")
             except BaseException as exc:  # noqa: BLE001 - sent to the parent
-                payload = ("error", exc)
+                payload = ("error", exc, f"{type(exc).__name__}: {exc}")
             try:
                 data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # noqa: BLE001 - an unpicklable exception
-                data = pickle.dumps(
-                    ("error", RuntimeError(f"{type(exc).__name__}: {exc}"))
-                )
+            except Exception as exc:  # noqa: BLE001 - unpicklable: send its text
+                text = payload[2] or f"{type(exc).__name__}: {exc}"
+                data = pickle.dumps(("error", None, text))
             with os.fdopen(write_fd, "wb") as pipe:
                 pipe.write(data)
             code = 0
@@ -388,10 +384,19 @@ def _collect(pid: int, fd: int, what: str):
     status = _reap(pid)
     data = b"".join(chunks)
     if status == 0 and data:
-        kind, value = pickle.loads(data)
+        try:
+            kind, value, text = pickle.loads(data)
+        except Exception as exc:  # noqa: BLE001 - e.g. an exception class that
+            # cannot be rebuilt from its arguments
+            raise RuntimeError(
+                f"the process (pid {pid}) computing part of the {what} failed "
+                f"and its result could not be read: {type(exc).__name__}: {exc}"
+            ) from None
         if kind == "ok":
             return value
-        raise value
+        if isinstance(value, BaseException):
+            raise value
+        raise RuntimeError(text)
     if status is not None and os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -216,6 +217,22 @@ def _fail(items):
     raise ValueError(f"bad share {len(items)}")
 
 
+class Unpicklable(Exception):  # noqa: N818 - a test exception
+    def __init__(self):
+        super().__init__("cannot send me")
+        self.handle = lambda: None  # lambdas do not pickle
+
+
+def _unpicklable():
+    raise Unpicklable()
+
+
+def _children() -> set[int]:
+    from tests.conftest import alive, descendants
+
+    return {p for p in descendants(os.getpid()) if alive(p)}
+
+
 @linux_only
 def test_run_forked_returns_results_in_order_and_reports_dead_children():
     assert run_forked(lambda k: (k, os.getpid()), [0, 1, 2])[0] == (0, os.getpid())
@@ -224,6 +241,24 @@ def test_run_forked_returns_results_in_order_and_reports_dead_children():
     assert len({pid for _, pid in out}) == 3  # two children
     with pytest.raises(ValueError, match="bad share 3"):
         run_forked(lambda s: s if s == [0] else _fail(s), [[0], [1, 2, 3]])
+    # an exception that cannot be sent back: its text
+    with pytest.raises(RuntimeError, match="Unpicklable: cannot send me"):
+        run_forked(lambda s: s if s == [0] else _unpicklable(), [[0], [1]])
+    # a child's failure stops the others: none is left running
+    before = _children()
+
+    def share(s):
+        if s == [1]:
+            _fail(s)
+        if s == [2]:
+            time.sleep(30)
+        return s
+
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="bad share 1"):
+        run_forked(share, [[0], [1], [2]])
+    assert time.monotonic() - start < 10
+    assert _children() == before
     with pytest.raises(
         RuntimeError,
         match=r"process \(pid \d+\) computing part of the features was killed by "
