@@ -190,6 +190,40 @@ def test_forked_split_equals_one_process(case, params, tmp_path, monkeypatch):
 
 
 @linux_only
+def test_forked_split_of_several_regions_and_a_multi_label_mask(
+    case, tmp_path, monkeypatch
+):
+    """A peritumoral ring (a second region) and a mask with another label: each
+    region is split over the processes; same table and diagnostics."""
+    mask = sitk.ReadImage(str(case[1]))
+    arr = sitk.GetArrayFromImage(mask)
+    arr[0, :2, :2] = 3  # another label, named in the diagnostics
+    labelled = sitk.GetImageFromArray(arr)
+    labelled.CopyInformation(mask)
+    sitk.WriteImage(labelled, str(tmp_path / "mask3.nrrd"))
+    cohort = _cohort((case[0], tmp_path / "mask3.nrrd"))
+    params = {
+        "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}},
+        "featureClass": {"firstorder": None, "glszm": None, "shape": None},
+        "preprocessing": {"ring": {"thickness_mm": 3}},
+    }
+    one = extract_features(cohort, params, n_jobs=1, return_result=True)
+    forks = []
+    real = extract_module._forked_extract
+    monkeypatch.setattr(
+        extract_module,
+        "_forked_extract",
+        lambda *args: forks.append(args[-1]) or real(*args),
+    )
+    two = extract_features(cohort, params, n_jobs=2, return_result=True)
+    assert forks == [2, 2]  # the tumour, then the ring
+    assert any(c.startswith("ring_original_") for c in one.features.columns)
+    pd.testing.assert_frame_equal(two.features, one.features, check_exact=True)
+    pd.testing.assert_frame_equal(two.diagnostics, one.diagnostics, check_exact=True)
+    assert two.diagnostics["diagnostics_radsarc_OtherMaskLabels"].iloc[0] == "3"
+
+
+@linux_only
 def test_cohorts_and_other_platforms_do_not_fork(case, monkeypatch):
     def refuse(*args):
         raise AssertionError("forked")
