@@ -28,7 +28,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["Region", "glcm", "gldm_ngtdm", "glrlm", "glszm"]
+__all__ = [
+    "Region",
+    "glcm",
+    "gldm_ngtdm",
+    "glrlm",
+    "glszm",
+    "glszm_compact",
+    "glszm_zones",
+]
 
 
 class Region:
@@ -141,12 +149,34 @@ def glszm(region: Region, ng: int, angles: np.ndarray) -> np.ndarray:
 
     ``angles``: pyradiomics' angles in both directions, distance 1.
     """
-    flat, index, offsets = region.padded(angles)
-    levels, sizes = _glszm(flat, index, offsets)
+    levels, sizes = glszm_zones(region, angles)
     largest = max(int(sizes.max()) if sizes.size else 0, 1)
     cells = (levels - 1) * largest + (sizes - 1)
     counts = np.bincount(cells, minlength=ng * largest).astype(np.float64)
     return counts.reshape((1, ng, largest))
+
+
+def glszm_compact(region: Region, ng: int, angles: np.ndarray):
+    """The GLSZM's columns of the zone sizes present only.
+
+    Returns ``(P, sizes)``: P of shape (1, Ng, n sizes), equal to
+    :func:`glszm`'s matrix without its empty columns, and the sizes (float,
+    increasing) of its columns. The dense matrix has a column per size up to
+    the largest zone (hundreds of thousands for a smooth image).
+    """
+    levels, sizes = glszm_zones(region, angles)
+    present, column = np.unique(sizes, return_inverse=True)
+    cells = (levels - 1) * len(present) + column
+    counts = np.bincount(
+        cells, weights=np.ones(len(cells)), minlength=ng * len(present)
+    )
+    return counts.reshape((1, ng, len(present))), present.astype(np.float64)
+
+
+def glszm_zones(region: Region, angles: np.ndarray):
+    """Gray level and size (voxels) of every zone, as int64 arrays."""
+    flat, index, offsets = region.padded(angles)
+    return _glszm(flat, index, offsets)
 
 
 # ---------------------------------------------------------------------------

@@ -715,10 +715,34 @@ class _GLSZM(_Binning, RadiomicsGLSZM):
         region = self._region()
         if region is None:
             return super()._calculateMatrix(voxelCoordinates)
-        p_glszm = _matrices_module().glszm(
+        p_glszm, self._zone_sizes = _matrices_module().glszm_compact(
             region, self.coefficients["Ng"], self._angles([1], True)
         )
         return np.delete(p_glszm, _empty_levels(self.coefficients) - 1, 1)
+
+    def _calculateCoefficients(self):  # noqa: N802 - pyradiomics' name
+        """``RadiomicsGLSZM._calculateCoefficients`` (3.1.4) on the compact GLSZM.
+
+        The compiled route keeps only the columns of zone sizes present, which
+        are the columns pyradiomics keeps after deleting the empty ones; its
+        sums over the deleted (zero) columns are sums of integer counts, exact
+        in any order, so every coefficient is the same.
+        """
+        sizes = getattr(self, "_zone_sizes", None)
+        if sizes is None:
+            return super()._calculateCoefficients()
+        ps = np.sum(self.P_glszm, 1)
+        pg = np.sum(self.P_glszm, 2)
+        nz = np.sum(self.P_glszm, (1, 2))
+        nz[nz == 0] = 1
+        n_p = np.sum(ps * sizes[None, :], 1)
+        n_p[n_p == 0] = 1
+        self.coefficients["Np"] = n_p
+        self.coefficients["Nz"] = nz
+        self.coefficients["ps"] = ps
+        self.coefficients["pg"] = pg
+        self.coefficients["ivector"] = self.coefficients["grayLevels"].astype(float)
+        self.coefficients["jvector"] = sizes
 
 
 def _integral(alpha) -> bool:

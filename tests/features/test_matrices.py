@@ -101,3 +101,18 @@ def test_matrices_equal_pyradiomics(name, image, mask, force2d):
 def test_region_rejects_mismatched_arrays():
     with pytest.raises(ValueError, match="2-D or 3-D arrays of one shape"):
         _matrices.Region(np.ones((3, 3, 3)), np.ones((3, 3), bool))
+
+
+@pytest.mark.parametrize(("name", "image", "mask"), CASES, ids=[c[0] for c in CASES])
+def test_compact_glszm_is_the_dense_one_without_empty_columns(name, image, mask):
+    image = np.where(mask, image, 0)
+    ng = int(image.max()) if mask.any() else 1
+    region = _matrices.Region(image, mask)
+    angles = cMatrices.generate_angles(
+        np.array(image.shape), np.array([1]), True, False, 0
+    )
+    dense = _matrices.glszm(region, ng, angles)
+    compact, sizes = _matrices.glszm_compact(region, ng, angles)
+    present = np.flatnonzero(dense.sum((0, 1)))
+    np.testing.assert_array_equal(sizes, present + 1.0)
+    np.testing.assert_array_equal(compact, dense[:, :, present])
