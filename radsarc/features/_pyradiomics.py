@@ -194,6 +194,10 @@ def shape_coefficients(mask: np.ndarray, spacing) -> tuple[float, float, tuple]:
 class _Shape(RadiomicsShape):
     """pyradiomics' shape class with :func:`shape_coefficients` for its C call."""
 
+    def __init__(self, inputImage, inputMask, **kwargs):  # noqa: N803
+        super().__init__(inputImage, inputMask, **kwargs)
+        self.logger = _pyradiomics_logger(type(self))
+
     def _initSegmentBasedCalculation(self):  # noqa: N802 - pyradiomics' name
         # The same steps as RadiomicsShape._initSegmentBasedCalculation (3.1.4).
         self.pixelSpacing = np.array(self.inputImage.GetSpacing()[::-1])
@@ -271,6 +275,20 @@ def _digitize(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return k
 
 
+def _pyradiomics_logger(cls) -> logging.Logger:
+    """The logger of the pyradiomics class ``cls`` derives from.
+
+    pyradiomics' classes log to ``logging.getLogger(self.__module__)``; for
+    radsarc's subclasses that would be this module's logger, outside the
+    ``radiomics`` hierarchy that :func:`radiomics.setVerbosity` quiets, and
+    routine notes ("GLCM is symmetrical, ...") would reach the user.
+    """
+    for base in cls.__mro__:
+        if base.__module__.startswith("radiomics."):
+            return logging.getLogger(base.__module__)
+    return logger
+
+
 class _Binning:
     """Mixin: the discretised image is computed once per image and shared.
 
@@ -281,6 +299,7 @@ class _Binning:
     def __init__(self, inputImage, inputMask, shared=None, **kwargs):  # noqa: N803
         self._shared = {} if shared is None else shared
         super().__init__(inputImage, inputMask, **kwargs)
+        self.logger = _pyradiomics_logger(type(self))
 
     def _initSegmentBasedCalculation(self):  # noqa: N802 - pyradiomics' name
         # base.RadiomicsFeaturesBase's (3.1.4), once per image: every class of

@@ -584,3 +584,13 @@ def test_digitize_equals_numpy_for_pyradiomics_bin_edges():
         np.testing.assert_array_equal(
             _digitize(values, edges), np.digitize(values, edges), err_msg=str(setting)
         )
+
+
+def test_feature_classes_log_to_pyradiomics_loggers(small, caplog):
+    """pyradiomics' routine notes stay under its own (quieted) loggers."""
+    image, mask = small
+    with caplog.at_level(logging.DEBUG):
+        Engine({}).extract(image, mask, 1)
+    names = {r.name for r in caplog.records if r.levelno >= logging.INFO}
+    assert "radiomics.glcm" in names  # "GLCM is symmetrical, ..."
+    assert "radsarc.features._pyradiomics" not in names
