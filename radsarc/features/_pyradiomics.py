@@ -463,10 +463,16 @@ class _FirstOrder(_Binning, RadiomicsFirstOrder):
 
         return self._cached(("moment", moment), compute)
 
+    def _sorted(self):
+        # Percentiles and the median are order statistics (and interpolations
+        # between them): the same values from a sorted copy, where numpy's
+        # selection is cheap (one sort instead of five partitions).
+        return self._cached("sorted", lambda: np.sort(self.targetVoxelArray, 1))
+
     def _percentile(self, q):
         def compute():
             qs = (10, 25, 75, 90)
-            found = np.percentile(self.targetVoxelArray, qs, axis=1)
+            found = np.percentile(self._sorted(), qs, axis=1)
             return dict(zip(qs, found, strict=True))
 
         return self._cached("percentiles", compute)[q]
@@ -507,7 +513,7 @@ class _FirstOrder(_Binning, RadiomicsFirstOrder):
     def getMedianFeatureValue(self):  # noqa: N802
         if not self._plain:
             return super().getMedianFeatureValue()
-        return np.median(self.targetVoxelArray, 1)
+        return np.median(self._sorted(), 1)
 
     def getInterquartileRangeFeatureValue(self):  # noqa: N802
         if not self._plain:
