@@ -36,6 +36,7 @@ __all__ = [
     "glszm",
     "glszm_compact",
     "glszm_zones",
+    "warm_up",
 ]
 
 
@@ -298,3 +299,26 @@ def _glszm(flat, index, offsets):
         sizes[n_zones] = size
         n_zones += 1
     return levels[:n_zones], sizes[:n_zones]
+
+
+def warm_up() -> None:
+    """Load (or compile) every kernel on a tiny region.
+
+    A parent process that is about to fork workers calls this once, so that
+    numba's start-up (~0.4 s) is paid once instead of in every worker.
+    """
+    image = np.ones((3, 3, 3), np.int64)
+    image[1] = 2
+    region = Region(image, np.ones((3, 3, 3), bool))
+    one_way = np.array([[0, 0, 1], [0, 1, 0], [1, 0, 0]])
+    both_ways = np.concatenate([one_way, -one_way])
+    glcm(region, 2, one_way)
+    glrlm(region, 2, 3, one_way)
+    glszm_compact(region, 2, both_ways)
+    gldm_ngtdm(region, 2, both_ways, 0)
+    _any_line_pair(
+        np.zeros(27, np.int32),
+        np.array([13], np.int64),
+        np.array([3, 3, 3], np.int64),
+        np.array([0, 0, 1], np.int64),
+    )

@@ -116,3 +116,29 @@ def test_compact_glszm_is_the_dense_one_without_empty_columns(name, image, mask)
     present = np.flatnonzero(dense.sum((0, 1)))
     np.testing.assert_array_equal(sizes, present + 1.0)
     np.testing.assert_array_equal(compact, dense[:, :, present])
+
+
+def test_load_compiled_matrices_in_a_fresh_process():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    code = (
+        "from radsarc.features import _pyradiomics as p\n"
+        "assert not p._matrices_loaded()\n"
+        "p.load_compiled_matrices()\n"
+        "assert p._matrices_loaded()\n"
+        "print('loaded')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "loaded"
