@@ -243,9 +243,10 @@ def main(argv=None):
             "small": make_case(folder, "small", (5, 26, 24), seed=1),
         }
         # Whole process, start-up included: one fresh process each, the large
-        # ROI, radsarc with --n-jobs 2 (the image types of the one case are
-        # spread over the two processes).
+        # ROI, radsarc with --n-jobs 2 (the one case's feature classes and
+        # filtered images are spread over two processes: docs/speed.md).
         rows = []
+        load_before = os.getloadavg()[0]
         for config in configs:
             times = [
                 whole_process(folder, *cases["large"][:2], config, n_jobs=2)
@@ -264,7 +265,8 @@ def main(argv=None):
             )
         print(
             f"Whole process, large ROI ({cases['large'][2]} vox), best of "
-            f"{args.repeat}; load average {os.getloadavg()[0]:.2f}:"
+            f"{args.repeat}; load average {os.getloadavg()[0]:.2f} "
+            f"(at the start {load_before:.2f}):"
         )
         print(
             pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.3g}")

@@ -79,6 +79,12 @@ IMPORT_COST = {
 }
 
 
+#: Weight of the processes' total CPU time against the longest one's in
+#: :func:`plan_items`: a second copy of a filter or an import must shorten the
+#: longest process by a quarter of what it costs.
+CPU_WEIGHT = 0.25
+
+
 def fork_available() -> bool:
     """Whether a case may be split over forked processes (Linux only)."""
     return sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -200,14 +206,17 @@ def plan_items(
     """Spread work items over ``n_procs`` processes, balancing their cost.
 
     Items are first grouped by what they must compute before their classes
-    (a filtered image; all images of a type filtered at once) and the
-    groups are spread greedily, largest first, to the least loaded process.
-    Then single items move from the most loaded process to another while that
-    lowers the larger of the two loads, counting the filtering the receiving
-    process must then do too (:class:`CostModel`): so the
+    (a filtered image; all images of a type filtered at once) and the groups
+    are dealt, largest first, to the process whose load grows least. Then items
+    move from the most loaded process to another (one item, or all its items
+    that need the same filtered images or the same module) while that lowers
+    the longest load plus :data:`CPU_WEIGHT` times the sum of the loads (the
+    CPU that a busy machine's other jobs share), counting the filtering and
+    imports a receiving process must then do too (:class:`CostModel`). So the
     classes of one filtered image are split only when that balances the load
-    (one image type, e.g. the original image alone), and the wavelet
-    decomposition is computed again only where that pays.
+    (the original image alone), the wavelet decomposition is computed again
+    only where that pays, and numba is loaded by one process when the texture
+    work is too small to pay for loading it twice.
 
     Parameters
     ----------
@@ -237,28 +246,51 @@ def plan_items(
     def load(plan) -> float:
         return model.load([items[k] for k in plan])
 
-    for members in sorted(
-        groups.values(), key=lambda m: (-load(m), m[0])
-    ):  # largest group first, to the least loaded process
-        target = min(range(n_procs), key=lambda p: (load(plans[p]), p))
+    def score(loads) -> float:
+        # the wall time, and a part of the CPU time, which the other jobs of
+        # a busy machine share
+        return max(loads) + CPU_WEIGHT * sum(loads)
+
+    # Largest group first, to the process whose load grows the least (which
+    # counts filtering or imports it already pays for once).
+    for members in sorted(groups.values(), key=lambda m: (-load(m), m[0])):
+        target = min(range(n_procs), key=lambda p: (load(plans[p] + members), p))
         plans[target] += members
     for _ in range(4 * len(items)):  # each accepted move lowers the maximum
         loads = [load(plan) for plan in plans]
         worst = max(range(n_procs), key=lambda p: (loads[p], -p))
-        best = None
+        # Moves: one item; or the items of the worst process that share a
+        # group, or a module to import (a move that frees the worst process
+        # from a filter or an import pays only all at once).
+        moves = [[k] for k in plans[worst]]
+        by_key: dict[tuple, list[int]] = {}
         for k in plans[worst]:
-            rest = [j for j in plans[worst] if j != k]
+            unit, image_type, name = items[k]
+            shared = image_type in model.type_seconds
+            by_key.setdefault(("group", image_type if shared else unit), []).append(k)
+            for module, (_, users) in IMPORT_COST.items():
+                if name in users:
+                    by_key.setdefault(("module", module), []).append(k)
+        # whole groups, and half of one (a second copy of a filter that pays
+        # only when it takes a large part of the work)
+        moves += [m for m in by_key.values() if len(m) > 1]
+        moves += [m[len(m) // 2 :] for m in by_key.values() if len(m) > 3]
+        best = None
+        for move in moves:
+            rest = [j for j in plans[worst] if j not in move]
             for other in range(n_procs):
                 if other == worst:
                     continue
-                after = max(load(rest), load(plans[other] + [k]))
-                if after < loads[worst] - 1e-9 and (best is None or after < best[0]):
-                    best = (after, k, other)
+                moved = loads.copy()
+                moved[worst], moved[other] = load(rest), load(plans[other] + move)
+                gain = score(loads) - score(moved)
+                if gain > 1e-9 and (best is None or gain > best[0]):
+                    best = (gain, move, other)
         if best is None:
             break
-        _, k, other = best
-        plans[worst].remove(k)
-        plans[other].append(k)
+        _, move, other = best
+        plans[worst] = [j for j in plans[worst] if j not in move]
+        plans[other] += move
     return [[items[k] for k in sorted(plan)] for plan in plans]
 
 

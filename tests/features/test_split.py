@@ -130,6 +130,20 @@ def test_cost_model_of_a_case(case):
     assert model.type_seconds["Wavelet"] > 0
 
 
+def test_a_module_is_loaded_by_one_process_when_that_costs_no_time(monkeypatch):
+    import radsarc.features._split as split
+
+    matrices = frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"})
+    monkeypatch.setattr(split, "IMPORT_COST", {"radsarc_no_such": (0.4, matrices)})
+    items = [(k, "Original", c) for k in range(2) for c in ("glcm", "ngtdm")]
+    small = CostModel(1000)  # ~1000 voxels: texture work of a few ms
+    plans = plan_items(items, 2, small)
+    assert sorted(len(p) for p in plans) == [0, 4]  # 0.4 s once, not twice
+    big = CostModel(split.REFERENCE_VOXELS * 40)  # 4 x 4 s of texture work
+    plans = plan_items(items, 2, big)
+    assert [len(p) for p in plans] == [2, 2]  # loading it twice pays
+
+
 def test_a_wavelet_decomposition_is_repeated_only_where_that_pays(monkeypatch):
     import radsarc.features._split as split
 
@@ -412,3 +426,38 @@ def test_no_cache_reads_no_file_twice_and_imports_no_bar(case, monkeypatch):
         check=True,
     )
     assert done.stdout.strip() == "False"
+
+
+@linux_only
+def test_compiled_kernels_are_loaded_once_before_forking(case, monkeypatch):
+    from radsarc.features import _matrices, _pyradiomics
+
+    assert extract_module._load_compiled_matrices()
+    kernels = ("_glcm", "_glrlm", "_glszm", "_gldm_ngtdm")
+    loaded = {k: list(getattr(_matrices, k).signatures) for k in kernels}
+    assert all(len(s) == 1 for s in loaded.values())
+    # the small case with the compiled matrices (as a large one would be)
+    monkeypatch.setattr(_pyradiomics, "COMPILED_MIN_WORK", 1)
+    one = extract_features(_cohort(case), FILTERED, n_jobs=1)
+    # real data ran the kernels loaded by the warm-up: no new compilation
+    assert {k: list(getattr(_matrices, k).signatures) for k in kernels} == loaded
+    calls = []
+    monkeypatch.setattr(
+        extract_module, "_load_compiled_matrices", lambda: calls.append(1) or True
+    )
+    # numba's load time (here a module not loaded yet) is worth more than this
+    # small case's texture work: all of it goes to one process, which alone
+    # loads numba; nothing to load beforehand
+    import radsarc.features._split as split
+
+    matrices = frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"})
+    monkeypatch.setattr(split, "IMPORT_COST", {"radsarc_no_such": (0.4, matrices)})
+    extract_features(_cohort(case), FILTERED, n_jobs=2)
+    assert calls == []
+    monkeypatch.setattr(split, "IMPORT_COST", {})
+    two = extract_features(_cohort(case), FILTERED, n_jobs=2)
+    assert calls == [1]  # both processes compute texture classes
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+    calls.clear()
+    extract_features(_cohort(case), {"featureClass": {"glcm": None}}, n_jobs=2)
+    assert calls == []  # one image, one texture class: one process needs them
