@@ -1,7 +1,7 @@
 """One case over several processes: forked children, balanced by measured cost.
 
-With fewer cases than processes (one large case with ``n_jobs=2``), the work of
-one case is split into the engine's work items (the shape features and
+With no more cases than processes (one large case with ``n_jobs=2``), the work
+of each case in turn is split into the engine's work items (the shape features and
 diagnostics; each feature class of each filtered image, see
 :meth:`radsarc.features._pyradiomics.Engine.work_items`), planned over the
 processes by their measured cost (:func:`plan_items`) and run in children
@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 
-__all__ = ["fork_available", "plan_items", "run_forked"]
+__all__ = ["CostModel", "cost_model", "fork_available", "plan_items", "run_forked"]
 
 logger = logging.getLogger(__name__)
 
