@@ -59,6 +59,12 @@ class Region:
                 "image and mask must be 2-D or 3-D arrays of one shape; got "
                 f"{image.shape} and {mask.shape}."
             )
+        inside = image[mask]
+        if inside.size and (inside.min() < 1 or inside.max() > np.iinfo(np.int32).max):
+            raise ValueError(
+                "gray levels inside the region must be integers from 1 to 2**31 - 1 "
+                f"(a discretised image); got {inside.min()} to {inside.max()}."
+            )
         self.shape = image.shape
         self.ndim = image.ndim
         self._image = image

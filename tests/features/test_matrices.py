@@ -98,9 +98,15 @@ def test_matrices_equal_pyradiomics(name, image, mask, force2d):
     np.testing.assert_array_equal(got, want)
 
 
-def test_region_rejects_mismatched_arrays():
+def test_region_rejects_mismatched_arrays_and_levels_below_one():
     with pytest.raises(ValueError, match="2-D or 3-D arrays of one shape"):
         _matrices.Region(np.ones((3, 3, 3)), np.ones((3, 3), bool))
+    image = np.ones((3, 3, 3), np.int64)
+    image[1, 1, 1] = 0
+    with pytest.raises(ValueError, match="from 1 to 2\\*\\*31 - 1 .*got 0 to 1"):
+        _matrices.Region(image, np.ones((3, 3, 3), bool))
+    # outside the region anything goes
+    _matrices.Region(image, image > 0)
 
 
 @pytest.mark.parametrize(("name", "image", "mask"), CASES, ids=[c[0] for c in CASES])
