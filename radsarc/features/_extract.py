@@ -840,24 +840,14 @@ def _load_compiled_matrices() -> bool:
     (:mod:`radsarc.features._matrices`, which the engine chooses for large
     work) would otherwise import numba and load the kernels itself (about
     0.4 s of CPU each, 0.75 s on a busy machine): the kernels are run once on a
-    tiny region, with pyradiomics' angles as the engine passes them, so that
-    forked children inherit them ready. Returns whether they are loaded.
+    tiny region (:func:`radsarc.features._pyradiomics.load_compiled_matrices`;
+    pyradiomics stays behind the engine module), so that forked children
+    inherit them ready. Returns whether they are loaded.
     """
     try:
-        import numpy as np
-        from radiomics import cMatrices
+        from radsarc.features._pyradiomics import load_compiled_matrices
 
-        from radsarc.features import _matrices
-
-        levels = np.tile(np.arange(1, 4), (2, 3, 1))  # 2 x 3 x 3, levels 1..3
-        region = _matrices.Region(levels, np.ones(levels.shape, dtype=bool))
-        size = np.array(levels.shape)
-        one_way = cMatrices.generate_angles(size, np.array([1]), False, False, 0)
-        both_ways = cMatrices.generate_angles(size, np.array([1]), True, False, 0)
-        _matrices.glcm(region, 3, one_way)
-        _matrices.glrlm(region, 3, 3, one_way)
-        _matrices.glszm(region, 3, both_ways)
-        _matrices.gldm_ngtdm(region, 3, both_ways, 0)
+        load_compiled_matrices()
     except Exception as exc:  # noqa: BLE001 - an optional speed-up
         logger.debug("compiled texture kernels not loaded before forking: %s", exc)
         return False
