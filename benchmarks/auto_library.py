@@ -484,6 +484,9 @@ def load(folder, wanted, extra2=(2,)):
     return out
 
 
+#: Family prefixes of the screened batches (not of the library).
+BATCHES = ("x_", "x2_", "x3_")
+
 RULES = (
     "best",
     "default",
@@ -509,19 +512,21 @@ def rules(args):
     added = [a for a in args.add.split(";") if a]
     print(f"{args.table} {args.dataset}: {len(data)} splits; rule: mean test AUC")
     for extra in ["", *added]:
-        names = {n for n in extra.split(",") if n}
+        names = {n for n in extra.split("|") if n}
 
         def subset(n, f, names=names):
             return np.array(
                 [
-                    not x.startswith("x") or nm in names
+                    not x.startswith(BATCHES) or nm in names
                     for nm, x in zip(n, f, strict=True)
                 ]
             )
 
-        means, _ = evaluate_rules(data, RULES, subset)
-        label = "library" + (f" + {extra}" if extra else "")
-        print(f"  {label}: " + ", ".join(f"{r} {v:.3f}" for r, v in means.items()))
+        for repeats in range(1, data[0][1]["oof"].shape[0] + 1):
+            means, _ = evaluate_rules(data, RULES, subset, repeats=repeats)
+            label = "library" + (f" + {extra}" if extra else "")
+            label += f" (inner CV x {repeats})" if repeats > 1 else ""
+            print(f"  {label}: " + ", ".join(f"{r} {v:.3f}" for r, v in means.items()))
 
 
 def main(argv=None):
@@ -538,7 +543,7 @@ def main(argv=None):
     p.add_argument(
         "--add",
         default="",
-        help="rules: candidates added to the library, comma-separated; libraries "
+        help="rules: candidates added to the library, separated by |; libraries "
         "separated by ';'",
     )
     p.add_argument("--out", default="/tmp/auto_library")
@@ -607,17 +612,21 @@ def rule_weights(rule, P, y, names, families):
     return w / w.sum()
 
 
-def evaluate_rules(data, rules, subset=None, quantile=False):
-    """Mean test AUC of every rule over the stored splits."""
+def evaluate_rules(data, rules, subset=None, quantile=False, repeats=1):
+    """Mean test AUC of every rule over the stored splits.
+
+    ``repeats`` > 1: the rule sees the out-of-fold predictions of that many
+    repeats side by side, as ``AutoEnsemble(n_repeats=...)`` does.
+    """
     out = {r: [] for r in rules}
     for _, d in data:
         names, fam = d["names"], d["families"]
         keep = np.ones(names.size, bool) if subset is None else subset(names, fam)
-        oof = d["oof"][0][keep]
+        oof = np.concatenate([d["oof"][r][keep] for r in range(repeats)], axis=1)
         test = d["test"][keep]
         ok = ~(np.isnan(oof).any(axis=1) | np.isnan(test).any(axis=1))
         oof, test = oof[ok], test[ok]
-        y, yt = d["y_train"], d["y_test"]
+        y, yt = np.tile(d["y_train"], repeats), d["y_test"]
         if quantile:
             test = np.array([_ecdf(o, t) for o, t in zip(oof, test, strict=True)])
             oof = np.array([_ecdf(o, o) for o in oof])

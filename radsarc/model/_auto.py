@@ -43,12 +43,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from radsarc._parallel import watched
-from radsarc.feature_selection import (
-    CorrelationFilter,
-    MRMRSelector,
-    UnivariateSelector,
-    VarianceThreshold,
-)
+from radsarc.feature_selection import MRMRSelector, VarianceThreshold
 from radsarc.model._baselines import VolumeBaseline, volume_column
 
 __all__ = ["AutoEnsemble", "LIBRARY", "ensemble_selection"]
@@ -56,16 +51,7 @@ __all__ = ["AutoEnsemble", "LIBRARY", "ensemble_selection"]
 logger = logging.getLogger(__name__)
 
 #: The candidate families of the default library, beside the tabular presets.
-LIBRARY = (
-    "volume",
-    "shape",
-    "kbest_lr",
-    "l1_lr",
-    "enet_lr",
-    "mrmr_rf",
-    "l1_lr_balanced",
-    "filtered_rf",
-)
+LIBRARY = ("volume", "shape", "kbest_lr", "l1_lr", "enet_lr", "mrmr_rf")
 
 _SHAPE = re.compile(r"(^|_)shape(2D)?_", re.IGNORECASE)
 
@@ -215,65 +201,17 @@ def _family_candidates(family: str, names: list[str], volume: str | None):
             for C in (0.1,)
         ]
     if family == "mrmr_rf":
-        # 20 features with a bigger forest: the strongest single candidate on
-        # WORC-Lipo's screening splits (docs/presets.md).
         return [
             _Candidate(
-                f"mrmr_rf[k={k}]",
+                "mrmr_rf",
                 family,
                 Pipeline(
                     [
-                        ("selector", MRMRSelector(n_features_to_select=k)),
+                        ("selector", MRMRSelector(n_features_to_select=10)),
                         (
                             "classifier",
                             RandomForestClassifier(
-                                n_estimators=trees, min_samples_leaf=3, n_jobs=1
-                            ),
-                        ),
-                    ]
-                ),
-            )
-            for k, trees in ((10, 100), (20, 300))
-            if k <= len(names)
-        ]
-    if family == "l1_lr_balanced":
-        # L1 logistic regression with balanced class weights: the strongest
-        # single candidate on WORC-Desmoid's screening splits (35% positive).
-        return [
-            _Candidate(
-                f"l1_lr_balanced[C={C}]",
-                family,
-                LogisticRegression(
-                    l1_ratio=1.0,
-                    solver="liblinear",
-                    C=C,
-                    class_weight="balanced",
-                    max_iter=1000,
-                ),
-            )
-            for C in (0.3, 0.5)
-        ]
-    if family == "filtered_rf":
-        # gitto2023's filters (the same settings, so fitted once per fold for
-        # both) before a bigger, fully grown forest: on WORC-Lipo's screening
-        # splits the best candidate after mrmr_rf[k=20].
-        return [
-            _Candidate(
-                "filtered_rf",
-                family,
-                Pipeline(
-                    [
-                        ("correlation", CorrelationFilter(threshold=0.9)),
-                        (
-                            "univariate",
-                            UnivariateSelector(
-                                alpha=0.05, min_features=2, max_features=8
-                            ),
-                        ),
-                        (
-                            "classifier",
-                            RandomForestClassifier(
-                                n_estimators=500, min_samples_leaf=1, n_jobs=1
+                                n_estimators=100, min_samples_leaf=3, n_jobs=1
                             ),
                         ),
                     ]
@@ -505,12 +443,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
     * ``l1_lr`` / ``enet_lr``: strongly penalised L1 logistic regression
       (C=0.05) on all features, and elastic-net logistic regression
       (l1_ratio=0.5, C=0.1) on the 100 best features by ANOVA F;
-    * ``mrmr_rf``: random forests (min_samples_leaf=3) on 10 (100 trees) and
-      on 20 (300 trees) mRMR-selected features;
-    * ``l1_lr_balanced``: L1 logistic regression with balanced class weights,
-      C in 0.3, 0.5;
-    * ``filtered_rf``: gitto2023's correlation and univariate filters before a
-      random forest of 500 fully grown trees.
+    * ``mrmr_rf``: a random forest (100 trees) on 10 mRMR-selected features.
 
     Imputation, constant-column removal and scaling, with which every preset
     starts, are fitted once per inner fold and shared by the candidates, as are
