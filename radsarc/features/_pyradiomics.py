@@ -655,6 +655,32 @@ class _GLCM(_Binning, RadiomicsGLCM):
             HXY=hxy,
         )
 
+    def _cluster_power(self, power):
+        r"""``((i + j)[None, :, :, None] - ux - uy) ** power``, from its few values.
+
+        The base depends on :math:`i + j` only (at most 2 Ng - 1 values per
+        angle): the same subtractions and the same ``**`` (libm's ``pow``) on
+        those values, spread back over the (Ng, Ng) grid, give the same array
+        as pyradiomics' ``pow`` of every cell.
+        """
+        i = self.coefficients["i"]
+        j = self.coefficients["j"]
+        sums = i + j
+        values, where = np.unique(sums, return_inverse=True)
+        where = where.reshape(sums.shape)
+        ux = self.coefficients["ux"][:, :, 0, :]  # (v, 1, angles)
+        uy = self.coefficients["uy"][:, :, 0, :]
+        base = values[None, :, None] - ux - uy  # (v, sums, angles)
+        return (base**power)[:, where, :]
+
+    def getClusterProminenceFeatureValue(self):  # noqa: N802
+        cp = np.sum(self.P_glcm * self._cluster_power(4), (1, 2))
+        return np.nanmean(cp, 1)
+
+    def getClusterShadeFeatureValue(self):  # noqa: N802
+        cs = np.sum(self.P_glcm * self._cluster_power(3), (1, 2))
+        return np.nanmean(cs, 1)
+
     def getMCCFeatureValue(self):  # noqa: N802 - pyradiomics' name
         r"""Maximal Correlation Coefficient, as pyradiomics defines it.
 

@@ -594,3 +594,22 @@ def test_feature_classes_log_to_pyradiomics_loggers(small, caplog):
     names = {r.name for r in caplog.records if r.levelno >= logging.INFO}
     assert "radiomics.glcm" in names  # "GLCM is symmetrical, ..."
     assert "radsarc.features._pyradiomics" not in names
+
+
+@pytest.mark.parametrize(
+    "setting", [{}, {"weightingNorm": "manhattan"}, {"binCount": 64}]
+)
+def test_glcm_cluster_powers_are_pyradiomics_arrays(small, setting):
+    from radiomics import imageoperations
+
+    from radsarc.features._pyradiomics import _GLCM, _check_mask
+
+    image, mask = small
+    box, _ = _check_mask(image, mask, label=1)
+    cropped, cropped_mask = imageoperations.cropToTumorMask(image, mask, box)
+    glcm = _GLCM(cropped, cropped_mask, label=1, **setting)
+    glcm._initCalculation()
+    c = glcm.coefficients
+    for power in (3, 4):
+        expected = ((c["i"] + c["j"])[None, :, :, None] - c["ux"] - c["uy"]) ** power
+        np.testing.assert_array_equal(glcm._cluster_power(power), expected)
