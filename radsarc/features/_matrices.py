@@ -59,12 +59,8 @@ class Region:
                 "image and mask must be 2-D or 3-D arrays of one shape; got "
                 f"{image.shape} and {mask.shape}."
             )
-        inside = image[mask]
-        if inside.size and (inside.min() < 1 or inside.max() > np.iinfo(np.int32).max):
-            raise ValueError(
-                "gray levels inside the region must be integers from 1 to 2**31 - 1 "
-                f"(a discretised image); got {inside.min()} to {inside.max()}."
-            )
+        if image.size and image.max() > np.iinfo(np.int32).max:
+            self._refuse(image, mask)
         self.shape = image.shape
         self.ndim = image.ndim
         self._image = image
@@ -89,10 +85,20 @@ class Region:
             out[inner] = np.where(mask, image, 0)
             flat = out.ravel()
             index = np.flatnonzero(flat)
+            if len(index) != np.count_nonzero(mask) or (len(index) and flat.min() < 0):
+                self._refuse(self._image, self._mask)
             self._padded[pad] = (flat, index, out.shape)
         flat, index, shape = self._padded[pad]
         strides = np.array([shape[1] * shape[2], shape[2], 1], np.int64)
         return flat, index, self.angles3(angles) @ strides
+
+    @staticmethod
+    def _refuse(image, mask):
+        inside = image[mask]
+        raise ValueError(
+            "gray levels inside the region must be integers from 1 to 2**31 - 1 "
+            f"(a discretised image); got {inside.min()} to {inside.max()}."
+        )
 
     def padded_shape(self, angles) -> tuple:
         """Shape (3-D) of the padded image :meth:`padded` returns."""

@@ -104,9 +104,16 @@ def test_region_rejects_mismatched_arrays_and_levels_below_one():
     image = np.ones((3, 3, 3), np.int64)
     image[1, 1, 1] = 0
     with pytest.raises(ValueError, match="from 1 to 2\\*\\*31 - 1 .*got 0 to 1"):
-        _matrices.Region(image, np.ones((3, 3, 3), bool))
-    # outside the region anything goes
-    _matrices.Region(image, image > 0)
+        _matrices.Region(image, np.ones((3, 3, 3), bool)).padded(np.array([[0, 0, 1]]))
+    image[1, 1, 1] = -2
+    with pytest.raises(ValueError, match="got -2 to 1"):
+        _matrices.Region(image, np.ones((3, 3, 3), bool)).padded(np.array([[0, 0, 1]]))
+    big = np.ones((3, 3, 3), np.int64)
+    big[0, 0, 0] = 2**32
+    with pytest.raises(ValueError, match="got 1 to 4294967296"):
+        _matrices.Region(big, np.ones((3, 3, 3), bool))
+    # outside the region anything goes (below 1)
+    _matrices.Region(image, image > 0).padded(np.array([[0, 0, 1]]))
 
 
 @pytest.mark.parametrize(("name", "image", "mask"), CASES, ids=[c[0] for c in CASES])
