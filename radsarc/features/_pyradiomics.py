@@ -884,14 +884,71 @@ class _GeneralInfo(generalinfo.GeneralInfo):
             self.generalInfo[pre + "_Dimensionality"] = f"{image.GetDimension()}D"
         self.generalInfo[pre + "_Spacing"] = image.GetSpacing()
         self.generalInfo[pre + "_Size"] = image.GetSize()
-        im_arr = sitk.GetArrayViewFromImage(image).astype("float")
+        view = sitk.GetArrayViewFromImage(image)
+        if view.dtype.kind in "iub" and view.size:
+            low, high = view.min(), view.max()
+            if view.size * max(abs(int(low)), abs(int(high))) < 2**53:
+                # Integer voxels: every partial sum is an integer below 2**53,
+                # so the sum (hence the mean) is exact in any order; min and
+                # max are exact. No float copy of the whole volume.
+                self.generalInfo[pre + "_Mean"] = np.mean(view, dtype=np.float64)
+                self.generalInfo[pre + "_Minimum"] = np.float64(low)
+                self.generalInfo[pre + "_Maximum"] = np.float64(high)
+                return
+        im_arr = view.astype("float")
         self.generalInfo[pre + "_Mean"] = np.mean(im_arr)
         self.generalInfo[pre + "_Minimum"] = np.min(im_arr)
         self.generalInfo[pre + "_Maximum"] = np.max(im_arr)
 
     def addMaskElements(self, image, mask, label, prefix="original"):  # noqa: N802
+        """pyradiomics' mask diagnostics, on the label's bounding box.
+
+        The bounding box and voxel count come from the label's voxels (what
+        ``LabelShapeStatisticsImageFilter`` reports for them), the connected
+        components and the centre of mass from the box only: every voxel of
+        the label is inside it, in the same order, so the numbers are the same.
+        """
         if mask is None:
             return
+        roi = sitk.GetArrayViewFromImage(mask) == label
+        if not roi.any():  # pyradiomics' own error
+            return self._add_mask_elements(image, mask, label, prefix)
+        pre = self.generalInfo_prefix + "Mask-" + prefix
+        if prefix == "original":
+            self.generalInfo[pre + "_Hash"] = _sha1(mask)
+        self.generalInfo[pre + "_Spacing"] = mask.GetSpacing()
+        self.generalInfo[pre + "_Size"] = mask.GetSize()
+        nd = roi.ndim
+        lower, upper = [], []
+        for axis in range(nd):
+            other = tuple(a for a in range(nd) if a != axis)
+            present = np.flatnonzero(roi.any(axis=other))
+            lower.append(int(present[0]))
+            upper.append(int(present[-1]))
+        box = tuple(slice(lo, hi + 1) for lo, hi in zip(lower, upper, strict=True))
+        sub = roi[box]
+        self.generalInfo[pre + "_BoundingBox"] = tuple(lower[::-1]) + tuple(
+            hi - lo + 1 for lo, hi in zip(lower[::-1], upper[::-1], strict=True)
+        )
+        self.generalInfo[pre + "_VoxelNum"] = int(np.count_nonzero(sub))
+        ccif = sitk.ConnectedComponentImageFilter()
+        ccif.FullyConnectedOn()
+        ccif.Execute(sitk.GetImageFromArray(sub.view(np.uint8)))
+        self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
+        coordinates = np.array(np.where(sub)) + np.array(lower)[:, None]
+        center_index = tuple(np.mean(coordinates, axis=1)[::-1])
+        self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
+        self.generalInfo[pre + "_CenterOfMass"] = (
+            mask.TransformContinuousIndexToPhysicalPoint(center_index)
+        )
+        if image is None:
+            return
+        target = sitk.GetArrayViewFromImage(image)[box][sub].astype("float")
+        self.generalInfo[pre + "_Mean"] = np.mean(target)
+        self.generalInfo[pre + "_Minimum"] = np.min(target)
+        self.generalInfo[pre + "_Maximum"] = np.max(target)
+
+    def _add_mask_elements(self, image, mask, label, prefix="original"):
         pre = self.generalInfo_prefix + "Mask-" + prefix
         if prefix == "original":
             self.generalInfo[pre + "_Hash"] = _sha1(mask)
