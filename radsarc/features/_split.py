@@ -32,28 +32,29 @@ logger = logging.getLogger(__name__)
 #: case (474k voxels in a 60x320x320 volume at 0.8x0.8x3 mm).
 REFERENCE_VOXELS = 474_318
 #: Seconds per feature class on one filtered image of the reference ROI (one
-#: process, one BLAS and ITK thread), with pyradiomics' C texture matrices
-#: ("C") and with radsarc's compiled ones ("compiled", chosen by the engine when
-#: the work pays for loading numba). "shape" also holds the diagnostics. Class
+#: process, one BLAS and ITK thread; measured together with the other costs
+#: below, load ~5 on 2 cores), with pyradiomics' C texture matrices ("C") and
+#: with radsarc's compiled ones ("compiled", chosen by the engine when the
+#: work pays for loading numba). "shape" also holds the diagnostics. Class
 #: costs scale with the ROI's voxels.
 CLASS_COST = {
     "C": {
-        "shape": 0.25,
-        "firstorder": 0.09,
-        "glcm": 0.10,
-        "glrlm": 0.16,
-        "glszm": 0.10,
-        "gldm": 0.07,
-        "ngtdm": 0.08,
+        "shape": 0.18,
+        "firstorder": 0.035,
+        "glcm": 0.085,
+        "glrlm": 0.17,
+        "glszm": 0.11,
+        "gldm": 0.08,
+        "ngtdm": 0.07,
     },
     "compiled": {
-        "shape": 0.25,
-        "firstorder": 0.06,
+        "shape": 0.18,
+        "firstorder": 0.035,
         "glcm": 0.06,
-        "glrlm": 0.04,
-        "glszm": 0.04,
-        "gldm": 0.03,
-        "ngtdm": 0.03,
+        "glrlm": 0.045,
+        "glszm": 0.05,
+        "gldm": 0.04,
+        "ngtdm": 0.05,
     },
 }
 #: Cost of a class that is not in :data:`CLASS_COST` (IBSI engine, new classes).
@@ -71,7 +72,7 @@ WAVELET_SECONDS_PER_VOXEL = 0.2e-6
 #: each process that computes such a class while the module is not loaded:
 #: scipy.spatial (shape diameters), numba and the compiled kernels.
 IMPORT_COST = {
-    "scipy.spatial": (0.16, frozenset({"shape"})),
+    "scipy.spatial": (0.2, frozenset({"shape"})),
     "radsarc.features._matrices": (
         0.4,
         frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"}),
