@@ -303,6 +303,20 @@ class _Binning:
         super().__init__(inputImage, inputMask, **kwargs)
         self.logger = _pyradiomics_logger(type(self))
 
+    def _calculateFeatures(self, voxelCoordinates=None):  # noqa: N802, N803
+        # radsarc's versions of pyradiomics' formulas overflow or divide 0 by 0
+        # where pyradiomics' do (intensities of 1e300: Energy inf, Skewness
+        # nan) and give the same inf / nan, but numpy's RuntimeWarning would
+        # come from radsarc's module: noise for the user, and under an
+        # "error::RuntimeWarning" filter an exception that pyradiomics' loop
+        # turns into NaN (an infinite Energy reported as NaN). The values are
+        # the same without the warnings; infinite features are refused by
+        # extract with a message.
+        # (pyradiomics' _calculateFeatures is a generator: the state holds
+        # until its last feature.)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            yield from super()._calculateFeatures(voxelCoordinates)
+
     def _initSegmentBasedCalculation(self):  # noqa: N802 - pyradiomics' name
         # base.RadiomicsFeaturesBase's (3.1.4), once per image: every class of
         # one image has the same mask and label, and only reads the array.
@@ -767,7 +781,15 @@ class _GLSZM(_Binning, RadiomicsGLSZM):
         """``RadiomicsGLSZM._calculateMatrix`` (3.1.4) with the compiled GLSZM."""
         region = self._region()
         if region is None:
-            return super()._calculateMatrix(voxelCoordinates)
+            p_glszm = super()._calculateMatrix(voxelCoordinates)
+            if voxelCoordinates is not None or p_glszm.shape[0] != 1:
+                return p_glszm
+            # pyradiomics' C matrix, compacted like the compiled one: both
+            # routes give the same values, whichever a process has loaded
+            # (they used to differ in the last bit of a few features).
+            present = np.flatnonzero(np.sum(p_glszm, (0, 1)))
+            self._zone_sizes = (present + 1).astype(np.float64)
+            return np.ascontiguousarray(p_glszm[:, :, present])
         p_glszm, self._zone_sizes = _matrices_module().glszm_compact(
             region, self.coefficients["Ng"], self._angles([1], True)
         )
