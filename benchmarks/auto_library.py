@@ -490,6 +490,7 @@ BATCHES = ("x_", "x2_", "x3_")
 RULES = (
     "best",
     "default",
+    "se_top:5,1",
     "top:3",
     "top:5",
     "top:7",
@@ -579,7 +580,15 @@ def rule_weights(rule, P, y, names, families):
     elif kind == "top":
         w[order[: int(arg)]] = 1
     elif kind == "default":
-        w = ensemble_selection(P, y)
+        # AutoEnsemble's own defaults (ensemble_size, n_init, n_se).
+        params = AutoEnsemble().get_params()
+        w = ensemble_selection(
+            P,
+            y,
+            ensemble_size=params["ensemble_size"],
+            n_init=params["n_init"],
+            n_se=params["n_se"],
+        )
     elif kind == "se_top":
         k, nse = arg.split(",")
         w = ensemble_selection(
