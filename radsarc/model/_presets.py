@@ -673,9 +673,9 @@ _PRESETS: dict[str, Preset] = {
                 "cross-validation inside the training "
                 "data, and averages the probabilities of the members chosen by "
                 "ensemble selection (Caruana et al. 2004, 2006) from its sorted "
-                "initialisation: by default 5 picks, the candidates within one "
+                "initialisation: by default 7 picks, the candidates within one "
                 "standard error of the best inner out-of-fold AUC, completed by "
-                "greedy picks with replacement when fewer than 5 "
+                "greedy picks with replacement when fewer than 7 "
                 "(hill-climbing and bagging are options); the members are "
                 "refitted on all the training data.",
                 "Tuning is internal (the grids of the presets are candidates of "

@@ -9,6 +9,7 @@ from imblearn.pipeline import Pipeline
 from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from radsarc.datasets import load_worc_splits, load_worc_table
@@ -123,6 +124,27 @@ def test_ensemble_selection_rules():
     assert_allclose(w.sum(), 1.0)
     assert w.argmax() == 1
     assert w[1] > 0.5
+
+
+def test_auto_default_is_seven_picks_within_one_standard_error():
+    auto = AutoEnsemble()
+    assert (auto.ensemble_size, auto.n_init, auto.n_se) == (7, 7, 1.0)
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    signal = y + rng.normal(0, 0.5, 80)
+    # 9 near-copies of one good score (all within one SE) and 3 noise scores
+    good = [signal + rng.normal(0, 0.05, 80) for _ in range(9)]
+    noise = [rng.normal(0, 1, 80) for _ in range(3)]
+    P = np.vstack([*noise, *good])
+    aucs = np.array([roc_auc_score(y, p) for p in P])
+    w = ensemble_selection(
+        P, y, ensemble_size=auto.ensemble_size, n_init=auto.n_init, n_se=auto.n_se
+    )
+    # the 7 best by AUC, equal weights; no noise candidate
+    best7 = np.argsort(-aucs, kind="stable")[:7]
+    expected = np.zeros(12)
+    expected[best7] = 1 / 7
+    assert_allclose(w, expected)
 
 
 def test_a_failing_candidate_is_recorded_and_the_others_go_on(lipo, caplog):
