@@ -48,7 +48,7 @@ from radiomics.glszm import RadiomicsGLSZM
 from radiomics.ngtdm import RadiomicsNGTDM
 
 from radsarc.features import _kernels
-from radsarc.features._pyradiomics import _check_mask, _load
+from radsarc.features._pyradiomics import _angle_weights, _check_mask, _load
 
 __all__ = ["MAP_CLASSES", "compute_maps"]
 
@@ -413,17 +413,7 @@ def _glcm_weights(case: _Case, angles):
     if norm is None:
         return np.empty(0)
     spacing = case.image.GetSpacing()[::-1]
-    weights = np.empty(len(angles))
-    for k, a in enumerate(angles):
-        if norm == "infinity":
-            weights[k] = np.exp(-(max(np.abs(a) * spacing) ** 2))
-        elif norm == "euclidean":
-            weights[k] = np.exp(-np.sum((np.abs(a) * spacing) ** 2))
-        elif norm == "manhattan":
-            weights[k] = np.exp(-(np.sum(np.abs(a) * spacing) ** 2))
-        else:
-            weights[k] = 1
-    return weights
+    return _angle_weights(norm, angles, spacing, "glcm")
 
 
 def _glcm(case: _Case, names):
@@ -543,16 +533,7 @@ def _glrlm(case: _Case, names):
     weights = np.empty(0)
     if norm is not None:
         spacing = case.image.GetSpacing()[::-1]
-        weights = np.empty(len(angles))
-        for k, a in enumerate(angles):
-            if norm == "infinity":
-                weights[k] = max(np.abs(a) * spacing)
-            elif norm == "euclidean":
-                weights[k] = np.sqrt(np.sum((np.abs(a) * spacing) ** 2))
-            elif norm == "manhattan":
-                weights[k] = np.sum(np.abs(a) * spacing)
-            else:
-                weights[k] = 1
+        weights = _angle_weights(norm, angles, spacing, "glrlm")
     values = {}
     raw = np.concatenate(
         case.run(_kernels.glrlm_features, 0, case.n, angles, weights, case.ng)

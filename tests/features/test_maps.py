@@ -66,6 +66,8 @@ def _pyradiomics_maps(image, mask, params):
         {"binWidth": 25},
         {"binCount": 8, "symmetricalGLCM": False, "gldm_a": 1},
         {"binWidth": 40, "weightingNorm": "euclidean", "distances": [1, 2]},
+        {"binWidth": 40, "weightingNorm": "manhattan"},
+        {"binWidth": 40, "weightingNorm": "infinity"},
     ],
 )
 def test_maps_equal_pyradiomics_voxel_based(setting):
