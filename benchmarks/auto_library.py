@@ -48,6 +48,7 @@ from radsarc.model._auto import (
     _predict_candidate,
     _prefix,
     _score_fold,
+    seeded_candidates,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -336,21 +337,7 @@ def extra3_candidates(names) -> list[_Candidate]:
 
 
 def seeded(candidates, rng):
-    from sklearn.base import clone
-
-    out = []
-    for c in candidates:
-        est = clone(c.estimator)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        keys = [
-            k
-            for k in est.get_params()
-            if k == "random_state" or k.endswith("__random_state")
-        ]
-        if keys:
-            est.set_params(**dict.fromkeys(keys, seed))
-        out.append(_Candidate(c.name, c.family, est, c.columns))
-    return out
+    return seeded_candidates(candidates, rng)
 
 
 def score_split(X, y, names, train, test, repeats, seed, batch=1):

@@ -424,6 +424,26 @@ def _refit(candidate, Z, X, y):
     return fitted, chain
 
 
+def seeded_candidates(library, rng) -> list[_Candidate]:
+    """Clones of the candidates with one seed each (drawn from ``rng``, a
+    RandomState) for every step that has a ``random_state``."""
+    seeded = []
+    for candidate in library:
+        estimator = clone(candidate.estimator)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        keys = [
+            k
+            for k in estimator.get_params()
+            if k == "random_state" or k.endswith("__random_state")
+        ]
+        if keys:
+            estimator.set_params(**dict.fromkeys(keys, seed))
+        seeded.append(
+            _Candidate(candidate.name, candidate.family, estimator, candidate.columns)
+        )
+    return seeded
+
+
 class AutoEnsemble(ClassifierMixin, BaseEstimator):
     """An ensemble of the literature's pipelines, chosen by inner cross-validation.
 
@@ -638,24 +658,7 @@ class AutoEnsemble(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Candidate names must be unique; repeated: {repeated}.")
         if not library:
             raise ValueError("The candidate library is empty.")
-        # One seed per candidate for every step that has a random_state.
-        seeded = []
-        for candidate in library:
-            estimator = clone(candidate.estimator)
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-            keys = [
-                k
-                for k in estimator.get_params()
-                if k == "random_state" or k.endswith("__random_state")
-            ]
-            if keys:
-                estimator.set_params(**dict.fromkeys(keys, seed))
-            seeded.append(
-                _Candidate(
-                    candidate.name, candidate.family, estimator, candidate.columns
-                )
-            )
-        return seeded
+        return seeded_candidates(library, rng)
 
     # -- fitting ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=False)
