@@ -70,9 +70,9 @@ LOG_SECONDS_PER_VOXEL = 0.125e-6
 WAVELET_SECONDS_PER_VOXEL = 0.2e-6
 #: Modules that classes load on first use, with their load time, paid once by
 #: each process that computes such a class while the module is not loaded:
-#: scipy.spatial (shape diameters), numba and the compiled kernels.
+#: numba and the compiled kernels. (The shape diameters need no import: see
+#: radsarc.features._mesh.QHULL_AFTER.)
 IMPORT_COST = {
-    "scipy.spatial": (0.2, frozenset({"shape"})),
     "radsarc.features._matrices": (
         0.4,
         frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"}),

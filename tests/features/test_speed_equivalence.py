@@ -176,7 +176,15 @@ def _random_masks(n, seed=0):
             yield np.pad(mask, 1), rng.choice([0.5, 0.7, 0.8, 1.0, 1.25, 3.0], 3)
 
 
-def test_mesh_route_equals_pyradiomics_c_code():
+@pytest.fixture(params=["pure", "qhull"])
+def hull_route(request, monkeypatch):
+    """Both candidate routes of the diameters: numpy's monotone chain (a fresh
+    process, no scipy.spatial import) and qhull (once scipy.spatial is loaded)."""
+    monkeypatch.setattr(_mesh, "_use_qhull", lambda: request.param == "qhull")
+    return request.param
+
+
+def test_mesh_route_equals_pyradiomics_c_code(hull_route):
     n = 0
     for mask, spacing in _random_masks(40):
         area, volume, diameters = cShape.calculate_coefficients(mask, spacing)
@@ -199,7 +207,7 @@ def test_mesh_route_equals_pyradiomics_c_code():
     ],
     ids=["pair", "line", "slice", "plane", "apart"],
 )
-def test_mesh_route_degenerate_masks(voxels):
+def test_mesh_route_degenerate_masks(voxels, hull_route):
     mask = np.zeros((6, 8, 9), dtype=bool)
     for v in voxels:
         mask[v] = True
@@ -212,7 +220,29 @@ def test_mesh_route_degenerate_masks(voxels):
     assert tuple(d) == tuple(diameters)
 
 
-def test_shape_coefficients_large_mask_uses_hull_and_matches():
+def test_a_fresh_process_computes_diameters_without_scipy_spatial():
+    """The shape features of a one-case run do not pay scipy.spatial's import
+    (0.2 s); after QHULL_AFTER cases a process uses qhull."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from radsarc.features import _mesh\n"
+        "m = np.zeros((12, 30, 30), bool); m[2:10, 5:25, 4:22] = True\n"
+        "v = _mesh.mesh_vertices(m, np.array([3.0, 0.8, 0.8]))\n"
+        "d = [_mesh.maximum_diameters(v) for _ in range(_mesh.QHULL_AFTER)]\n"
+        "print('scipy.spatial' in sys.modules)\n"
+        "d.append(_mesh.maximum_diameters(v))\n"
+        "print(len(set(d)) == 1)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True"]
+
+
+def test_shape_coefficients_large_mask_uses_hull_and_matches(hull_route):
     mask = sitk.GetArrayFromImage(_synthetic((20, 80, 80), (7, 30, 28), seed=9)[1])
     mask = np.pad(mask.astype(bool), 1)
     spacing = np.array([3.0, 0.8, 0.8])
