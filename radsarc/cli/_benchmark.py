@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from radsarc.cli._main import N_JOBS, SEED, main, user_errors
+from radsarc.cli._main import N_JOBS, SEED, main, scheduler_option, user_errors
 from radsarc.cli._outcomes import check_presets, echo_baselines, run_preset
 
 #: Default number of WORC splits: keeps ``radsarc benchmark`` under 3 minutes on
@@ -92,13 +92,7 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     type=click.Path(path_type=Path),
     help="Folder for report.html, results.csv and the figures.",
 )
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Run the splits on a Dask cluster: its scheduler address, e.g. "
-    "tcp://host:8786 (needs pip install 'radsarc[dask]'; see docs/scale_out.md).",
-)
+@scheduler_option()
 @user_errors
 def benchmark_command(
     dataset,

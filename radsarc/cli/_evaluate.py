@@ -17,6 +17,7 @@ from radsarc.cli._main import (
     main,
     refuse_overwriting_inputs,
     require_inputs,
+    scheduler_option,
     user_errors,
 )
 from radsarc.cli._outcomes import check_presets, echo_baselines, echo_result, run_preset
@@ -376,13 +377,7 @@ def _read_settings_sidecar(path: Path) -> dict:
     type=click.Path(path_type=Path),
     help="Folder for report.html and results.csv.",
 )
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Run the splits on a Dask cluster: its scheduler address, e.g. "
-    "tcp://host:8786 (needs pip install 'radsarc[dask]'; see docs/scale_out.md).",
-)
+@scheduler_option()
 @user_errors
 def evaluate_command(
     features,

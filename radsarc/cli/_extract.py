@@ -17,6 +17,7 @@ from radsarc.cli._main import (
     refuse_overwriting_inputs,
     require_inputs,
     roi_option,
+    scheduler_option,
     settings_option,
     user_errors,
 )
@@ -101,12 +102,9 @@ def read_columns_sidecar(features: Path) -> dict | None:
     help="Result cache; default: .radsarc-cache beside the output.",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
-    "(needs radsarc[dask]; workers must see the files at the same paths).",
+@scheduler_option(
+    "Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
+    "(needs radsarc[dask]; workers must see the files at the same paths)."
 )
 @roi_option()
 @click.option(

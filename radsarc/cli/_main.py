@@ -166,6 +166,17 @@ SETTINGS_HELP = (
 )
 
 
+SCHEDULER_HELP = (
+    "Run the splits on a Dask cluster: its scheduler address, e.g. "
+    "tcp://host:8786 (needs pip install 'radsarc[dask]'; see docs/scale_out.md)."
+)
+
+
+def scheduler_option(help: str = SCHEDULER_HELP):  # noqa: A002 - click's word
+    """The ``--scheduler ADDRESS`` option (Dask) of the commands that scale out."""
+    return click.option("--scheduler", default=None, metavar="ADDRESS", help=help)
+
+
 ROI_HELP = (
     "Structure of RTSTRUCT / segment of DICOM SEG masks, for cases without a "
     "'roi' cell (label images keep their label): a name (case-insensitive) or a "
