@@ -573,23 +573,24 @@ class _FirstOrder(_Binning, RadiomicsFirstOrder):
             return super().getStandardDeviationFeatureValue()
         return np.std(self.targetVoxelArray, axis=1)
 
+    def _standardised(self, moment: int, power: float):
+        # pyradiomics' steps as they are: m2's zeros become 1 before the
+        # moment's are looked for (so none is found).
+        m2 = self._central(2).copy()
+        mk = self._central(moment).copy()
+        m2[m2 == 0] = 1
+        mk[m2 == 0] = 0
+        return mk / m2**power
+
     def getSkewnessFeatureValue(self):  # noqa: N802
         if not self._plain:
             return super().getSkewnessFeatureValue()
-        m2 = self._central(2).copy()
-        m3 = self._central(3).copy()
-        m2[m2 == 0] = 1
-        m3[m2 == 0] = 0
-        return m3 / m2**1.5
+        return self._standardised(3, 1.5)
 
     def getKurtosisFeatureValue(self):  # noqa: N802
         if not self._plain:
             return super().getKurtosisFeatureValue()
-        m2 = self._central(2).copy()
-        m4 = self._central(4).copy()
-        m2[m2 == 0] = 1
-        m4[m2 == 0] = 0
-        return m4 / m2**2.0
+        return self._standardised(4, 2.0)
 
     def getVarianceFeatureValue(self):  # noqa: N802
         if not self._plain:
