@@ -346,6 +346,29 @@ class _Binning:
         view.setflags(write=False)
         return view
 
+    def _angles_weighted(self, p, angles, kind: str, unknown: str):
+        """pyradiomics' last steps of a GLCM / GLRLM (3.1.4): the angles weighted
+        and summed (``weightingNorm``), then the empty angles deleted.
+
+        Returns ``(p, sums)``: the matrix and its per-angle sums, NaN where 0.
+        """
+        if self.weightingNorm is not None:
+            known = ("infinity", "euclidean", "manhattan", "no_weighting")
+            if self.weightingNorm not in known:
+                self.logger.warning(unknown, self.weightingNorm)
+            weights = _angle_weights(
+                self.weightingNorm, angles, self.inputImage.GetSpacing()[::-1], kind
+            )
+            p = np.sum(p * weights[None, None, None, :], 3, keepdims=True)
+        sums = np.sum(p, (1, 2))
+        if p.shape[3] > 1:
+            empty_angles = np.where(np.sum(sums, 0) == 0)
+            if len(empty_angles[0]) > 0:
+                p = np.delete(p, empty_angles, 3)
+                sums = np.delete(sums, empty_angles, 1)
+        sums[sums == 0] = np.nan
+        return p, sums
+
     def _region(self):
         """The shared :class:`radsarc.features._matrices.Region`, or None.
 
@@ -611,27 +634,9 @@ class _GLCM(_Binning, RadiomicsGLCM):
         p_glcm = np.delete(p_glcm, empty - 1, 2)
         if self.symmetricalGLCM:
             p_glcm += np.transpose(p_glcm, (0, 2, 1, 3)).copy()
-        if self.weightingNorm is not None:
-            if self.weightingNorm not in (
-                "infinity",
-                "euclidean",
-                "manhattan",
-                "no_weighting",
-            ):
-                self.logger.warning(
-                    'weigthing norm "%s" is unknown, W is set to 1', self.weightingNorm
-                )
-            weights = _angle_weights(
-                self.weightingNorm, angles, self.inputImage.GetSpacing()[::-1], "glcm"
-            )
-            p_glcm = np.sum(p_glcm * weights[None, None, None, :], 3, keepdims=True)
-        sum_p = np.sum(p_glcm, (1, 2))
-        if p_glcm.shape[3] > 1:
-            empty_angles = np.where(np.sum(sum_p, 0) == 0)
-            if len(empty_angles[0]) > 0:
-                p_glcm = np.delete(p_glcm, empty_angles, 3)
-                sum_p = np.delete(sum_p, empty_angles, 1)
-        sum_p[sum_p == 0] = np.nan
+        p_glcm, sum_p = self._angles_weighted(
+            p_glcm, angles, "glcm", 'weigthing norm "%s" is unknown, W is set to 1'
+        )
         p_glcm /= sum_p[:, None, None, :]
         return p_glcm
 
@@ -751,28 +756,12 @@ class _GLRLM(_Binning, RadiomicsGLRLM):
             region, self.coefficients["Ng"], int(np.max(self.imageArray.shape)), angles
         )
         p_glrlm = np.delete(p_glrlm, _empty_levels(self.coefficients) - 1, 1)
-        if self.weightingNorm is not None:
-            if self.weightingNorm not in (
-                "infinity",
-                "euclidean",
-                "manhattan",
-                "no_weighting",
-            ):
-                self.logger.warning(
-                    'weigthing norm "%s" is unknown, weighting factor is set to 1',
-                    self.weightingNorm,
-                )
-            weights = _angle_weights(
-                self.weightingNorm, angles, self.inputImage.GetSpacing()[::-1], "glrlm"
-            )
-            p_glrlm = np.sum(p_glrlm * weights[None, None, None, :], 3, keepdims=True)
-        nr = np.sum(p_glrlm, (1, 2))
-        if p_glrlm.shape[3] > 1:
-            empty_angles = np.where(np.sum(nr, 0) == 0)
-            if len(empty_angles[0]) > 0:
-                p_glrlm = np.delete(p_glrlm, empty_angles, 3)
-                nr = np.delete(nr, empty_angles, 1)
-        nr[nr == 0] = np.nan
+        p_glrlm, nr = self._angles_weighted(
+            p_glrlm,
+            angles,
+            "glrlm",
+            'weigthing norm "%s" is unknown, weighting factor is set to 1',
+        )
         self.coefficients["Nr"] = nr
         return p_glrlm
 
