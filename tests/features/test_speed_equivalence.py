@@ -306,21 +306,29 @@ def test_shares_of_a_case_merge_to_the_whole(small):
         engine.extract_part(image, mask, 1, 3, 3)
 
 
+def _one_case_cohort(image, mask, folder):
+    """A cohort of one case ``a``: ``image`` and ``mask`` written to ``folder``."""
+    import pandas as pd
+
+    from radsarc.images import Cohort
+
+    sitk.WriteImage(image, str(folder / "image.nrrd"))
+    sitk.WriteImage(mask, str(folder / "mask.nrrd"))
+    return Cohort.from_frame(
+        pd.DataFrame(
+            [("a", folder / "image.nrrd", folder / "mask.nrrd")],
+            columns=["case_id", "image", "mask"],
+        )
+    )
+
+
 def test_one_case_over_two_processes_equals_one_process(small, tmp_path):
     import pandas as pd
 
     from radsarc.features import extract_features
-    from radsarc.images import Cohort
 
     image, mask = small
-    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
-    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
-    cohort = Cohort.from_frame(
-        pd.DataFrame(
-            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
-            columns=["case_id", "image", "mask"],
-        )
-    )
+    cohort = _one_case_cohort(image, mask, tmp_path)
     params = {
         "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}, "Wavelet": {}},
         "featureClass": {"firstorder": None, "glrlm": None},
@@ -344,17 +352,9 @@ def test_parent_computes_a_share_while_workers_compute_the_others(small, tmp_pat
 
     from radsarc.features import ExtractionSettings, extract_features
     from radsarc.features._extract import _compute, _run_shares, _Task
-    from radsarc.images import Cohort
 
     image, mask = small
-    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
-    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
-    cohort = Cohort.from_frame(
-        pd.DataFrame(
-            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
-            columns=["case_id", "image", "mask"],
-        )
-    )
+    cohort = _one_case_cohort(image, mask, tmp_path)
     params = {
         "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 2.0]}, "Wavelet": {}},
         "featureClass": {"firstorder": None, "glcm": None, "shape": None},
@@ -377,22 +377,13 @@ def test_parent_computes_a_share_while_workers_compute_the_others(small, tmp_pat
 
 def test_engine_runs_with_one_blas_thread(small, tmp_path, monkeypatch):
     """Spinning BLAS threads cost up to 3x the CPU on a busy machine."""
-    import pandas as pd
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import radsarc.features._extract as extract_module
     from radsarc.features import extract_features
-    from radsarc.images import Cohort
 
     image, mask = small
-    sitk.WriteImage(image, str(tmp_path / "image.nrrd"))
-    sitk.WriteImage(mask, str(tmp_path / "mask.nrrd"))
-    cohort = Cohort.from_frame(
-        pd.DataFrame(
-            [("a", tmp_path / "image.nrrd", tmp_path / "mask.nrrd")],
-            columns=["case_id", "image", "mask"],
-        )
-    )
+    cohort = _one_case_cohort(image, mask, tmp_path)
     seen = []
     real = extract_module._engine
 
