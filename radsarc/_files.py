@@ -26,6 +26,7 @@ __all__ = [
     "OutputSet",
     "atomic_write",
     "check_csv_table",
+    "read_csv_table",
     "check_writable_folder",
     "contained",
     "output_target",
@@ -319,7 +320,9 @@ def contained(root: str | os.PathLike, *parts: str, what: str = "name") -> Path:
     return root.joinpath(*map(str, parts))
 
 
-def check_csv_table(path: str | os.PathLike, *, what: str, complete_last_row=False):
+def check_csv_table(
+    path: str | os.PathLike, *, what: str, complete_last_row=False, rows=None
+):
     """Refuse a CSV table with repeated column names or rows of the wrong length.
 
     Parameters
@@ -332,6 +335,9 @@ def check_csv_table(path: str | os.PathLike, *, what: str, complete_last_row=Fal
         Also refuse a file whose last line has no line break: a table written by
         radsarc always ends with one, so a missing one means the file was cut
         off in its last row.
+    rows : list, default=None
+        When given, the rows (lists of cell texts, blank lines skipped) are
+        appended to it.
 
     Returns
     -------
@@ -345,7 +351,7 @@ def check_csv_table(path: str | os.PathLike, *, what: str, complete_last_row=Fal
     """
     path = Path(path)
     try:
-        return _check_csv_table(path, what, complete_last_row)
+        return _check_csv_table(path, what, complete_last_row, rows)
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
@@ -355,7 +361,23 @@ def check_csv_table(path: str | os.PathLike, *, what: str, complete_last_row=Fal
         raise ValueError(f"{what} {path} is not a readable CSV file: {exc}.") from None
 
 
-def _check_csv_table(path: Path, what: str, complete_last_row: bool) -> list[str]:
+def read_csv_table(
+    path: str | os.PathLike, *, what: str
+) -> tuple[list[str], list[list[str]]]:
+    """:func:`check_csv_table`, returning the header and the rows as text.
+
+    Every cell is the text of the file (an empty cell is ``""``), as pandas'
+    ``read_csv(dtype=str, keep_default_na=False)`` gives it; blank lines are
+    skipped. No pandas import (the CLI's one-case path stays light).
+    """
+    rows: list[list[str]] = []
+    header = check_csv_table(path, what=what, rows=rows)
+    return header, rows
+
+
+def _check_csv_table(
+    path: Path, what: str, complete_last_row: bool, rows: list | None = None
+) -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -392,6 +414,8 @@ def _check_csv_table(path: Path, what: str, complete_last_row: bool) -> list[str
                     f"header has {n} ({kind} than expected); the file is cut off "
                     "or malformed. Expected every row to have one value per column."
                 )
+            if rows is not None:
+                rows.append(row)
     if complete_last_row:
         with open(path, "rb") as handle:
             handle.seek(0, os.SEEK_END)

@@ -164,14 +164,15 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
         )
     for warning in caught:
         click.echo(f"radsarc: warning: {warning.message}", err=True)
-    for row in result.errors.itertuples(index=False):
-        seq = f" [{row.sequence}]" if row.sequence else ""
-        where = f" {row.file}:" if row.file else ""
+    for row in result.error_records:
+        seq = f" [{row['sequence']}]" if row["sequence"] else ""
+        where = f" {row['file']}:" if row["file"] else ""
         click.echo(
-            f"failed: {row.case_id}{seq} ({row.stage}):{where} {row.message}",
+            f"failed: {row['case_id']}{seq} ({row['stage']}):{where} {row['message']}",
             err=True,
         )
-    if result.features.empty:
+    n_cases, n_features = len(result.case_ids), len(result.feature_names)
+    if n_cases == 0 or n_features == 0:
         click.echo(
             f"radsarc: error: every case of {manifest} failed "
             f"({result.n_failed} of {len(cohort)}); nothing was written "
@@ -184,35 +185,34 @@ def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, 
     else:  # not the IBSI engine: its module imports scipy.signal and .stats
         from radsarc.features._pyradiomics import ENGINE
 
-    clinical = [str(c) for c in result.clinical.columns]
+    clinical = [str(c) for c in result.clinical_names]
     columns_text = (
         "# Columns of " + out.name + " written by radsarc extract: the case id, "
         "then the\n# manifest's clinical columns (not features), then "
         "n_features feature columns.\n"
         + yaml.safe_dump(
             {
-                "case_id": result.features.index.name or "case_id",
+                "case_id": "case_id",
                 "clinical": clinical,
-                "n_features": int(result.features.shape[1]),
+                "n_features": n_features,
             },
             sort_keys=False,
         )
     )
     with OutputSet() as outputs:
-        outputs.add(out, lambda p: result.to_frame().to_csv(p, float_format="%.17g"))
+        outputs.add(out, result.write_csv)
         outputs.add_text(columns_sidecar(out), columns_text)
-        outputs.add(diagnostics_path, result.diagnostics.to_csv)
+        outputs.add(diagnostics_path, result.write_diagnostics_csv)
         outputs.add_text(
             settings_path,
             f"# radsarc extraction settings ("
             f"{ENGINE}); "
             f"digest {settings.digest}\n" + settings.to_yaml(),
         )
-        outputs.add(errors_path, lambda p: result.errors.to_csv(p, index=False))
+        outputs.add(errors_path, result.write_errors_csv)
         outputs.commit()
     click.echo(
-        f"wrote {out} ({result.features.shape[0]} cases x "
-        f"{result.features.shape[1]} features"
+        f"wrote {out} ({n_cases} cases x {n_features} features"
         + (f"; columns {', '.join(clinical)} from the manifest" if clinical else "")
         + f") in {result.elapsed:.1f} s"
     )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import SimpleITK as sitk
 from threadpoolctl import threadpool_limits
 
@@ -28,6 +30,9 @@ from radsarc.images._io import file_digest, file_problem, read_image
 from radsarc.images._masks import DEFAULT_GEOMETRY_TOLERANCE
 from radsarc.images._preprocess import preprocess
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = ["ExtractionResult", "extract_features"]
 
 logger = logging.getLogger(__name__)
@@ -35,9 +40,14 @@ logger = logging.getLogger(__name__)
 ERROR_COLUMNS = ["case_id", "sequence", "stage", "file", "message"]
 
 
-@dataclass
 class ExtractionResult:
     """Everything an extraction run produced.
+
+    The tables are built (with pandas) when first read: ``radsarc extract``
+    writes them with :meth:`write_csv`, :meth:`write_diagnostics_csv` and
+    :meth:`write_errors_csv`, which need no pandas, so that its one-case path
+    does not import pandas (0.15 s of a start-up that is a large part of one
+    case's time).
 
     Attributes
     ----------
@@ -66,17 +76,107 @@ class ExtractionResult:
     ExtractionResult.to_frame : the table ``radsarc extract`` writes.
     """
 
-    features: pd.DataFrame
-    diagnostics: pd.DataFrame
-    errors: pd.DataFrame
-    n_computed: int = 0
-    n_cached: int = 0
-    n_failed: int = 0
-    elapsed: float = 0.0
-    settings: ExtractionSettings = field(default_factory=ExtractionSettings)
-    clinical: pd.DataFrame = field(default_factory=pd.DataFrame)
+    def __init__(
+        self,
+        features=None,
+        diagnostics=None,
+        errors=None,
+        n_computed: int = 0,
+        n_cached: int = 0,
+        n_failed: int = 0,
+        elapsed: float = 0.0,
+        settings: ExtractionSettings | None = None,
+        clinical=None,
+    ) -> None:
+        self._frames = {
+            "features": features,
+            "diagnostics": diagnostics,
+            "errors": errors,
+            "clinical": clinical,
+        }
+        self._rows: _Rows | None = None
+        self.n_computed = n_computed
+        self.n_cached = n_cached
+        self.n_failed = n_failed
+        self.elapsed = elapsed
+        self.settings = settings if settings is not None else ExtractionSettings()
 
-    def to_frame(self) -> pd.DataFrame:
+    @classmethod
+    def _from_rows(cls, rows: _Rows, **counts) -> ExtractionResult:
+        result = cls(**counts)
+        result._rows = rows
+        return result
+
+    def _frame(self, name: str):
+        frame = self._frames[name]
+        if frame is None:
+            import pandas as pd
+
+            rows = self._rows
+            if rows is None:
+                frame = pd.DataFrame()
+            else:
+                idx = pd.Index(rows.index, name="case_id", dtype=object)
+                if name == "features":
+                    frame = pd.DataFrame(rows.features, index=idx, dtype=float)
+                elif name == "diagnostics":
+                    frame = pd.DataFrame(rows.diagnostics, index=idx, dtype=object)
+                elif name == "errors":
+                    frame = pd.DataFrame(rows.errors, columns=ERROR_COLUMNS)
+                else:
+                    frame = _clinical(rows.cohort, idx)
+            self._frames[name] = frame
+        return frame
+
+    @property
+    def features(self):
+        return self._frame("features")
+
+    @property
+    def diagnostics(self):
+        return self._frame("diagnostics")
+
+    @property
+    def errors(self):
+        return self._frame("errors")
+
+    @property
+    def clinical(self):
+        return self._frame("clinical")
+
+    @property
+    def case_ids(self) -> list[str]:
+        """The case ids of the rows of ``features``, in order."""
+        if self._rows is not None and self._frames["features"] is None:
+            return list(self._rows.index)
+        return [str(i) for i in self.features.index]
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The columns of ``features``, in order."""
+        if self._rows is not None and self._frames["features"] is None:
+            return _union_keys(self._rows.features)
+        return [str(c) for c in self.features.columns]
+
+    @property
+    def clinical_names(self) -> list[str]:
+        """The columns of ``clinical`` (label, group, covariates), in order."""
+        if self._rows is not None and self._frames["clinical"] is None:
+            return [name for name, _ in _clinical_columns(self._rows.cohort)]
+        return [str(c) for c in self.clinical.columns]
+
+    @property
+    def error_records(self) -> list[dict]:
+        """The rows of ``errors`` as dicts (``case_id, sequence, stage, file,
+        message``)."""
+        if self._rows is not None and self._frames["errors"] is None:
+            return [
+                dict(zip(ERROR_COLUMNS, _error_row(e), strict=True))
+                for e in self._rows.errors
+            ]
+        return self.errors.to_dict("records")
+
+    def to_frame(self):
         """Case id, label, group, covariates, then the features: one row per case.
 
         This is the table ``radsarc extract`` writes, ready for ``radsarc
@@ -93,16 +193,83 @@ class ExtractionResult:
         ValueError
             If a manifest column has the name of a feature column.
         """
-        clash = [c for c in self.clinical.columns if c in self.features.columns]
+        import pandas as pd
+
+        self._check_names(self.clinical_names, self.feature_names)
+        if self.clinical.shape[1] == 0:
+            return self.features.copy()
+        clinical = self.clinical.reindex(self.features.index)
+        return pd.concat([clinical, self.features], axis=1)
+
+    @staticmethod
+    def _check_names(clinical, features) -> None:
+        clash = [c for c in clinical if c in set(features)]
         if clash:
             raise ValueError(
                 f"Manifest column(s) {clash} have the name of feature columns; "
                 "rename them in the manifest."
             )
-        if self.clinical.shape[1] == 0:
-            return self.features.copy()
-        clinical = self.clinical.reindex(self.features.index)
-        return pd.concat([clinical, self.features], axis=1)
+
+    def write_csv(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_frame` as CSV: the file ``radsarc extract`` writes.
+
+        The same text as ``to_frame().to_csv(path, float_format="%.17g")``
+        (features to the last bit), written without pandas when the tables
+        were not read.
+        """
+        rows = self._rows
+        if rows is None or any(
+            self._frames[k] is not None for k in ("features", "clinical")
+        ):
+            self.to_frame().to_csv(path, float_format="%.17g")
+            return
+        names = self.feature_names
+        clinical = _clinical_columns(rows.cohort)
+        self._check_names([c for c, _ in clinical], names)
+        position = {case_id: k for k, case_id in enumerate(rows.cohort.case_ids)}
+        keep = [position[case_id] for case_id in rows.index]
+        columns = [
+            (name, _column_texts(values, float_format=True), keep)
+            for name, values in clinical
+        ]
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["case_id", *(c for c, _ in clinical), *names])
+            for k, (case_id, feats) in enumerate(
+                zip(rows.index, rows.features, strict=True)
+            ):
+                writer.writerow(
+                    [
+                        case_id,
+                        *(texts[where[k]] for _, texts, where in columns),
+                        *(_float_text(feats.get(n)) for n in names),
+                    ]
+                )
+
+    def write_diagnostics_csv(self, path: str | os.PathLike) -> None:
+        """Write ``diagnostics`` as CSV (``diagnostics.to_csv(path)``'s text)."""
+        rows = self._rows
+        if rows is None or self._frames["diagnostics"] is not None:
+            self.diagnostics.to_csv(path)
+            return
+        names = _union_keys(rows.diagnostics)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["case_id", *names])
+            for case_id, diags in zip(rows.index, rows.diagnostics, strict=True):
+                writer.writerow([case_id, *(_object_text(diags.get(n)) for n in names)])
+
+    def write_errors_csv(self, path: str | os.PathLike) -> None:
+        """Write ``errors`` as CSV (``errors.to_csv(path, index=False)``'s text)."""
+        rows = self._rows
+        if rows is None or self._frames["errors"] is not None:
+            self.errors.to_csv(path, index=False)
+            return
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(ERROR_COLUMNS)
+            for error in rows.errors:
+                writer.writerow([_object_text(v) for v in _error_row(error)])
 
     @property
     def summary(self) -> str:
@@ -111,6 +278,63 @@ class ExtractionResult:
             f"extracted: {self.n_computed} computed, {self.n_cached} from cache, "
             f"{self.n_failed} failed"
         )
+
+
+@dataclass
+class _Rows:
+    """The rows an :class:`ExtractionResult` builds its tables from."""
+
+    cohort: Cohort
+    index: list[str]
+    features: list[dict]
+    diagnostics: list[dict]
+    errors: list[dict]
+
+
+def _union_keys(rows: list[dict]) -> list[str]:
+    """Columns of ``pd.DataFrame(rows)``: every key, in order of first appearance."""
+    return list(dict.fromkeys(k for row in rows for k in row))
+
+
+def _error_row(error: dict) -> list:
+    return [error.get(c) for c in ERROR_COLUMNS]
+
+
+def _missing_cell(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _float_text(value) -> str:
+    """A float column cell as ``to_csv(float_format="%.17g")`` writes it."""
+    if value is None:
+        return ""
+    value = float(value)
+    return "" if math.isnan(value) else f"{value:.17g}"
+
+
+def _object_text(value) -> str:
+    """An object column cell as ``to_csv`` writes it."""
+    return "" if _missing_cell(value) else str(value)
+
+
+def _column_texts(values: list, *, float_format: bool) -> list[str]:
+    """The cells of a column of ``pd.DataFrame(rows)`` as ``to_csv`` writes them.
+
+    pandas makes the column float64 when its present values are all numbers and
+    one is a float or a value is missing (float_format applies), int64 or bool
+    when all are ints or bools and none is missing, else object (``str`` of
+    each value); a missing value is an empty cell.
+    """
+    present = [v for v in values if not _missing_cell(v)]
+    numbers = all(
+        isinstance(v, int | float | np.integer | np.floating)
+        and not isinstance(v, bool | np.bool_)
+        for v in present
+    )
+    floats = any(isinstance(v, float | np.floating) for v in present)
+    if float_format and present and numbers and (floats or len(present) < len(values)):
+        return [_float_text(v) for v in values]
+    return [_object_text(v) for v in values]
 
 
 @dataclass(frozen=True)
@@ -984,14 +1208,8 @@ def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
         feat_rows.append(feats)
         diag_rows.append(diags)
         index.append(case_id)
-    idx = pd.Index(index, name="case_id", dtype=object)
-    features = pd.DataFrame(feat_rows, index=idx, dtype=float)
-    diagnostics = pd.DataFrame(diag_rows, index=idx, dtype=object)
-    return ExtractionResult(
-        clinical=_clinical(cohort, idx),
-        features=features,
-        diagnostics=diagnostics,
-        errors=pd.DataFrame(errors, columns=ERROR_COLUMNS),
+    return ExtractionResult._from_rows(
+        _Rows(cohort, index, feat_rows, diag_rows, errors),
         n_computed=n_computed,
         n_cached=n_cached,
         n_failed=n_failed,
@@ -999,7 +1217,26 @@ def _assemble(cohort, tasks, outputs, settings) -> ExtractionResult:
     )
 
 
-def _clinical(cohort: Cohort, index: pd.Index) -> pd.DataFrame:
+def _clinical_columns(cohort: Cohort) -> list[tuple[str, list]]:
+    """``(column, values of every case)`` of ``cohort.clinical()``, in its order,
+    without the label or group column when no case has one (see
+    :func:`_clinical`)."""
+    names = _union_keys(
+        [{"label": c.label, "group": c.group, **dict(c.covariates)} for c in cohort]
+    )
+    out = []
+    for name in names:
+        if name in ("label", "group"):
+            values = [getattr(c, name) for c in cohort]
+            if all(_missing_cell(v) for v in values):
+                continue
+        else:
+            values = [c.covariates.get(name) for c in cohort]
+        out.append((name, values))
+    return out
+
+
+def _clinical(cohort: Cohort, index):
     """Label, group (when any case has one) and covariates of the cases in index."""
     table = cohort.clinical()
     empty = [

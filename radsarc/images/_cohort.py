@@ -6,17 +6,18 @@ that follows radsarc's folder convention (:meth:`Cohort.from_directory`).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import SimpleITK as sitk
 
-from radsarc._files import check_csv_table
+from radsarc._files import read_csv_table
 from radsarc.exceptions import CohortValidationError
 from radsarc.images._io import IMAGE_SUFFIXES, file_problem, read_image
 from radsarc.images._masks import (
@@ -25,6 +26,9 @@ from radsarc.images._masks import (
     MaskError,
     load_masks,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Case", "Cohort", "Problem", "ValidationReport"]
 
@@ -147,6 +151,8 @@ class ValidationReport:
 
     def to_frame(self) -> pd.DataFrame:
         """The problems as a table (case_id, sequence, file, check, message)."""
+        import pandas as pd
+
         return pd.DataFrame(
             [vars(p) for p in self.problems],
             columns=["case_id", "sequence", "file", "check", "message"],
@@ -268,6 +274,8 @@ class Cohort:
     @property
     def labels(self) -> pd.Series:
         """The ``label`` of each case (NaN where unknown), indexed by case id."""
+        import pandas as pd
+
         return pd.Series(
             [c.label for c in self.cases],
             index=pd.Index(self.case_ids, name="case_id"),
@@ -277,6 +285,8 @@ class Cohort:
     @property
     def groups(self) -> pd.Series:
         """The ``group`` (centre, scanner) of each case, indexed by case id."""
+        import pandas as pd
+
         return pd.Series(
             [c.group for c in self.cases],
             index=pd.Index(self.case_ids, name="case_id"),
@@ -285,6 +295,8 @@ class Cohort:
 
     def clinical(self) -> pd.DataFrame:
         """Label, group and covariates of every case, indexed by case id."""
+        import pandas as pd
+
         rows = [
             {"label": c.label, "group": c.group, **dict(c.covariates)}
             for c in self.cases
@@ -347,21 +359,18 @@ class Cohort:
             )
         if not path.is_file():
             raise FileNotFoundError(f"Manifest {path} does not exist.")
-        check_csv_table(path, what="Manifest")
-        try:
-            # Everything as text first: a case id such as "NA" or "nan" must stay a
-            # case id; other columns get their types in from_frame.
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (
-            pd.errors.ParserError,
-            pd.errors.EmptyDataError,
-            UnicodeDecodeError,
-        ) as e:
-            raise CohortValidationError(
-                f"Manifest {path} is not a readable CSV file: {e}"
-            ) from None
-        return cls.from_frame(
-            table, root=path.absolute().parent, source=str(path), roi=roi
+        # Everything as text (csv module: no pandas import on the one-case path;
+        # the same cells as pandas' read_csv with dtype=str): a case id such as
+        # "NA" or "nan" must stay a case id; other columns get their types in
+        # _from_rows.
+        columns, rows = read_csv_table(path, what="Manifest")
+        return cls._from_rows(
+            columns,
+            rows,
+            root=path.absolute().parent,
+            source=str(path),
+            roi=roi,
+            typed=(),
         )
 
     @classmethod
@@ -374,11 +383,46 @@ class Cohort:
         roi: str | list[str] | None = None,
     ) -> Cohort:
         """Build a cohort from a manifest table (see :meth:`from_csv`)."""
+        import pandas as pd
+
+        # Columns of numbers (or other non-text dtypes) keep their values; text
+        # columns are typed as a manifest's are.
+        typed = {
+            str(c).strip()
+            for c, dtype in table.dtypes.items()
+            if not pd.api.types.is_object_dtype(dtype)
+            and not pd.api.types.is_string_dtype(dtype)
+        }
+        return cls._from_rows(
+            [str(c) for c in table.columns],
+            [list(row) for row in table.itertuples(index=False, name=None)],
+            root=root,
+            source=source,
+            roi=roi,
+            typed=typed,
+        )
+
+    @classmethod
+    def _from_rows(
+        cls,
+        columns: list[str],
+        rows: list[list],
+        *,
+        root: str | os.PathLike,
+        source: str,
+        roi: str | list[str] | None,
+        typed,
+    ) -> Cohort:
+        """:meth:`from_frame` on a header and rows of cells (no pandas needed).
+
+        ``typed`` names the columns whose cells already have their types (a
+        DataFrame's number columns); the others are text, typed by
+        :func:`_typed`.
+        """
         source = source or "the manifest"
         default_roi = roi_names(roi)
         root = Path(root)
-        columns = [str(c).strip() for c in table.columns]
-        table = table.set_axis(columns, axis=1)
+        columns = [str(c).strip() for c in columns]
         if "case_id" not in columns:
             raise CohortValidationError(
                 f"Manifest {source} has no 'case_id' column; expected columns "
@@ -396,9 +440,9 @@ class Cohort:
             if (m := _SEQ_RE.match(c)) and m.group(1) == "mask"
         )
         # Rows of empty cells only (",,,," below a spreadsheet's table) are no cases.
-        blank = [all(_missing_text(v) for v in row) for row in table.itertuples(False)]
-        table = table[[not b for b in blank]]
-        if table.empty:
+        blank = [all(_missing_text(v) for v in row) for row in rows]
+        rows = [row for row, b in zip(rows, blank, strict=True) if not b]
+        if not rows:
             raise CohortValidationError(
                 f"Manifest {source} has no rows; expected one row per case below "
                 f"the header {columns}."
@@ -449,7 +493,7 @@ class Cohort:
                 f"({_RESERVED_HINT})."
             )
         if sequences != [SINGLE]:
-            _refuse_covariates_as_sequences(table, image_col, root, source)
+            _refuse_covariates_as_sequences(columns, rows, image_col, root, source)
         extra_col: dict[str, dict[str, list[str]]] = {}
         for kind in ("roi", "reference"):
             named = sorted(
@@ -478,14 +522,17 @@ class Cohort:
             *(c for cols in extra_col.values() for v in cols.values() for c in v),
         }
         covariate_cols = [c for c in columns if c not in used]
+        cells = [list(column) for column in zip(*rows, strict=True)]
         for col in ("label", "group", *covariate_cols):
-            if col in table.columns:
-                table[col] = _typed(table[col])
+            if col in columns and col not in typed:
+                k = columns.index(col)
+                cells[k] = _typed(cells[k])
+        rows = [list(row) for row in zip(*cells, strict=True)]
 
         problems = []
         cases = []
         lines = [int(i) + 2 for i in range(len(blank)) if not blank[i]]
-        for row_no, row in zip(lines, table.itertuples(index=False), strict=True):
+        for row_no, row in zip(lines, rows, strict=True):
             values = dict(zip(columns, row, strict=True))
             case_id = values["case_id"]
             if _missing_text(case_id):
@@ -615,6 +662,8 @@ class Cohort:
         -------
         Cohort
         """
+        import pandas as pd
+
         root = Path(root)
         if not root.is_dir():
             raise FileNotFoundError(f"Cohort folder {root} does not exist.")
@@ -957,7 +1006,7 @@ def check_case(
     return problems, loaded is not None and loaded.grid.action == "resampled"
 
 
-def _refuse_covariates_as_sequences(table, image_col, root, source) -> None:
+def _refuse_covariates_as_sequences(columns, rows, image_col, root, source) -> None:
     """Refuse an ``image_<SEQ>`` column that holds no path at all.
 
     A covariate named like ``image_quality`` would become a sequence
@@ -968,7 +1017,8 @@ def _refuse_covariates_as_sequences(table, image_col, root, source) -> None:
     """
     exists = {}
     for col in image_col.values():
-        cells = [str(v).strip() for v in table[col] if not _missing_text(v)]
+        k = columns.index(col)
+        cells = [str(row[k]).strip() for row in rows if not _missing_text(row[k])]
         numeric = bool(cells) and all(_is_number(v) for v in cells)
         if numeric:
             raise CohortValidationError(
@@ -1020,27 +1070,49 @@ def _stem(entry: Path) -> str | None:
 _NA_TEXT = {"", "NA", "N/A", "NaN", "nan", "null", "None", "<NA>"}
 
 
-def _typed(column: pd.Series) -> pd.Series:
-    """Text column -> numbers where every present value is a number; NA -> None."""
-    if column.dtype != object and not pd.api.types.is_string_dtype(column):
-        return column
-    text = column.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-    missing = text.map(
-        lambda v: (
-            v is None
-            or (isinstance(v, float) and np.isnan(v))
-            or (isinstance(v, str) and v in _NA_TEXT)
-        )
-    )
-    present = text[~missing]
-    numbers = pd.to_numeric(present, errors="coerce")
-    if len(present) and numbers.notna().all():
-        as_int = numbers.astype(float).map(float.is_integer).all()
-        values = numbers.astype(int) if as_int else numbers.astype(float)
-        out = pd.Series([None] * len(text), index=text.index, dtype=object)
-        out[~missing] = values.astype(object)
-        return out
-    return text.where(~missing, None)
+_NUMBER_RE = re.compile(
+    r"[+-]?(?:(?P<int>\d+)|\d+\.\d*(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+"
+    r"|\.\d+(?:[eE][+-]?\d+)?|inf|infinity)",
+    re.IGNORECASE,
+)
+
+
+def _number(text: str):
+    """``text`` as an int or a float when it is a number (as pandas' to_numeric
+    reads it: no underscores, no hexadecimal), else None."""
+    match = _NUMBER_RE.fullmatch(text)
+    if match is None:
+        return None
+    return int(text) if match.group("int") is not None else float(text)
+
+
+def _typed(values: list) -> list:
+    """Text cells -> numbers where every present value is a number; NA -> None.
+
+    Numbers are ints when every one is a whole number, else floats; cells
+    that are not text (a DataFrame's own values) are kept.
+    """
+    text = [v.strip() if isinstance(v, str) else v for v in values]
+    missing = [
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and v in _NA_TEXT)
+        for v in text
+    ]
+    present = [v for v, m in zip(text, missing, strict=True) if not m]
+    numbers = [
+        _number(v)
+        if isinstance(v, str)
+        else v
+        if isinstance(v, int | float) and not isinstance(v, bool)
+        else None
+        for v in present
+    ]
+    if present and all(n is not None for n in numbers):
+        as_int = all(float(n).is_integer() for n in numbers)
+        found = iter(int(n) if as_int else float(n) for n in numbers)
+        return [None if m else next(found) for m in missing]
+    return [None if m else v for v, m in zip(text, missing, strict=True)]
 
 
 def _missing_text(value) -> bool:
@@ -1048,14 +1120,14 @@ def _missing_text(value) -> bool:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _clean(value):
     """NaN -> None; numpy scalars -> Python scalars."""
     if value is None:
         return None
-    if isinstance(value, float) and np.isnan(value):
+    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, np.generic):
         return value.item()
