@@ -88,3 +88,38 @@ def test_check_csv_table_last_line_break(tmp_path):
     path.write_bytes(b"a,b\r\n1,\xff\r\n")
     with pytest.raises(ValueError, match="is not UTF-8 text"):
         check_csv_table(path, what="Table")
+
+
+def test_output_set_flushes_every_file_before_renaming_any(tmp_path, monkeypatch):
+    """commit() fsyncs every staged file (in parallel); one failed flush leaves
+    every final path as it was and names the file."""
+    import radsarc._files as files
+
+    (tmp_path / "b.csv").write_text("old b")
+    flushed = []
+
+    def fsync(path):
+        flushed.append(path.name)
+        if path.read_text() == "new b":
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files, "_fsync", fsync)
+    with OutputSet() as outputs:
+        outputs.add_text(tmp_path / "a.csv", "new a")
+        outputs.add_text(tmp_path / "b.csv", "new b")
+        outputs.add_text(tmp_path / "c.csv", "new c")
+        with pytest.raises(OSError, match=r"b\.csv"):
+            outputs.commit()
+    assert len(flushed) == 3
+    assert not (tmp_path / "a.csv").exists()
+    assert (tmp_path / "b.csv").read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]  # no temporaries
+
+    flushed.clear()
+    monkeypatch.setattr(files, "_fsync", lambda path: flushed.append(path.read_text()))
+    with OutputSet() as outputs:
+        outputs.add_text(tmp_path / "a.csv", "A")
+        outputs.add_text(tmp_path / "b.csv", "B")
+        outputs.commit()
+    assert sorted(flushed) == ["A", "B"]
+    assert (tmp_path / "b.csv").read_text() == "B"
