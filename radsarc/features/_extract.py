@@ -371,7 +371,7 @@ def _engine(settings: ExtractionSettings):
             from radsarc.features._pyradiomics import Engine
 
             params = settings.pyradiomics_params()
-            _ENGINES[digest] = Engine(params, filters=settings.filters)
+            _ENGINES[digest] = Engine(params, filters=settings.filters, validated=True)
     return _ENGINES[digest]
 
 

@@ -1312,6 +1312,32 @@ def merge_parts(parts) -> dict[str, float]:
 # ---------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------
+class _ValidatedExtractor(featureextractor.RadiomicsFeatureExtractor):
+    """pyradiomics' extractor for parameters radsarc has already validated.
+
+    :class:`radsarc.features.ExtractionSettings` checks every section, setting,
+    image type, feature class and feature name against pyradiomics' own schema
+    before an engine is built; pyradiomics' second check (pykwalify, which
+    parses its schema file at every construction: ~12 ms of CPU, a part of a
+    one-case run's start-up) is skipped. The parameters are applied as
+    ``RadiomicsFeatureExtractor._applyParams`` (3.1.4) applies them after its
+    validation (tests/features/test_settings.py compares the two).
+    """
+
+    def _applyParams(self, paramsFile=None, paramsDict=None):
+        params = paramsDict if paramsDict is not None else {}
+        if paramsFile is not None:
+            raise TypeError("validated parameters come as a dict, not a file")
+        self.enabledImagetypes = params.get("imageType", {}) or {"Original": {}}
+        enabled = params.get("featureClass", {})
+        self.enabledFeatures = (
+            enabled if enabled else {name: [] for name in self.featureClassNames}
+        )
+        self.settings = self._getDefaultSettings()
+        self.settings.update(params.get("setting", {}))
+        self.settings.update(params.get("voxelSetting", {}))
+
+
 class Engine:
     """A configured pyradiomics extractor.
 
@@ -1326,8 +1352,13 @@ class Engine:
         passed to pyradiomics' feature classes like a built-in filtered image.
     """
 
-    def __init__(self, params: dict, filters=()) -> None:
-        self._extractor = featureextractor.RadiomicsFeatureExtractor(params)
+    def __init__(self, params: dict, filters=(), *, validated: bool = False) -> None:
+        extractor = (
+            _ValidatedExtractor
+            if validated
+            else featureextractor.RadiomicsFeatureExtractor
+        )
+        self._extractor = extractor(params)
         self._filters = tuple(filters)
 
     def extract(

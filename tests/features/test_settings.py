@@ -146,3 +146,35 @@ def test_settings_are_frozen():
         s.setting["binWidth"] = 3
     with pytest.raises(AttributeError):
         s.source = "x"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"setting": {"binWidth": 5, "label": 2, "force2D": True}},
+        {
+            "imageType": {"Original": {}, "LoG": {"sigma": [1.0, 3.0]}, "Wavelet": {}},
+            "featureClass": {"glcm": ["Contrast", "Idm"], "shape": None},
+            "setting": {"binCount": 32, "distances": [1, 2], "correctMask": True},
+            "voxelSetting": {"kernelRadius": 2, "maskedKernel": False},
+        },
+        "mri",
+        str(PYRADIOMICS_DATA / "params" / "baseline_default.yaml"),
+    ],
+)
+def test_validated_engine_applies_parameters_as_pyradiomics_does(params):
+    """The engine skips pyradiomics' pykwalify check of parameters radsarc has
+    validated; what it applies is what pyradiomics applies after its check."""
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    from radsarc.features._pyradiomics import Engine
+
+    settings = ExtractionSettings.coerce(params)
+    raw = settings.pyradiomics_params()
+    reference = RadiomicsFeatureExtractor(raw)
+    engine = Engine(raw, validated=True)._extractor
+    assert type(engine) is not RadiomicsFeatureExtractor
+    assert engine.settings == reference.settings
+    assert engine.enabledImagetypes == reference.enabledImagetypes
+    assert engine.enabledFeatures == reference.enabledFeatures
