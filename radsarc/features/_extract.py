@@ -1058,15 +1058,16 @@ _MATRIX_CLASSES = frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"})
 
 
 def _load_compiled_matrices() -> bool:
-    """Load numba's compiled texture kernels in this process (before forking).
+    """Load radsarc's texture kernels in this process (before forking).
 
-    Every process that computes texture matrices with the compiled kernels
-    (:mod:`radsarc.features._matrices`, which the engine chooses for large
-    work) would otherwise import numba and load the kernels itself (about
-    0.4 s of CPU each, 0.75 s on a busy machine): the kernels are run once on a
-    tiny region (:func:`radsarc.features._pyradiomics.load_compiled_matrices`;
-    pyradiomics stays behind the engine module), so that forked children
-    inherit them ready. Returns whether they are loaded.
+    Every process that computes texture matrices with radsarc's kernels
+    (:mod:`radsarc.features._matrices`) would otherwise load them itself: the
+    C kernels in ~10 ms (but on a machine whose cache is empty each would
+    compile them), numba's fallback in about 0.4 s of CPU each (0.75 s on a
+    busy machine). The kernels are run once on a tiny region
+    (:func:`radsarc.features._pyradiomics.load_compiled_matrices`; pyradiomics
+    stays behind the engine module), so that forked children inherit them
+    ready. Returns whether they are loaded.
     """
     try:
         from radsarc.features._pyradiomics import load_compiled_matrices

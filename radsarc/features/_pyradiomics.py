@@ -18,10 +18,12 @@ every image type against plain pyradiomics):
   six feature classes that each redo it in pyradiomics, with pyradiomics' own
   ``getBinEdges`` (given only the minimum and maximum it reads, which it would
   otherwise find with Python's ``min``/``max`` over every voxel).
-* **Texture matrices** (GLCM, GLRLM, GLSZM, GLDM, NGTDM) of large regions
-  from compiled loops (:mod:`radsarc.features._matrices`; bit-identical arrays,
-  about 5x faster than pyradiomics' C code) once the work pays for numba's
-  start-up (:data:`COMPILED_MIN_WORK`); GLDM and NGTDM from one pass.
+* **Texture matrices** (GLCM, GLRLM, GLSZM, GLDM, NGTDM) from radsarc's own
+  kernels (:mod:`radsarc.features._matrices`; bit-identical arrays, about 5x
+  faster than pyradiomics' C code on large regions): plain C compiled on first
+  use, for every region of :data:`C_KERNELS_MIN_VOXELS` voxels or more; without
+  a C compiler numba's, once the work pays for numba's start-up
+  (:data:`NUMBA_MIN_WORK`); GLDM and NGTDM from one pass.
 * **GLCM MCC**: the matrix ``Q`` is one matrix product per angle instead of a
   Python loop over gray levels.
 * **Mask and bounding box** from numpy when image and mask share their grid
@@ -69,8 +71,11 @@ from radsarc.images._filters import filtered_image
 
 __all__ = [
     "COMPILED_MIN_WORK",
+    "C_KERNELS_MIN_VOXELS",
     "ENGINE",
+    "NUMBA_MIN_WORK",
     "Engine",
+    "compiled_route",
     "cube_tables",
     "feature_classes",
     "image_types",
@@ -740,7 +745,7 @@ def _sum_by(p: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
 
 
 def _matrices_module():
-    from radsarc.features import _matrices  # numba: imported when first used
+    from radsarc.features import _matrices
 
     return _matrices
 
@@ -1699,20 +1704,29 @@ class Engine:
     def _use_compiled(self, mask, kwargs) -> bool:
         """Whether this image's texture matrices come from :mod:`._matrices`.
 
-        The compiled matrices are ~5x faster than pyradiomics' C ones but cost
-        numba's start-up once per process; they are used once loaded, or when
-        the work of this call (region voxels x images) plus the work this
-        process already gave pyradiomics' C code pays for that start-up
-        (:data:`COMPILED_MIN_WORK`): one large case with filters loads them at
-        once, a cohort of smaller cases after a few cases.
+        radsarc's kernels are ~5x faster than pyradiomics' C matrices on large
+        regions. With their C backend (compiled once per user, loaded in ~10 ms)
+        they are used for every image of at least :data:`C_KERNELS_MIN_VOXELS`
+        region voxels (below, pyradiomics' route is as fast or faster). With the
+        numba backend (no C compiler), whose start-up costs ~0.4 s per process,
+        they are used once numba is loaded, or when the work of this call
+        (region voxels x images) plus the work this process already gave
+        pyradiomics' C code reaches :data:`NUMBA_MIN_WORK`. A number in
+        :data:`COMPILED_MIN_WORK` replaces both rules by the latter with that
+        threshold.
         """
         global _C_WORK
-        if _matrices_loaded():
+        if _matrices_loaded() == "numba":
             return True
         label = kwargs.get("label", 1)
         n_voxels = int(np.count_nonzero(sitk.GetArrayViewFromImage(mask) == label))
         work = n_voxels * max(getattr(self, "_images_here", 1), 1)
-        if work + _C_WORK >= COMPILED_MIN_WORK:
+        threshold = COMPILED_MIN_WORK
+        if threshold is None:
+            if n_voxels >= C_KERNELS_MIN_VOXELS and _kernels_backend() == "c":
+                return True
+            threshold = NUMBA_MIN_WORK
+        if work + _C_WORK >= threshold:
             return True
         _C_WORK += n_voxels
         return False
@@ -1726,30 +1740,60 @@ _MATRIX_CLASSES = frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"})
 
 
 def load_compiled_matrices() -> None:
-    """Load numba and the compiled texture-matrix kernels in this process.
+    """Load radsarc's texture-matrix kernels in this process.
 
-    Once loaded, every later image of this process uses them (see
-    :meth:`Engine._use_compiled`). A process about to fork workers for a case
-    whose work reaches :data:`COMPILED_MIN_WORK` can call this first, so that
-    the workers inherit the loaded kernels instead of each paying numba's
-    start-up (~0.4 s CPU).
+    The C kernels (compiled on first use, see :mod:`radsarc.features._native`),
+    else numba's. A process about to fork workers for a case that will use them
+    calls this first, so that the workers inherit the loaded kernels instead of
+    each loading them (numba: ~0.4 s CPU each) or compiling them at once on a
+    machine whose cache is empty.
     """
     _matrices_module().warm_up()
 
 
-def _matrices_loaded() -> bool:
-    return "radsarc.features._matrices" in sys.modules
+def _matrices_loaded() -> str | None:
+    """The kernels' backend loaded in this process ("c", "numba"), or None."""
+    module = sys.modules.get("radsarc.features._matrices")
+    return None if module is None else module.loaded()
 
 
-#: Region voxels x filtered images from which the compiled texture matrices
-#: (:mod:`radsarc.features._matrices`) replace pyradiomics' C matrices in a
-#: process that has not loaded them yet. Measured on benchmarks/
-#: extraction_speed.py's large case (474k voxels, 117 gray levels, load ~2):
-#: GLCM + GLRLM + GLSZM + GLDM + NGTDM take 0.37 s in pyradiomics' C code and
-#: 0.077 s compiled, i.e. ~0.6 us saved per region voxel and image; loading
-#: numba and the cached kernels costs ~0.4 s once (0.15 s import, 0.25 s first
-#: call). Break-even is at ~0.7M voxel-images.
-COMPILED_MIN_WORK = 1_000_000
+def _kernels_backend() -> str:
+    """The kernels' backend, "c" or "numba" (loads or compiles the C kernels)."""
+    return _matrices_module().backend()
+
+
+def compiled_route(n_voxels: int, n_images: int = 1) -> bool:
+    """Whether images of a fresh process with this region use the kernels.
+
+    :meth:`Engine._use_compiled`'s rule for ``n_images`` images of ``n_voxels``
+    region voxels, before any work (used to plan a case's work items).
+    """
+    if COMPILED_MIN_WORK is not None:
+        return n_voxels * max(n_images, 1) >= COMPILED_MIN_WORK
+    if n_voxels >= C_KERNELS_MIN_VOXELS and _kernels_backend() == "c":
+        return True
+    return n_voxels * max(n_images, 1) >= NUMBA_MIN_WORK
+
+
+#: Region voxels from which an image's texture matrices come from the C kernels
+#: (:mod:`radsarc.features._matrices`) rather than pyradiomics' C code. Measured
+#: (warm, per image, the five texture classes, pyradiomics' route / kernels):
+#: 9 voxels 1.8 / 2.0 ms, 143 (breast1) 1.9 / 2.0 ms, 147 5.8 / 6.0 ms,
+#: 837 (lung1) 3.9 / 3.6 ms, 845 13.7 / 13.4 ms, 4137 (brain1) 10.4 / 5.4 ms,
+#: 78k 98 / 67 ms, 474k 797 / 182 ms: the kernels win from a few hundred voxels.
+C_KERNELS_MIN_VOXELS = 500
+#: Region voxels x filtered images from which the numba kernels (the fallback
+#: without a C compiler) replace pyradiomics' C matrices in a process that has
+#: not loaded them yet. Measured on benchmarks/extraction_speed.py's large case
+#: (474k voxels, 117 gray levels, load ~2): GLCM + GLRLM + GLSZM + GLDM + NGTDM
+#: take 0.37 s in pyradiomics' C code and 0.077 s compiled, i.e. ~0.6 us saved
+#: per region voxel and image; loading numba and the cached kernels costs ~0.4 s
+#: once (0.15 s import, 0.25 s first call). Break-even is at ~0.7M voxel-images.
+NUMBA_MIN_WORK = 1_000_000
+#: None: the rules above. A number: the kernels (whichever backend) are used
+#: when region voxels x images, plus the region voxels this process gave
+#: pyradiomics' C code, reach it (0: always; ``float("inf")``: never).
+COMPILED_MIN_WORK: float | None = None
 
 
 def _crop_to(filtered, mask, bounding_box, image, masks=None):

@@ -70,14 +70,18 @@ LOG_SECONDS_PER_VOXEL = 0.125e-6
 WAVELET_SECONDS_PER_VOXEL = 0.2e-6
 #: Modules that classes load on first use, with their load time, paid once by
 #: each process that computes such a class while the module is not loaded:
-#: numba and the compiled kernels. (The shape diameters need no import: see
+#: numba and its kernels, the fallback of the texture kernels without a C
+#: compiler (counted only then). The C kernels load in ~10 ms (compiled once per
+#: user, ~0.3 s, see radsarc.features._native; a parent that forks loads them
+#: first). (The shape diameters need no import: see
 #: radsarc.features._mesh.QHULL_AFTER.)
 IMPORT_COST = {
-    "radsarc.features._matrices": (
+    "radsarc.features._matrices_numba": (
         0.4,
         frozenset({"glcm", "glrlm", "glszm", "gldm", "ngtdm"}),
     ),
 }
+_NUMBA_MODULE = "radsarc.features._matrices_numba"
 
 
 #: Weight of the processes' total CPU time against the longest one's in
@@ -99,9 +103,11 @@ class CostModel:
     voxels : int, default=REFERENCE_VOXELS
         Voxels of the ROI (class and image costs scale with them).
     compiled : bool, default=False
-        Whether the engine computes the texture matrices with the compiled
-        kernels (:data:`CLASS_COST` ``"compiled"``, and numba's load time in
-        every process that computes a texture class).
+        Whether the engine computes the texture matrices with radsarc's
+        kernels (:data:`CLASS_COST` ``"compiled"``).
+    backend : {"c", "numba"}, default="c"
+        Which kernels (with ``"numba"``, numba's load time in every process
+        that computes a texture class, :data:`IMPORT_COST`).
     unit_seconds : dict of int to float, default=None
         Filtering seconds of single filtered images (LoG sigmas), by unit.
     type_seconds : dict of str to float, default=None
@@ -114,11 +120,13 @@ class CostModel:
         voxels: int = REFERENCE_VOXELS,
         *,
         compiled: bool = False,
+        backend: str = "c",
         unit_seconds: dict | None = None,
         type_seconds: dict | None = None,
     ) -> None:
         self.scale = max(voxels, 1) / REFERENCE_VOXELS
         self.compiled = compiled
+        self.backend = backend
         self.classes = CLASS_COST["compiled" if compiled else "C"]
         self.unit_seconds = dict(unit_seconds or {})
         self.type_seconds = dict(type_seconds or {})
@@ -134,7 +142,9 @@ class CostModel:
         classes = {name for _, _, name in items}
         imports = 0.0
         for module, (seconds, users) in IMPORT_COST.items():
-            if module == "radsarc.features._matrices" and not self.compiled:
+            if module == _NUMBA_MODULE and not (
+                self.compiled and self.backend == "numba"
+            ):
                 continue
             if classes & users and module not in sys.modules:
                 imports += seconds
@@ -154,9 +164,10 @@ def cost_model(engine, image, mask, label: int) -> CostModel:
 
     The LoG of each sigma is counted on the ROI's bounding box plus the
     engine's margin (``LOG_MARGIN_SIGMAS`` sigmas), the wavelet decomposition
-    on the box plus 16 voxels (coif1, one level), both within the image; the
-    compiled matrices are expected when the engine's rule
-    (``COMPILED_MIN_WORK``) holds for the whole case.
+    on the box plus 16 voxels (coif1, one level), both within the image;
+    radsarc's texture kernels are expected when the engine's rule
+    (:func:`radsarc.features._pyradiomics.compiled_route`) holds for the whole
+    case (which loads them here, in the parent, when they are C).
     """
     import numpy as np
     import SimpleITK as sitk
@@ -191,11 +202,12 @@ def cost_model(engine, image, mask, label: int) -> CostModel:
             if image_type == "Wavelet":
                 type_seconds["Wavelet"] = WAVELET_SECONDS_PER_VOXEL * volume(16)
         n_images = k
-    threshold = getattr(_pyradiomics, "COMPILED_MIN_WORK", None)
-    compiled = threshold is not None and voxels * max(n_images, 1) >= threshold
+    compiled = _pyradiomics.compiled_route(voxels, n_images)
+    backend = _pyradiomics._kernels_backend() if compiled else "c"
     return CostModel(
         voxels,
         compiled=compiled,
+        backend=backend,
         unit_seconds=unit_seconds,
         type_seconds=type_seconds,
     )

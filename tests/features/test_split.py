@@ -127,7 +127,11 @@ def test_cost_model_of_a_case(case):
     model = cost_model(engine, image, mask, 1)
     n_roi = int((sitk.GetArrayViewFromImage(mask) == 1).sum())
     assert model.scale == pytest.approx(n_roi / split.REFERENCE_VOXELS)
-    assert not model.compiled  # ~3k voxels x 11 images: pyradiomics' C matrices
+    # ~3k voxels: radsarc's C kernels; numba's (without a compiler) would not
+    # pay for their load on 3k voxels x 11 images: pyradiomics' C matrices
+    from radsarc.features import _matrices
+
+    assert model.compiled == (_matrices.backend() == "c")
     # LoG sigma 1 and 2 (units 1, 2): the box plus 20 sigma, within 12x48x48
     assert set(model.unit_seconds) == {1, 2}
     assert model.unit_seconds[1] <= model.unit_seconds[2]
@@ -435,17 +439,26 @@ def test_no_cache_reads_no_file_twice_and_imports_no_bar(case, monkeypatch):
 
 @linux_only
 def test_compiled_kernels_are_loaded_once_before_forking(case, monkeypatch):
-    from radsarc.features import _matrices, _pyradiomics
+    from radsarc.features import _matrices, _native, _pyradiomics
 
     assert extract_module._load_compiled_matrices()
-    kernels = ("_glcm", "_glrlm", "_glszm", "_gldm_ngtdm")
-    loaded = {k: list(getattr(_matrices, k).signatures) for k in kernels}
-    assert all(len(s) == 1 for s in loaded.values())
+    kernels = _matrices.kernels()
+
+    def compiled():
+        if kernels.name == "c":
+            return _native.COMPILATIONS
+        names = ("glcm", "glrlm", "glszm", "gldm_ngtdm")
+        return {k: list(getattr(kernels, k).signatures) for k in names}
+
+    loaded = compiled()
+    if kernels.name == "numba":
+        assert all(len(s) == 1 for s in loaded.values())
     # the small case with the compiled matrices (as a large one would be)
     monkeypatch.setattr(_pyradiomics, "COMPILED_MIN_WORK", 1)
     one = extract_features(_cohort(case), FILTERED, n_jobs=1)
     # real data ran the kernels loaded by the warm-up: no new compilation
-    assert {k: list(getattr(_matrices, k).signatures) for k in kernels} == loaded
+    assert _matrices.kernels() is kernels
+    assert compiled() == loaded
     calls = []
     monkeypatch.setattr(
         extract_module, "_load_compiled_matrices", lambda: calls.append(1) or True
