@@ -99,7 +99,7 @@ def test_every_image_type(small):
     assert _assert_same(params, image, mask) == 14 + 16 * 93
 
 
-def test_large_roi_through_the_convex_hull_route():
+def test_large_roi_through_the_mesh_route():
     image, mask = _synthetic((24, 96, 96), (8, 34, 30), seed=3)
     arr = np.pad(sitk.GetArrayFromImage(mask).astype(bool), 1)
     assert len(_mesh.mesh_vertices(arr, (3.0, 0.8, 0.8))) > _SMALL_MESH
@@ -176,20 +176,14 @@ def _random_masks(n, seed=0):
             yield np.pad(mask, 1), rng.choice([0.5, 0.7, 0.8, 1.0, 1.25, 3.0], 3)
 
 
-@pytest.fixture(params=["pure", "qhull"])
-def hull_route(request, monkeypatch):
-    """Both candidate routes of the diameters: numpy's monotone chain (a fresh
-    process, no scipy.spatial import) and qhull (once scipy.spatial is loaded)."""
-    monkeypatch.setattr(_mesh, "_use_qhull", lambda: request.param == "qhull")
-    return request.param
-
-
-def test_mesh_route_equals_pyradiomics_c_code(hull_route):
+def test_mesh_route_equals_pyradiomics_c_code():
     n = 0
     for mask, spacing in _random_masks(40):
         area, volume, diameters = cShape.calculate_coefficients(mask, spacing)
         a, v = _mesh.surface_volume(mask, *cube_tables(tuple(spacing)))
-        d = _mesh.maximum_diameters(_mesh.mesh_vertices(mask, spacing))
+        d = _mesh.maximum_diameters(
+            _mesh.mesh_vertices(mask, spacing), _mesh.mesh_grid(mask)
+        )
         np.testing.assert_allclose([a, v], [area, volume], rtol=1e-12)
         assert tuple(d) == tuple(diameters), (spacing, mask.shape)
         n += 1
@@ -207,7 +201,7 @@ def test_mesh_route_equals_pyradiomics_c_code(hull_route):
     ],
     ids=["pair", "line", "slice", "plane", "apart"],
 )
-def test_mesh_route_degenerate_masks(voxels, hull_route):
+def test_mesh_route_degenerate_masks(voxels):
     mask = np.zeros((6, 8, 9), dtype=bool)
     for v in voxels:
         mask[v] = True
@@ -215,14 +209,14 @@ def test_mesh_route_degenerate_masks(voxels, hull_route):
     spacing = np.array([3.0, 0.8, 0.8])
     area, volume, diameters = cShape.calculate_coefficients(mask, spacing)
     a, v = _mesh.surface_volume(mask, *cube_tables(tuple(spacing)))
-    d = _mesh.maximum_diameters(_mesh.mesh_vertices(mask, spacing))
+    vertices = _mesh.mesh_vertices(mask, spacing)
+    d = _mesh.maximum_diameters(vertices, _mesh.mesh_grid(mask))
     np.testing.assert_allclose([a, v], [area, volume], rtol=1e-12)
-    assert tuple(d) == tuple(diameters)
+    assert tuple(d) == tuple(diameters) == _mesh.maximum_diameters(vertices)
 
 
-def test_a_fresh_process_computes_diameters_without_scipy_spatial():
-    """The shape features of a one-case run do not pay scipy.spatial's import
-    (0.2 s); after QHULL_AFTER cases a process uses qhull."""
+def test_diameters_need_no_scipy_spatial():
+    """The shape features do not pay scipy.spatial's import (0.2 s)."""
     import subprocess
     import sys
 
@@ -231,10 +225,8 @@ def test_a_fresh_process_computes_diameters_without_scipy_spatial():
         "from radsarc.features import _mesh\n"
         "m = np.zeros((12, 30, 30), bool); m[2:10, 5:25, 4:22] = True\n"
         "v = _mesh.mesh_vertices(m, np.array([3.0, 0.8, 0.8]))\n"
-        "d = [_mesh.maximum_diameters(v) for _ in range(_mesh.QHULL_AFTER)]\n"
-        "print('scipy.spatial' in sys.modules)\n"
-        "d.append(_mesh.maximum_diameters(v))\n"
-        "print(len(set(d)) == 1)\n"
+        "d = _mesh.maximum_diameters(v, _mesh.mesh_grid(m))\n"
+        "print('scipy.spatial' in sys.modules, d == _mesh.maximum_diameters(v))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -242,7 +234,7 @@ def test_a_fresh_process_computes_diameters_without_scipy_spatial():
     assert out == ["False", "True"]
 
 
-def test_shape_coefficients_large_mask_uses_hull_and_matches(hull_route):
+def test_shape_coefficients_large_mask_uses_mesh_route_and_matches():
     mask = sitk.GetArrayFromImage(_synthetic((20, 80, 80), (7, 30, 28), seed=9)[1])
     mask = np.pad(mask.astype(bool), 1)
     spacing = np.array([3.0, 0.8, 0.8])
