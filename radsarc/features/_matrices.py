@@ -92,7 +92,7 @@ class Region:
             inner = tuple(
                 slice(a, a + s) for s, (a, _) in zip(shape3, width, strict=True)
             )
-            out[inner] = np.where(mask, image, 0)
+            np.copyto(out[inner], image, where=mask, casting="unsafe")
             flat = out.ravel()
             index = np.flatnonzero(flat)
             if len(index) != np.count_nonzero(mask) or (len(index) and flat.min() < 0):
@@ -189,11 +189,13 @@ def glszm_compact(region: Region, ng: int, angles: np.ndarray):
     the largest zone (hundreds of thousands for a smooth image).
     """
     levels, sizes = glszm_zones(region, angles)
-    present, column = np.unique(sizes, return_inverse=True)
-    cells = (levels - 1) * len(present) + column
-    counts = np.bincount(
-        cells, weights=np.ones(len(cells)), minlength=ng * len(present)
-    )
+    # the sizes present and each zone's column (numpy.unique's, without a sort)
+    by_size = np.bincount(sizes)
+    present = np.flatnonzero(by_size)
+    columns = np.zeros(len(by_size), np.intp)
+    columns[present] = np.arange(len(present))
+    cells = (levels - 1) * len(present) + columns[sizes]
+    counts = np.bincount(cells, minlength=ng * len(present)).astype(np.float64)
     return counts.reshape((1, ng, len(present))), present.astype(np.float64)
 
 

@@ -41,13 +41,11 @@ import hashlib
 import logging
 import os
 import platform
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+
+# (shlex, shutil, subprocess, tempfile: imported when a build is needed; a
+# process that loads the cached library does not pay for them)
 
 __all__ = ["CFLAGS", "SOURCE", "cache_dir", "compiler", "library_key", "load"]
 
@@ -94,6 +92,9 @@ def cache_dir() -> Path:
 
 def compiler() -> list[str] | None:
     """The C compiler command: ``$CC`` (split like a shell), else cc/gcc/clang."""
+    import shlex
+    import shutil
+
     env = os.environ.get("CC", "").strip()
     if env:
         return shlex.split(env)
@@ -191,6 +192,11 @@ def _open(path: Path, key: str) -> ctypes.CDLL:
 def _build(folder: Path, path: Path, key: str) -> ctypes.CDLL:
     """Compile to a temporary file in ``folder``, load it, then rename it."""
     global COMPILATIONS
+    import shlex
+    import subprocess
+    import tempfile
+    import time
+
     command = compiler()
     if command is None:
         raise FileNotFoundError("no C compiler ($CC, cc, gcc or clang) found")

@@ -264,9 +264,15 @@ def _digitize(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     against the edges themselves (``edges[k-1] <= v < edges[k]``, which holds
     for exactly one ``k``: the number of edges <= v); values whose estimate
     fails the check (rounding at an edge, unequal bins, NaN) go to
-    ``numpy.digitize``. The result is ``numpy.digitize``'s.
+    ``numpy.digitize``. The result is ``numpy.digitize``'s. Integer values (up
+    to 32 bits: an MRI's int16) are checked as float64, the type in which
+    ``numpy.digitize`` compares them with float edges.
     """
     n = len(edges)
+    if values.dtype.kind in "iub" and values.dtype.itemsize <= 4:
+        # numpy.digitize compares integers with float edges as float64 (exact
+        # for these types): the same bins from the float64 copy
+        values = values.astype(np.float64)
     if n < 2 or values.size < 4096 or values.dtype.kind != "f":
         return np.digitize(values, edges)
     lo = float(edges[0])

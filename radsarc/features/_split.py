@@ -32,16 +32,17 @@ logger = logging.getLogger(__name__)
 #: case (474k voxels in a 60x320x320 volume at 0.8x0.8x3 mm).
 REFERENCE_VOXELS = 474_318
 #: Seconds per feature class on one filtered image of the reference ROI (one
-#: process, one BLAS and ITK thread; measured together with the other costs
-#: below, load ~5 on 2 cores), with pyradiomics' C texture matrices ("C") and
-#: with radsarc's compiled ones ("compiled", chosen by the engine when the
-#: work pays for loading numba). "shape" also holds the diagnostics (0.18 s
-#: before the numpy-only diameters of issue 15; 0.11 s measured after them,
-#: load 4.6, against 0.095 s for GLCM "C" in the same runs). Class costs scale
-#: with the ROI's voxels.
+#: process, one BLAS and ITK thread), with pyradiomics' C texture matrices
+#: ("C"; measured together with the other costs below, load ~5 on 2 cores) and
+#: with radsarc's kernels ("compiled", the engine's route for regions of 500
+#: voxels or more when the C kernels load; CPU seconds of each class in a fresh
+#: process, best of 5, load 4.7, after the C kernels: GLDM and NGTDM share one
+#: pass, split between them; the copy of the image into the kernels' padded
+#: array, ~4 ms, is in GLCM's). "shape" also holds the diagnostics. Class
+#: costs scale with the ROI's voxels.
 CLASS_COST = {
     "C": {
-        "shape": 0.11,
+        "shape": 0.18,
         "firstorder": 0.035,
         "glcm": 0.085,
         "glrlm": 0.17,
@@ -50,13 +51,13 @@ CLASS_COST = {
         "ngtdm": 0.07,
     },
     "compiled": {
-        "shape": 0.11,
-        "firstorder": 0.035,
-        "glcm": 0.06,
-        "glrlm": 0.045,
-        "glszm": 0.05,
-        "gldm": 0.04,
-        "ngtdm": 0.05,
+        "shape": 0.165,
+        "firstorder": 0.02,
+        "glcm": 0.044,
+        "glrlm": 0.018,
+        "glszm": 0.018,
+        "gldm": 0.009,
+        "ngtdm": 0.005,
     },
 }
 #: Cost of a class that is not in :data:`CLASS_COST` (IBSI engine, new classes).
