@@ -35,9 +35,11 @@ without it:
      (the support polygon, within a factor ``1/cos(pi/k)``); planes and
      vertices below the longest width found drop out
      (:func:`_support_prune`).
-  3. 3-D: the 2-D diameters and the farthest vertex from the bounding-box
-     centre give a pair length ``L``; vertices ``p`` with
-     ``|p - c| + max |q - c| < L`` drop out.
+  3. 3-D: the 2-D diameters, and for three centres ``c`` (the bounding box's,
+     the mean vertex, the midpoint of the longest pair found) the farthest
+     vertex from ``c`` with every vertex, give a pair length ``L``; vertices
+     ``p`` with ``|p - c| + max |q - c| < L`` for one of the centres drop
+     out (with the mean and the midpoint, most of a round shape's vertices).
   4. The remaining pairs, in a tree of cells (octants in Morton order, each
      plane apart): pairs of cells are refined level by level and dropped when
      their bounding boxes cannot hold a pair as long as the longest found so
@@ -98,12 +100,17 @@ def cube_configurations(mask: np.ndarray) -> np.ndarray:
     -------
     ndarray of uint8, shape (Z - 1, Y - 1, X - 1)
     """
-    m = np.asarray(mask, dtype=bool)
+    m = np.asarray(mask, dtype=bool).view(np.uint8)
     z, y, x = m.shape
-    idx = np.zeros((z - 1, y - 1, x - 1), dtype=np.uint8)
-    for bit, (dz, dy, dx) in enumerate(GRID_ANGLES):
-        corner = m[dz : dz + z - 1, dy : dy + y - 1, dx : dx + x - 1]
-        idx |= corner.view(np.uint8) << np.uint8(bit)
+    # Bits 0-3 are the corners of the cube's lower slice (dz = 0) and bits 4-7
+    # the same corners one slice up: the 4-bit code of each square of every
+    # slice, then each cube from the squares of two slices.
+    square = np.zeros((z, y - 1, x - 1), dtype=np.uint8)
+    for bit, (_, dy, dx) in enumerate(GRID_ANGLES[:4]):
+        corner = m[:, dy : dy + y - 1, dx : dx + x - 1]
+        square |= corner << np.uint8(bit) if bit else corner
+    idx = square[1:] << np.uint8(4)
+    idx |= square[:-1]
     return idx
 
 
@@ -224,6 +231,8 @@ _DIRECTIONS = (16, 64)
 #: vertices: far above the rounding of the bounds (~1e-15), far below what
 #: pruning needs.
 _MARGIN = 1e-9
+#: Centres of the first bound of the 3-D diameter (see maximum_diameters).
+_CENTRES = 3
 #: At most this many point pairs are evaluated at once.
 _CHUNK = 1 << 20
 #: Sets with at most this many pairs are evaluated pair by pair.
@@ -515,21 +524,31 @@ def maximum_diameters(
         for axis, (b, c) in enumerate([(1, 2), (0, 2), (0, 1)])
     ]
     # 3-D: the ends of the lines along every axis. Each 2-D diameter is a pair
-    # of the set, and so is the point farthest from the centre of the bounding
-    # box with each other point. No pair is longer than r_p + max(r) (r: the
-    # distance from the centre): points with r_p + max(r) below the longest
-    # pair found drop out before the pairs are searched.
+    # of the set, and so is, for a centre c, the point farthest from c with
+    # each other point. No pair is longer than |p - c| + max |q - c|: points
+    # whose bound (the smallest over the centres: the bounding box's, the
+    # mean, the midpoint of the longest pair found) is below the longest pair
+    # found drop out before the pairs are searched.
     p = v[:, ends[0] & ends[1] & ends[2]]
     best = max(out)
-    if p.shape[1] >= 2:
+    n = p.shape[1]
+    if n >= 2:
+        bound = np.full(n, np.inf)
         centre = (p.min(axis=1) + p.max(axis=1)) / 2
-        r = p - centre[:, None]
-        r *= r
-        r = np.sqrt(r.sum(axis=0))
-        far = int(np.argmax(r))
-        row = _sq_distances(p, np.full(p.shape[1], far), np.arange(p.shape[1]))
-        best = max(best, float(row.max()))
-        p = p[:, r + r[far] >= np.sqrt(best) - tol]
+        pair = None
+        for step in range(_CENTRES):
+            r = p - centre[:, None]
+            r *= r
+            r = np.sqrt(r.sum(axis=0))
+            far = int(np.argmax(r))
+            np.minimum(bound, r + r[far], out=bound)
+            row = _sq_distances(p, np.full(n, far), np.arange(n))
+            near = int(np.argmax(row))
+            if row[near] > best or pair is None:
+                best = max(best, float(row[near]))
+                pair = (far, near)
+            centre = p.mean(axis=1) if step == 0 else p[:, pair].mean(axis=1)
+        p = p[:, bound >= np.sqrt(best) - tol]
         best = _max_sq_pairs(p, np.zeros(p.shape[1], dtype=np.int64), best, tol)
     out.append(best)
     return tuple(float(np.sqrt(d)) for d in out)
