@@ -3,6 +3,8 @@
 Builds synthetic sarcoma-sized cases (an irregular ellipsoid ROI of ~480k voxels
 in a 60x320x320 volume at 0.8x0.8x3 mm, and an ~11k-voxel one), then
 
+* reports radsarc's C texture kernels: the first use (compiling them into an
+  empty cache) and the load in a later process;
 * times whole processes, start-up included, on the large case: a fresh
   ``python`` running pyradiomics against ``python -m radsarc extract ... --n-jobs
   2`` (each feature set; values compared through the written CSVs);
@@ -223,6 +225,41 @@ def whole_process(folder: Path, image: str, mask: str, config: str, n_jobs: int)
     return t_py, t_rs, compare(ref, got)[0]
 
 
+def kernel_report(folder: Path) -> str:
+    """radsarc's C texture kernels in fresh processes: first use, then load.
+
+    The first process compiles ``radsarc/features/_matrices.c`` into an empty
+    kernel cache (``RADSARC_KERNEL_DIR``); the next one loads the cached library.
+    Timed inside the processes, after the imports (numpy, radsarc's modules).
+    """
+    code = (
+        "import time\n"
+        "from radsarc.features import _matrices, _native\n"
+        "t = time.perf_counter()\n"
+        "_matrices.warm_up()\n"
+        "print(_matrices.backend(), time.perf_counter() - t, _native.COMPILATIONS)\n"
+    )
+    env = {**os.environ, "RADSARC_KERNEL_DIR": str(folder / "kernels")}
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        backend, seconds, compiled = done.stdout.split()
+        runs.append((backend, float(seconds), int(compiled)))
+    (backend, first, compiled), (_, later, _) = runs
+    if backend != "c":
+        return f"texture kernels: {backend} (no working C compiler)"
+    return (
+        f"C texture kernels: first use {first:.2f} s ({compiled} compilation), "
+        f"a later process loads them in {later * 1e3:.1f} ms"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="best of N timings")
@@ -242,6 +279,7 @@ def main(argv=None):
             "large": make_case(folder, "large", (19.5, 78, 73), seed=0),
             "small": make_case(folder, "small", (5, 26, 24), seed=1),
         }
+        print(kernel_report(folder), flush=True)
         # Whole process, start-up included: one fresh process each, the large
         # ROI, radsarc with --n-jobs 2 (the one case's feature classes and
         # filtered images are spread over two processes: docs/speed.md).
