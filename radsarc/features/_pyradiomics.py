@@ -898,8 +898,37 @@ def _class_for(name: str):
 # Diagnostics
 # ---------------------------------------------------------------------------
 def _sha1(image: sitk.Image) -> str:
-    """``SimpleITK.Hash(image)`` (SHA1 of the pixel buffer), via hashlib."""
-    return hashlib.sha1(sitk.GetArrayViewFromImage(image).tobytes()).hexdigest()
+    """``SimpleITK.Hash(image)`` (SHA1 of the pixel buffer), via hashlib.
+
+    The buffer is hashed in place (no ``tobytes`` copy: 11 ms instead of 19 ms
+    for a 60x320x320 int16 image).
+    """
+    view = np.ascontiguousarray(sitk.GetArrayViewFromImage(image))
+    return hashlib.sha1(memoryview(view).cast("B")).hexdigest()
+
+
+def _centre_index(sub: np.ndarray, lower) -> tuple:
+    """``tuple(np.mean(np.array(np.where(sub)) + lower, axis=1)[::-1])``, cheaply.
+
+    The mean index along each axis is the exact integer sum of the indices
+    (from the voxel counts per slice along that axis) over the voxel count:
+    numpy's float64 sum of these integer indices is exact too (every partial
+    sum is an integer below 2**53), so both are one rounding of the same
+    quotient, without the 3 x n index arrays (20-40 ms for 474k voxels).
+    """
+    n = int(np.count_nonzero(sub))
+    centre = []
+    for axis in range(sub.ndim):
+        other = tuple(a for a in range(sub.ndim) if a != axis)
+        counts = np.count_nonzero(sub, axis=other).astype(np.int64)
+        index = np.arange(lower[axis], lower[axis] + sub.shape[axis], dtype=np.int64)
+        total = int(counts @ index)
+        if n * max(abs(int(index[0])), abs(int(index[-1]))) >= 2**53:
+            coordinates = np.nonzero(sub)[axis] + lower[axis]
+            centre.append(np.mean(coordinates))
+        else:
+            centre.append(np.float64(total) / np.float64(n))
+    return tuple(centre[::-1])
 
 
 class _GeneralInfo(generalinfo.GeneralInfo):
@@ -963,8 +992,7 @@ class _GeneralInfo(generalinfo.GeneralInfo):
         ccif.FullyConnectedOn()
         ccif.Execute(sitk.GetImageFromArray(sub.view(np.uint8)))
         self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
-        coordinates = np.array(np.where(sub)) + np.array(lower)[:, None]
-        center_index = tuple(np.mean(coordinates, axis=1)[::-1])
+        center_index = _centre_index(sub, lower)
         self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
         self.generalInfo[pre + "_CenterOfMass"] = (
             mask.TransformContinuousIndexToPhysicalPoint(center_index)

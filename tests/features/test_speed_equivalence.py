@@ -626,3 +626,19 @@ def test_glcm_cluster_powers_are_pyradiomics_arrays(small, setting):
     for power in (3, 4):
         expected = ((c["i"] + c["j"])[None, :, :, None] - c["ux"] - c["uy"]) ** power
         np.testing.assert_array_equal(glcm._cluster_power(power), expected)
+
+
+def test_centre_of_mass_from_slice_counts_is_numpys_mean_of_indices():
+    """The mask diagnostics' centre of mass (from the voxel counts per slice) is
+    exactly numpy's mean of the index arrays, on random regions and offsets."""
+    from radsarc.features._pyradiomics import _centre_index
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        shape = tuple(int(s) for s in rng.integers(1, 30, 3))
+        sub = rng.random(shape) < rng.random()
+        if not sub.any():
+            continue
+        lower = [int(v) for v in rng.integers(0, 600, 3)]
+        where = np.array(np.where(sub)) + np.array(lower)[:, None]
+        assert _centre_index(sub, lower) == tuple(np.mean(where, axis=1)[::-1])
