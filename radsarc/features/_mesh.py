@@ -321,8 +321,9 @@ def _max_sq_pairs(
     group with itself: a pair of cells is dropped when their bounding boxes
     are less than the longest pair found so far apart at their farthest (less
     ``tol``); the first points of the two cells of each kept pair are a pair
-    that may raise that length. Pairs of small cells are evaluated point by
-    point, so every pair at least as long as the longest is evaluated.
+    that may raise that length; points of cells left in no pair drop out.
+    Pairs of small cells are evaluated point by point, so every pair at least
+    as long as the longest is evaluated.
     """
     n = points.shape[1]
     if n < 2:
@@ -341,48 +342,40 @@ def _max_sq_pairs(
     q = np.minimum(q.astype(np.int64), scale - 1)
     code = (_spread_bits(q[0]) << 2) | (_spread_bits(q[1]) << 1) | _spread_bits(q[2])
     code |= group.astype(np.int64) << (3 * _LEVELS)
-    order = np.argsort(code, kind="stable")
+    order = np.argsort(code)
     points = points[:, order]
     code = code[order]
-    # Cells of every level (level 0: the groups): first point, size, bounding
-    # box and range of child cells.
-    first = [
-        _group_starts(code >> (3 * (_LEVELS - level))) for level in range(_LEVELS + 1)
-    ]
-    size = [np.diff(np.append(f, n)) for f in first]
-    box_lo = [np.minimum.reduceat(points, first[-1], axis=1)]
-    box_hi = [np.maximum.reduceat(points, first[-1], axis=1)]
-    child = []
-    for level in range(_LEVELS - 1, -1, -1):
-        c = np.searchsorted(first[level + 1], first[level])
-        child.insert(0, (c, np.append(c[1:], len(first[level + 1]))))
-        box_lo.insert(0, np.minimum.reduceat(box_lo[0], c, axis=1))
-        box_hi.insert(0, np.maximum.reduceat(box_hi[0], c, axis=1))
-    pa = pb = np.arange(len(first[0]))
-    rows, row_first, row_stop = [], [], []
+    # Cells of a level (level 0: the groups): their first point and size;
+    # the next level's cells, boxes and the range of each cell's children are
+    # found only while pairs of cells remain.
+    first = _group_starts(code >> (3 * _LEVELS))
+    size = np.diff(np.append(first, n))
+    pa = pb = np.arange(len(first))
     for level in range(_LEVELS + 1):
-        f, s = first[level], size[level]
-        final = s[pa] * s[pb] <= _LEAF_PAIRS
+        final = size[pa] * size[pb] <= _LEAF_PAIRS
         if level == _LEVELS:
             final[:] = True
         # Final pairs: each point of a against the points of b (the later
         # points of a when a == b).
         fa, fb = pa[final], pb[final]
-        r, i = _expand(f[fa], f[fa] + s[fa])
-        rows.append(i)
-        row_first.append(np.where(fa[r] == fb[r], i + 1, f[fb][r]))
-        row_stop.append(f[fb][r] + s[fb][r])
+        if len(fa):
+            r, i = _expand(first[fa], first[fa] + size[fa])
+            j0 = np.where(fa[r] == fb[r], i + 1, first[fb][r])
+            best = max(best, _ranges_max(points, i, j0, first[fb][r] + size[fb][r]))
         pa, pb = pa[~final], pb[~final]
         if not len(pa):
             break
         # Child pairs: each child of a against the children of b (the later
         # children of a, itself included, when a == b).
-        c0, c1 = child[level]
+        child = _group_starts(code >> (3 * (_LEVELS - level - 1)))
+        c0 = np.searchsorted(child, first)
+        c1 = np.append(c0[1:], len(child))
         r, ca = _expand(c0[pa], c1[pa])
         b0 = np.where(pa[r] == pb[r], ca, c0[pb][r])
         r2, pb = _expand(b0, c1[pb][r])
         pa = ca[r2]
-        lo_, hi_ = box_lo[level + 1], box_hi[level + 1]
+        lo_ = np.minimum.reduceat(points, child, axis=1)
+        hi_ = np.maximum.reduceat(points, child, axis=1)
         far = np.maximum(hi_[:, pa] - lo_[:, pb], hi_[:, pb] - lo_[:, pa])
         far *= far
         bound = (far[0] + far[1]) + far[2]
@@ -391,12 +384,20 @@ def _max_sq_pairs(
             keep = bound >= cut * cut
             pa, pb = pa[keep], pb[keep]
         if len(pa):
-            f = first[level + 1]
-            best = max(best, float(_sq_distances(points, f[pa], f[pb]).max()))
-    rows = np.concatenate(rows)
-    row_first = np.concatenate(row_first)
-    row_stop = np.concatenate(row_stop)
-    return max(best, _ranges_max(points, rows, row_first, row_stop))
+            best = max(best, float(_sq_distances(points, child[pa], child[pb]).max()))
+        first, size = child, np.diff(np.append(child, n))
+        # The points of cells in no pair are dropped.
+        used = np.zeros(len(first), dtype=bool)
+        used[pa] = used[pb] = True
+        if 4 * int(size[used].sum()) < 3 * n:
+            at = np.repeat(used, size)
+            points, code = points[:, at], code[at]
+            n = len(code)
+            index = np.cumsum(used) - 1
+            pa, pb = index[pa], index[pb]
+            size = size[used]
+            first = np.cumsum(size) - size
+    return best
 
 
 def _line_ends(grid: np.ndarray, along: int) -> np.ndarray:
