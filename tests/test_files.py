@@ -123,3 +123,39 @@ def test_output_set_flushes_every_file_before_renaming_any(tmp_path, monkeypatch
         outputs.commit()
     assert sorted(flushed) == ["A", "B"]
     assert (tmp_path / "b.csv").read_text() == "B"
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_replacing_an_existing_file_swaps_atomically(tmp_path, monkeypatch, exchange):
+    """An existing output is replaced whole (by a name exchange on Linux, else
+    os.replace); a directory in the way is never swapped; no temporary stays."""
+    import radsarc._files as files
+
+    monkeypatch.setitem(files._EXCHANGE, "works", exchange and files._EXCHANGE["works"])
+    target = tmp_path / "f.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    with OutputSet() as outputs:
+        outputs.add_text(target, "new")
+        outputs.add_text(tmp_path / "fresh.csv", "fresh")
+        outputs.commit()
+    assert target.read_text() == "new"
+    assert (tmp_path / "fresh.csv").read_text() == "fresh"
+    with atomic_write(link) as tmp:
+        tmp.write_text("via link")
+    assert link.is_symlink()  # written through the link, as before
+    assert target.read_text() == "via link"
+    (tmp_path / "d.csv").mkdir()
+    with (
+        pytest.raises(OSError, match=r"d\.csv"),
+        atomic_write(tmp_path / "d.csv") as tmp,
+    ):
+        tmp.write_text("x")
+    assert (tmp_path / "d.csv").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "d.csv",
+        "f.csv",
+        "fresh.csv",
+        "link.csv",
+    ]
