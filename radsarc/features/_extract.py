@@ -772,7 +772,9 @@ def mask_values(arr: np.ndarray) -> np.ndarray:
     if arr.size and arr.dtype.kind in "ui":
         low, high = arr.min(), arr.max()
         if int(high) - int(low) <= 1:
-            return np.unique(np.array([low, high], dtype=arr.dtype))
+            # sorted distinct values without numpy.unique, which imports
+            # numpy.ma (10-25 ms) in a fresh process
+            return np.array(sorted({low, high}), dtype=arr.dtype)
         if low >= 0 and high < 65536:
             return np.flatnonzero(np.bincount(arr.ravel())).astype(arr.dtype)
     return np.unique(arr)
