@@ -10,19 +10,33 @@ screened candidates (forests on all features, L2/quantile logistic
 regressions, k-best SVM and LR, PCA + LR), ``--batch 2`` (alone, on the same
 folds) forests and logistic regressions on a few selected features, sparse
 logistic regressions, ``--batch 3`` bigger forests after gitto2023's filters,
-bagged and class-balanced L1 logistic regressions. Everything is stored in
+bagged and class-balanced L1 logistic regressions, ``--batch 4`` shrinkage
+LDA and Gaussian naive Bayes on k-best features after a quantile or
+Yeo-Johnson transform, feature agglomeration + logistic regression / forest,
+random-subspace logistic regressions, k-nearest neighbours, regularised
+histogram gradient boosting on 50 k-best features, and the best forests
+(``gitto2023``'s filters, ``mrmr_rf``) with 500 trees. Everything is stored in
 one ``.npz`` per split so that any ensemble rule is evaluated offline in
 seconds (``rules``): a rule sees the inner predictions only; the test
-predictions score it.
+predictions score it. Besides ensemble selection, ``rules`` knows regularised
+stacking (``stack_l2:C``: L2 logistic regression on the candidates'
+standardised inner logits) and weightings by shrunken or bootstrapped inner
+AUCs (``shrink_soft``, ``shrink_paired``, ``boot_best``, ``boot_top``);
+``--singles`` prints every candidate's mean inner and test AUC, ``--add``
+adds screened candidates or families to the library (``-name`` drops one).
 
 Usage::
 
     python benchmarks/auto_library.py collect --dataset Lipo --splits 0-29 --batch 1
     python benchmarks/auto_library.py collect --dataset Lipo --splits 0-29 --batch 2
     python benchmarks/auto_library.py rules --dataset Lipo --splits 0-29 --batches 2
+    python benchmarks/auto_library.py rules --dataset Lipo --splits 0-19 --batches 4 \
+        --singles --add "x4_hgb;-mrmr_rf|mrmr_rf500" --rules "default;stack_l2:0.01"
 
 Costly: about 20 (Lipo) to 27 (Desmoid) CPU-s per split for the library and
-batch 1, 7-11 for batch 2 or 3. Run it under ``nice``.
+batch 1, 7-11 for batch 2 or 3, 28-31 for batch 4 (its quantile transforms are
+fitted per candidate). Run it under ``nice``. The stored inner ``seconds`` are
+wall time (so inflated on a loaded machine), the refit ``seconds`` CPU time.
 """
 
 from __future__ import annotations
@@ -336,6 +350,225 @@ def extra3_candidates(names) -> list[_Candidate]:
     return out
 
 
+def extra4_candidates(names) -> list[_Candidate]:
+    """Shrinkage LDA / naive Bayes on k-best features after a quantile or
+    Yeo-Johnson transform, feature agglomeration, random-subspace logistic
+    regressions, k-nearest neighbours, regularised gradient boosting, and the
+    best forests with more trees."""
+    from sklearn.cluster import FeatureAgglomeration
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.ensemble import (
+        BaggingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.feature_selection import SelectKBest, f_classif
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        PowerTransformer,
+        QuantileTransformer,
+        StandardScaler,
+    )
+
+    from radsarc.feature_selection import (
+        CorrelationFilter,
+        MRMRSelector,
+        UnivariateSelector,
+    )
+
+    def quantile():
+        return QuantileTransformer(n_quantiles=50, output_distribution="normal")
+
+    def lda():
+        return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+
+    def kbest(k):
+        return SelectKBest(f_classif, k=min(k, len(names)))
+
+    out = []
+    for k in (10, 20, 50):
+        out.append(
+            _Candidate(
+                f"q_lda[k={k}]",
+                "x4_q_lda",
+                Pipeline([("q", quantile()), ("kbest", kbest(k)), ("lda", lda())]),
+            )
+        )
+    out.append(
+        _Candidate(
+            "q_lda[all]", "x4_q_lda", Pipeline([("q", quantile()), ("lda", lda())])
+        )
+    )
+    out.append(
+        _Candidate(
+            "yj_lda[k=20]",
+            "x4_yj_lda",
+            Pipeline(
+                [
+                    ("kbest", kbest(20)),
+                    ("yj", PowerTransformer(method="yeo-johnson")),
+                    ("lda", lda()),
+                ]
+            ),
+        )
+    )
+    for k in (10, 20, 50):
+        out.append(
+            _Candidate(
+                f"q_gnb[k={k}]",
+                "x4_q_gnb",
+                Pipeline(
+                    [("q", quantile()), ("kbest", kbest(k)), ("nb", GaussianNB())]
+                ),
+            )
+        )
+    for n in (10, 20, 30):
+        out.append(
+            _Candidate(
+                f"fa_lr[n={n}]",
+                "x4_fa_lr",
+                Pipeline(
+                    [
+                        ("fa", FeatureAgglomeration(n_clusters=n)),
+                        ("scaler", StandardScaler()),
+                        ("lr", LogisticRegression(C=0.1, max_iter=2000)),
+                    ]
+                ),
+            )
+        )
+    out.append(
+        _Candidate(
+            "q_fa_lr[n=20]",
+            "x4_fa_lr",
+            Pipeline(
+                [
+                    ("q", quantile()),
+                    ("fa", FeatureAgglomeration(n_clusters=20)),
+                    ("scaler", StandardScaler()),
+                    ("lr", LogisticRegression(C=0.1, max_iter=2000)),
+                ]
+            ),
+        )
+    )
+    out.append(
+        _Candidate(
+            "fa_rf[n=20]",
+            "x4_fa_rf",
+            Pipeline(
+                [
+                    ("fa", FeatureAgglomeration(n_clusters=20)),
+                    (
+                        "rf",
+                        RandomForestClassifier(
+                            n_estimators=200, min_samples_leaf=3, n_jobs=1
+                        ),
+                    ),
+                ]
+            ),
+        )
+    )
+    for penalty, C in (("l2", 0.1), ("l1", 0.5)):
+        lr = (
+            LogisticRegression(C=C, max_iter=2000)
+            if penalty == "l2"
+            else LogisticRegression(
+                l1_ratio=1.0, solver="liblinear", C=C, max_iter=1000
+            )
+        )
+        out.append(
+            _Candidate(
+                f"subspace_{penalty}[C={C}]",
+                "x4_subspace",
+                BaggingClassifier(
+                    lr,
+                    n_estimators=50,
+                    max_features=0.05,
+                    max_samples=1.0,
+                    bootstrap=False,
+                    n_jobs=1,
+                ),
+            )
+        )
+    for k, nn in ((10, 15), (20, 15), (10, 25)):
+        out.append(
+            _Candidate(
+                f"kbest_knn[k={k},nn={nn}]",
+                "x4_knn",
+                Pipeline(
+                    [("kbest", kbest(k)), ("knn", KNeighborsClassifier(n_neighbors=nn))]
+                ),
+            )
+        )
+    for it, depth, lr, l2 in ((100, 2, 0.05, 1.0), (50, 3, 0.1, 0.0)):
+        out.append(
+            _Candidate(
+                f"kbest_hgb[it={it},d={depth},lr={lr},l2={l2}]",
+                "x4_hgb",
+                Pipeline(
+                    [
+                        ("kbest", kbest(50)),
+                        (
+                            "hgb",
+                            HistGradientBoostingClassifier(
+                                max_iter=it,
+                                max_depth=depth,
+                                learning_rate=lr,
+                                l2_regularization=l2,
+                                min_samples_leaf=10,
+                                early_stopping=False,
+                            ),
+                        ),
+                    ]
+                ),
+            )
+        )
+    out.append(
+        _Candidate(
+            "mrmr_rf500",
+            "x4_forest",
+            Pipeline(
+                [
+                    ("selector", MRMRSelector(n_features_to_select=10)),
+                    (
+                        "classifier",
+                        RandomForestClassifier(
+                            n_estimators=500, min_samples_leaf=3, n_jobs=1
+                        ),
+                    ),
+                ]
+            ),
+        )
+    )
+    for leaf in (1, 3):
+        out.append(
+            _Candidate(
+                f"gitto_rf500[leaf={leaf}]",
+                "x4_forest",
+                Pipeline(
+                    [
+                        ("correlation", CorrelationFilter(threshold=0.9)),
+                        (
+                            "univariate",
+                            UnivariateSelector(
+                                alpha=0.05, min_features=2, max_features=8
+                            ),
+                        ),
+                        (
+                            "classifier",
+                            RandomForestClassifier(
+                                n_estimators=500, min_samples_leaf=leaf, n_jobs=1
+                            ),
+                        ),
+                    ]
+                ),
+            )
+        )
+    return out
+
+
 def seeded(candidates, rng):
     return seeded_candidates(candidates, rng)
 
@@ -343,8 +576,8 @@ def seeded(candidates, rng):
 def score_split(X, y, names, train, test, repeats, seed, batch=1):
     """Inner OOF (repeats, n_cand, n_train) and test (n_cand, n_test) predictions.
 
-    ``batch`` 0: the library; 1: the library and the first batch; 2 or 3: only
-    that batch, on the same folds as 1.
+    ``batch`` 0: the library; 1: the library and the first batch; 2, 3 or 4:
+    only that batch, on the same folds as 1.
     """
     rng = check_random_state(seed)
     library = AutoEnsemble(random_state=seed)._library(names, rng)
@@ -362,6 +595,8 @@ def score_split(X, y, names, train, test, repeats, seed, batch=1):
         library = seeded(extra2_candidates(names), rng)
     elif batch == 3:
         library = seeded(extra3_candidates(names), rng)
+    elif batch == 4:
+        library = seeded(extra4_candidates(names), rng)
     oof = np.full((repeats, len(library), train.size), np.nan)
     secs = np.zeros((len(library), 2))
     for j, (a, b) in enumerate(folds):
@@ -472,7 +707,7 @@ def load(folder, wanted, extra2=(2,)):
 
 
 #: Family prefixes of the screened batches (not of the library).
-BATCHES = ("x_", "x2_", "x3_")
+BATCHES = ("x_", "x2_", "x3_", "x4_")
 
 RULES = (
     "best",
@@ -490,6 +725,15 @@ RULES = (
 )
 
 
+def singles(data):
+    """Per candidate: mean inner out-of-fold AUC and mean test AUC over splits."""
+    names = data[0][1]["names"]
+    inner = np.array([_auc_rows(d["oof"][0], d["y_train"]) for _, d in data])
+    test = np.array([_auc_rows(d["test"], d["y_test"]) for _, d in data])
+    cpu = np.array([d["seconds"] for _, d in data]).mean(axis=0)
+    return names, np.nanmean(inner, axis=0), np.nanmean(test, axis=0), cpu
+
+
 def rules(args):
     """Mean test AUC of every rule, per library (the default and each addition)."""
     folder = Path(args.out) / f"{args.table}_{args.dataset}"
@@ -498,20 +742,37 @@ def rules(args):
     if not data:
         raise SystemExit(f"No stored split in {folder} for {args.splits}.")
     added = [a for a in args.add.split(";") if a]
+    rule_list = args.rules.split(";") if args.rules else RULES
+    if args.singles:
+        names, inner, test, cpu = singles(data)
+        print(
+            f"{args.table} {args.dataset}: {len(data)} splits; candidate: mean "
+            "inner AUC, mean test AUC, CPU-s (5 inner fits, refit)"
+        )
+        for i in np.argsort(-test):
+            print(
+                f"  {names[i]:45s} {inner[i]:.3f} {test[i]:.3f} "
+                f"{cpu[i, 0]:5.2f} {cpu[i, 1]:5.2f}"
+            )
     print(f"{args.table} {args.dataset}: {len(data)} splits; rule: mean test AUC")
     for extra in ["", *added]:
-        names = {n for n in extra.split("|") if n}
+        # "+name" adds a screened candidate (or family), "-name" drops one of
+        # the library (a bare name adds)
+        names = {n.lstrip("+") for n in extra.split("|") if n and n[0] != "-"}
+        dropped = {n[1:] for n in extra.split("|") if n.startswith("-")}
 
-        def subset(n, f, names=names):
+        def subset(n, f, names=names, dropped=dropped):
             return np.array(
                 [
-                    not x.startswith(BATCHES) or nm in names
+                    (not x.startswith(BATCHES) or nm in names or x in names)
+                    and nm not in dropped
+                    and x not in dropped
                     for nm, x in zip(n, f, strict=True)
                 ]
             )
 
         for repeats in range(1, data[0][1]["oof"].shape[0] + 1):
-            means, _ = evaluate_rules(data, RULES, subset, repeats=repeats)
+            means, _ = evaluate_rules(data, rule_list, subset, repeats=repeats)
             label = "library" + (f" + {extra}" if extra else "")
             label += f" (inner CV x {repeats})" if repeats > 1 else ""
             print(f"  {label}: " + ", ".join(f"{r} {v:.3f}" for r, v in means.items()))
@@ -524,15 +785,26 @@ def main(argv=None):
     p.add_argument("--dataset", default="Lipo")
     p.add_argument("--splits", default="0-29", help="e.g. 0-29")
     p.add_argument("--repeats", type=int, default=1)
-    p.add_argument("--batch", type=int, default=1, choices=[0, 1, 2, 3])
+    p.add_argument("--batch", type=int, default=1, choices=[0, 1, 2, 3, 4])
     p.add_argument(
-        "--batches", default="", help="rules: stored batches 2, 3 to merge, e.g. 2,3"
+        "--batches",
+        default="",
+        help="rules: stored batches 2, 3, 4 to merge, e.g. 2,3",
     )
     p.add_argument(
         "--add",
         default="",
-        help="rules: candidates added to the library, separated by |; libraries "
-        "separated by ';'",
+        help="rules: candidates (or families, e.g. x4_q_lda) added to the library, "
+        "separated by |; '-name' drops a library candidate or family instead; "
+        "libraries separated by ';'",
+    )
+    p.add_argument(
+        "--rules", default="", help="rules: the rules to compare, separated by ';'"
+    )
+    p.add_argument(
+        "--singles",
+        action="store_true",
+        help="rules: also every candidate's mean inner and test AUC",
     )
     p.add_argument("--out", default="/tmp/auto_library")
     args = p.parse_args(argv)
@@ -603,9 +875,97 @@ def rule_weights(rule, P, y, names, families):
         w = np.exp((auc - auc.max()) / float(arg))
     elif kind == "all":
         w[:] = 1
+    elif kind == "shrink_soft":
+        # Empirical-Bayes shrinkage of the inner AUCs towards their mean (the
+        # between-candidate variance against Hanley-McNeil's sampling
+        # variance), then softmax weights with temperature t standard errors.
+        shrunk, se = _shrunken_auc(auc, y)
+        w = np.exp((shrunk - shrunk.max()) / (float(arg) * se.min()))
+    elif kind == "shrink_pow":
+        shrunk, _ = _shrunken_auc(auc, y)
+        w = np.clip(shrunk - 0.5, 0, None) ** float(arg)
+        if w.sum() == 0:
+            w[order[0]] = 1
+    elif kind in ("boot_best", "boot_top", "shrink_paired"):
+        boot = _bootstrap_aucs(P, y)
+        if kind == "boot_best":
+            # probability of being the best, over bootstrap resamples of the
+            # inner out-of-fold cases (paired: the candidates' correlation kept)
+            w = np.bincount(np.argmax(boot, axis=1), minlength=P.shape[0]) + 0.0
+        elif kind == "boot_top":
+            k = int(arg)
+            top = np.argsort(-boot, axis=1)[:, :k]
+            w = np.bincount(top.ravel(), minlength=P.shape[0]) + 0.0
+        else:
+            # shrink each AUC's distance to the mean by the between-candidate
+            # variance against its paired bootstrap variance; softmax weights
+            # with temperature t paired standard errors.
+            dev = boot - boot.mean(axis=1, keepdims=True)
+            noise = dev.var(axis=0)
+            centred = auc - auc.mean()
+            tau2 = max(float(np.mean(centred**2) - noise.mean()), 1e-12)
+            shrunk = tau2 / (tau2 + noise) * centred
+            w = np.exp((shrunk - shrunk.max()) / (float(arg) * np.sqrt(noise.mean())))
     else:
         raise ValueError(rule)
     return w / w.sum()
+
+
+def _bootstrap_aucs(P, y, n_boot=200, seed=0):
+    """AUC of every candidate on the same bootstrap resamples of the cases."""
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_boot, P.shape[0]))
+    for b in range(n_boot):
+        while True:
+            idx = rng.integers(0, y.size, y.size)
+            if 0 < y[idx].sum() < y.size:
+                break
+        out[b] = _auc_rows(P[:, idx], y[idx])
+    return out
+
+
+def _shrunken_auc(auc, y):
+    from radsarc.model._auto import _auc_standard_error
+
+    n_pos = int((y == 1).sum())
+    se = np.array([_auc_standard_error(a, n_pos, y.size - n_pos) for a in auc])
+    tau2 = max(float(np.var(auc)) - float(np.mean(se**2)), 0.0)
+    factor = tau2 / (tau2 + se**2)
+    return auc.mean() + factor * (auc - auc.mean()), se
+
+
+def _logit(p):
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    return np.log(p / (1 - p))
+
+
+def stacked_scores(rule, P, y, T):
+    """Regularised stacking: L2 logistic regression (C from the rule) on the
+    candidates' standardised inner out-of-fold logits; its decision function
+    on the test logits. ``stack_l2:C``; ``stack_l2pos:C`` keeps the positive
+    coefficients only; ``stack_l2cv:`` chooses C by an inner 5-fold CV."""
+    from sklearn.linear_model import LogisticRegression
+
+    kind, _, arg = rule.partition(":")
+    L, Lt = _logit(P).T, _logit(T).T
+    mu, sd = L.mean(axis=0), L.std(axis=0)
+    sd[sd == 0] = 1
+    if kind == "stack_l2cv":
+        # C chosen by a 5-fold CV of the stacker on the inner predictions
+        from sklearn.linear_model import LogisticRegressionCV
+
+        model = LogisticRegressionCV(
+            Cs=np.logspace(-4, 0, 9), cv=5, scoring="roc_auc", max_iter=5000
+        )
+    else:
+        model = LogisticRegression(C=float(arg), max_iter=5000)
+    model.fit((L - mu) / sd, y)
+    coef = model.coef_[0]
+    if kind == "stack_l2pos":
+        coef = np.clip(coef, 0, None)
+        if not coef.any():
+            coef[np.argmax(_auc_rows(P, y))] = 1
+    return ((Lt - mu) / sd) @ coef
 
 
 def evaluate_rules(data, rules, subset=None, quantile=False, repeats=1):
@@ -627,8 +987,12 @@ def evaluate_rules(data, rules, subset=None, quantile=False, repeats=1):
             test = np.array([_ecdf(o, t) for o, t in zip(oof, test, strict=True)])
             oof = np.array([_ecdf(o, o) for o in oof])
         for r in rules:
-            w = rule_weights(r, oof, y, names[keep][ok], fam[keep][ok])
-            out[r].append(_auc_rows((w @ test)[None], yt)[0])
+            if r.startswith("stack_"):
+                scores = stacked_scores(r, oof, y, test)
+            else:
+                w = rule_weights(r, oof, y, names[keep][ok], fam[keep][ok])
+                scores = w @ test
+            out[r].append(_auc_rows(scores[None], yt)[0])
     return {r: float(np.mean(v)) for r, v in out.items()}, {
         r: np.array(v) for r, v in out.items()
     }
