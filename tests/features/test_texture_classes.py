@@ -71,3 +71,24 @@ def test_glszm_compaction_equals_numpy_unique():
         got, got_sizes = _matrices.glszm_compact(region, ng, angles)
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(got_sizes, present.astype(float))
+
+
+def test_distinct_equals_numpy_unique():
+    from radsarc.features._pyradiomics import _distinct
+
+    rng = np.random.default_rng(11)
+    levels = np.sort(rng.choice(300, 40, replace=False) + 1).astype(float)
+    i, j = np.meshgrid(levels, levels, indexing="ij", sparse=True)
+    cases = [
+        i + j,  # GLCM's sums of gray levels: the bincount route
+        (i + j) * 0.5,  # not integers
+        i + j + 2.0**23,  # too large for a bincount
+        i - j,  # negative
+        np.zeros((0, 3)),
+    ]
+    for values in cases:
+        want, where = np.unique(values, return_inverse=True)
+        got, got_where = _distinct(values)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(got_where, where.reshape(values.shape))
