@@ -1,6 +1,6 @@
 """``python -m radsarc`` runs the command line."""
 
-from radsarc.cli import main
+from radsarc.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

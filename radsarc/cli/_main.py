@@ -48,6 +48,51 @@ def main() -> None:
     """radsarc: radiomics and machine learning for soft-tissue-sarcoma MRI."""
 
 
+def run(args=None) -> None:
+    """The ``radsarc`` program: :data:`main`, then a quick exit.
+
+    When the command has finished (``SystemExit`` from click, which always
+    ends that way), the ``atexit`` functions run (logging's flush, temporary
+    folders, a Dask client's shutdown), the standard streams are flushed and
+    the process ends with ``os._exit``: the interpreter's own teardown of
+    numpy, SimpleITK and pyradiomics (50-70 ms, a tenth of a one-case
+    ``radsarc extract``) is skipped. Every output file is complete and on disk
+    by then (written, flushed and renamed before the command returns). With
+    other threads still running, or an error that is not a ``SystemExit`` (a
+    bug's traceback), Python exits as usual.
+    """
+    try:
+        main(args=args, prog_name="radsarc")
+    except SystemExit as exc:
+        _quick_exit(exc.code)
+        raise
+
+
+def _quick_exit(code) -> None:
+    """End the process now with ``code`` (``sys.exit``'s meaning), after the
+    ``atexit`` functions; returns (to exit as usual) if threads are running."""
+    import atexit
+    import os
+    import threading
+
+    if threading.active_count() > 1:
+        return
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code & 0xFF
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+    os._exit(status)
+
+
 def user_errors(func):
     """Turn the errors a user can act on into one message and exit code 2."""
 
