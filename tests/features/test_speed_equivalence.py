@@ -671,3 +671,29 @@ def test_percentiles_of_sorted_rows_are_numpys_to_the_bit():
     big = np.sort(np.array([[1e308, 1.5e308]]), 1)  # the sum overflows, as numpy's
     with np.errstate(over="ignore"):
         assert np.array_equal(_sorted_median(big), np.median(big, 1))
+
+
+@pytest.mark.parametrize(
+    ("pixel", "background", "label"),
+    [
+        (sitk.sitkUInt8, 0, 1),
+        (sitk.sitkInt16, 0, 1),
+        (sitk.sitkUInt16, 3, 4),  # labels 3 and 4
+        (sitk.sitkInt8, -1, 1),  # background -1: pyradiomics' UInt32 cast wraps it
+        (sitk.sitkFloat32, 0, 1),
+        (sitk.sitkUInt64, 0, 1),
+    ],
+)
+def test_mask_pixel_types_give_pyradiomics_features_and_hashes(
+    small, pixel, background, label
+):
+    """Masks kept in their own integer type (no UInt32 copy) or cast as
+    pyradiomics casts them: the same features and diagnostics (incl. the mask
+    hash, of the UInt32 buffer)."""
+    image, mask = small
+    inside = sitk.GetArrayFromImage(mask) > 0
+    arr = np.where(inside, label, background)
+    typed = sitk.Cast(sitk.GetImageFromArray(arr), pixel)
+    typed.CopyInformation(mask)
+    params = {"setting": {"label": label}}
+    assert _assert_same(params, image, typed, label=label) == 107
