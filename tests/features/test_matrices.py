@@ -466,3 +466,17 @@ def test_without_c_kernels_numba_is_loaded_only_for_large_work(
     image, mask = _image_and_mask(16)  # 1024 voxels
     assert _engine_run(monkeypatch, image, mask)[1] == 1
     assert _matrices.backend() == "numba"
+
+
+def test_the_c_source_is_package_data():
+    """``pip install .`` ships _matrices.c (pyproject's package-data)."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["radsarc.features"]
+    assert _native.SOURCE.parent == root / "radsarc" / "features"
+    assert any(fnmatch.fnmatch(_native.SOURCE.name, p) for p in patterns)
+    assert _native.SOURCE.is_file()
