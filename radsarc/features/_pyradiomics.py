@@ -269,24 +269,35 @@ def _digitize(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     ``numpy.digitize`` compares them with float edges.
     """
     n = len(edges)
-    if values.dtype.kind in "iub" and values.dtype.itemsize <= 4:
-        # numpy.digitize compares integers with float edges as float64 (exact
-        # for these types): the same bins from the float64 copy
-        values = values.astype(np.float64)
-    if n < 2 or values.size < 4096 or values.dtype.kind != "f":
+    if values.dtype.kind == "b":
+        values = values.view(np.uint8)
+    exact = values.dtype.kind == "f" or (
+        values.dtype.kind in "iu" and values.dtype.itemsize <= 4
+    )
+    if n < 2 or values.size < 4096 or not exact:
         return np.digitize(values, edges)
     lo = float(edges[0])
     step = (float(edges[-1]) - lo) / (n - 1)
     if not (np.isfinite(step) and step > 0 and np.all(np.diff(edges) >= 0)):
         return np.digitize(values, edges)
-    guess = np.floor((values - lo) / step)
+    # (the estimate needs no particular rounding: the check below decides; the
+    # operations work in place, as a fresh or forked process pays for every
+    # new page of its temporaries)
+    guess = values - lo
+    guess /= step
+    np.floor(guess, out=guess)
     np.fmax(guess, -1, out=guess)  # NaN -> -1 (then fails the check)
     np.fmin(guess, n - 1, out=guess)
     k = guess.astype(np.intp)
+    del guess
     k += 1
     bounds = np.concatenate([[-np.inf], edges.astype(np.float64), [np.inf]])
-    ok = bounds[k] <= values
-    ok &= values < bounds[k + 1]
+    # integers are compared with the float64 bounds as float64 (exact up to 32
+    # bits), as numpy.digitize compares them
+    edge = bounds.take(k)
+    ok = edge <= values
+    bounds[1:].take(k, out=edge)  # bounds[k + 1]
+    ok &= values < edge
     if not ok.all():
         bad = ~ok
         k[bad] = np.digitize(values[bad], edges)
