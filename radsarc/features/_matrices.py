@@ -69,8 +69,18 @@ class Region:
                 "image and mask must be 2-D or 3-D arrays of one shape; got "
                 f"{image.shape} and {mask.shape}."
             )
-        if image.size and image.max() > np.iinfo(np.int32).max:
+        low = int(image.min()) if image.size else 0
+        high = int(image.max()) if image.size else 0
+        if high > np.iinfo(np.int32).max:
             self._refuse(image, mask)
+        # the narrowest type the kernels take that holds every level (levels
+        # below 0, if any, are outside the region or refused below)
+        self.dtype = np.dtype(np.int32)
+        if low >= 0:
+            for name in kernels().pixel_types:
+                if high <= np.iinfo(name).max:
+                    self.dtype = np.dtype(name)
+                    break
         self.shape = image.shape
         self.ndim = image.ndim
         self._image = image
@@ -87,7 +97,8 @@ class Region:
             lift = (0,) * (3 - self.ndim)
             width = [(p, p) for p in lift] + [(pad, pad)] * self.ndim
             out = np.zeros(
-                [s + a + b for s, (a, b) in zip(shape3, width, strict=True)], np.int32
+                [s + a + b for s, (a, b) in zip(shape3, width, strict=True)],
+                self.dtype,
             )
             inner = tuple(
                 slice(a, a + s) for s, (a, _) in zip(shape3, width, strict=True)
@@ -216,16 +227,37 @@ def _address(array: np.ndarray, dtype) -> int:
 
 
 class _CKernels:
-    """The C kernels (``_matrices.c``) behind the numba kernels' signatures."""
+    """The C kernels (``_matrices.c``) behind the numba kernels' signatures.
+
+    Each kernel exists for each of :attr:`pixel_types`; the padded image's
+    type chooses.
+    """
 
     name = "c"
+    #: Image types the kernels take, narrowest first.
+    pixel_types = ("uint8", "uint16", "int32")
 
     def __init__(self, library) -> None:
         self.library = library
+        self._functions = {}
+
+    def _kernel(self, name: str, flat: np.ndarray):
+        key = (name, flat.dtype.name)
+        if key not in self._functions:
+            from radsarc.features._native import PIXEL_TYPES
+
+            if flat.dtype.name not in PIXEL_TYPES or not flat.flags.c_contiguous:
+                raise TypeError(
+                    "kernel image must be a C-contiguous array of "
+                    f"{', '.join(PIXEL_TYPES)}; got {flat.dtype}"
+                )
+            suffix = PIXEL_TYPES[flat.dtype.name]
+            self._functions[key] = getattr(self.library, f"radsarc_{name}_{suffix}")
+        return self._functions[key]
 
     def glcm(self, flat, index, offsets, out, ng) -> None:
-        self.library.radsarc_glcm(
-            _address(flat, np.int32),
+        self._kernel("glcm", flat)(
+            _address(flat, flat.dtype),
             _address(index, np.int64),
             len(index),
             _address(offsets, np.int64),
@@ -235,8 +267,8 @@ class _CKernels:
         )
 
     def gldm_ngtdm(self, flat, index, offsets, alpha, gldm, ngtdm) -> None:
-        self.library.radsarc_gldm_ngtdm(
-            _address(flat, np.int32),
+        self._kernel("gldm_ngtdm", flat)(
+            _address(flat, flat.dtype),
             _address(index, np.int64),
             len(index),
             _address(offsets, np.int64),
@@ -248,8 +280,8 @@ class _CKernels:
 
     def glrlm(self, flat, index, offsets, out, nr) -> np.ndarray:
         multi = np.zeros(len(offsets), np.uint8)
-        self.library.radsarc_glrlm(
-            _address(flat, np.int32),
+        self._kernel("glrlm", flat)(
+            _address(flat, flat.dtype),
             _address(index, np.int64),
             len(index),
             _address(offsets, np.int64),
@@ -264,8 +296,8 @@ class _CKernels:
         shape = np.ascontiguousarray(shape, np.int64)
         angle = np.ascontiguousarray(angle, np.int64)
         return bool(
-            self.library.radsarc_any_line_pair(
-                _address(flat, np.int32),
+            self._kernel("any_line_pair", flat)(
+                _address(flat, flat.dtype),
                 _address(index, np.int64),
                 len(index),
                 _address(shape, np.int64),
@@ -279,8 +311,8 @@ class _CKernels:
         stack = np.empty(n, np.int64)
         levels = np.empty(n, np.int64)
         sizes = np.empty(n, np.int64)
-        n_zones = self.library.radsarc_glszm(
-            _address(todo, np.int32),
+        n_zones = self._kernel("glszm", todo)(
+            _address(todo, todo.dtype),
             _address(index, np.int64),
             n,
             _address(offsets, np.int64),
@@ -350,7 +382,7 @@ def warm_up() -> None:
     glszm_compact(region, 2, both_ways)
     gldm_ngtdm(region, 2, both_ways, 0)
     kernels().any_line_pair(
-        np.zeros(27, np.int32),
+        np.zeros(27, region.dtype),
         np.array([13], np.int64),
         np.array([3, 3, 3], np.int64),
         np.array([0, 0, 1], np.int64),

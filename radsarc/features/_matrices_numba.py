@@ -137,3 +137,6 @@ def glszm(flat, index, offsets):
 
 #: Backend name (:func:`radsarc.features._matrices.backend`).
 name = "numba"
+#: Image types the kernels take (one: numba would compile each type apart, and
+#: its arithmetic on unsigned types would not be the C kernels').
+pixel_types = ("int32",)

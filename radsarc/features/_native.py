@@ -70,14 +70,23 @@ COMPILE_TIMEOUT = 120
 _C = ctypes
 _P = ctypes.c_void_p
 _I64 = ctypes.c_int64
+#: Pixel types of the kernels (numpy dtype name: suffix of the C functions).
+PIXEL_TYPES = {"uint8": "u8", "uint16": "u16", "int32": "i32"}
+_KERNELS = {
+    "glcm": (None, (_P, _P, _I64, _P, _I64, _P, _I64)),
+    "gldm_ngtdm": (None, (_P, _P, _I64, _P, _I64, _I64, _P, _P)),
+    "glrlm": (None, (_P, _P, _I64, _P, _I64, _P, _I64, _P)),
+    "any_line_pair": (_C.c_int32, (_P, _P, _I64, _P, _P)),
+    "glszm": (_I64, (_P, _P, _I64, _P, _I64, _P, _P, _P)),
+}
 #: Exported functions: (return type, argument types).
 SIGNATURES = {
     "radsarc_matrices_key": (_C.c_char_p, ()),
-    "radsarc_glcm": (None, (_P, _P, _I64, _P, _I64, _P, _I64)),
-    "radsarc_gldm_ngtdm": (None, (_P, _P, _I64, _P, _I64, _I64, _P, _P)),
-    "radsarc_glrlm": (None, (_P, _P, _I64, _P, _I64, _P, _I64, _P)),
-    "radsarc_any_line_pair": (_C.c_int32, (_P, _P, _I64, _P, _P)),
-    "radsarc_glszm": (_I64, (_P, _P, _I64, _P, _I64, _P, _P, _P)),
+    **{
+        f"radsarc_{name}_{suffix}": signature
+        for name, signature in _KERNELS.items()
+        for suffix in PIXEL_TYPES.values()
+    },
 }
 
 # The loaded library of this process, or the reason it could not be loaded.

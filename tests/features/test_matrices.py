@@ -37,6 +37,8 @@ def _cases():
     yield "dense-3d", *_random_case((9, 11, 13), 6, 0.8, 0, smooth=1.0)
     yield "sparse-3d", *_random_case((7, 8, 9), 4, 0.2, 1)
     yield "many-levels", *_random_case((6, 10, 12), 40, 0.7, 2)
+    # more than 255 levels: the C kernels take the image as uint16
+    yield "wide-levels", *_random_case((5, 14, 15), 300, 0.9, 7)
     yield "2d", *_random_case((15, 17), 5, 0.7, 3)
     yield "slab-z1", *_random_case((1, 12, 14), 4, 0.8, 4)
     yield "slab-y1", *_random_case((8, 1, 9), 3, 0.9, 5)
@@ -186,7 +188,6 @@ def _all_matrices(kernels):
     for _, image, mask in CASES[:3] + CASES[-2:]:
         image = np.where(mask, image, 0)
         ng = int(image.max()) if mask.any() else 1
-        region = _matrices.Region(image, mask)
         one = cMatrices.generate_angles(
             np.array(image.shape), np.array([1, 2]), False, False, 0
         )
@@ -194,6 +195,7 @@ def _all_matrices(kernels):
         previous = _matrices._KERNELS
         _matrices._KERNELS = kernels
         try:
+            region = _matrices.Region(image, mask)
             out += [
                 _matrices.glcm(region, ng, one),
                 _matrices.glrlm(region, ng, int(max(image.shape)), one[:13]),
@@ -480,3 +482,33 @@ def test_the_c_source_is_package_data():
     assert _native.SOURCE.parent == root / "radsarc" / "features"
     assert any(fnmatch.fnmatch(_native.SOURCE.name, p) for p in patterns)
     assert _native.SOURCE.is_file()
+
+
+@pytest.mark.parametrize("types", [("uint16", "int32"), ("int32",)])
+def test_every_pixel_type_gives_the_same_arrays(c_kernels, monkeypatch, types):
+    """The C kernels on uint8 (the default here), uint16 and int32 images."""
+    kernels = _matrices._CKernels(_native.load())
+    monkeypatch.setattr(_matrices, "_KERNELS", kernels)
+    want = _all_matrices(kernels)
+    monkeypatch.setattr(_matrices._CKernels, "pixel_types", types)
+    got = _all_matrices(kernels)
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g, w)
+    image, mask = CASES[1][1:]  # sparse: voxels outside the region
+    assert not mask.all()
+    assert _matrices.Region(image, mask).dtype == np.dtype(types[0])
+    # levels below 0 (outside the region) or above 65535: int32
+    monkeypatch.setattr(
+        _matrices._CKernels, "pixel_types", ("uint8", "uint16", "int32")
+    )
+    assert _matrices.Region(np.where(mask, image, -1), mask).dtype == np.int32
+    assert _matrices.Region(np.where(mask, image, 70000), mask).dtype == np.int32
+    assert _matrices.Region(np.where(mask, image, 300), mask).dtype == np.uint16
+    with pytest.raises(TypeError, match="C-contiguous array of uint8, uint16, int32"):
+        kernels.glcm(
+            np.zeros(27, np.int64),
+            np.array([13]),
+            np.array([1]),
+            np.zeros(8),
+            2,
+        )
