@@ -76,9 +76,9 @@ WAVELET_SECONDS_PER_VOXEL = 0.2e-6
 #: Modules that classes load on first use, with their load time, paid once by
 #: each process that computes such a class while the module is not loaded:
 #: numba and its kernels, the fallback of the texture kernels without a C
-#: compiler (counted only then). The C kernels load in ~10 ms (compiled once per
-#: user, ~0.3 s, see radsarc.features._native; a parent that forks loads them
-#: first). (The shape diameters need no import: numpy only,
+#: compiler (counted only then). The C kernels load in 1-5 ms (compiled once
+#: per user and source, 0.07-0.35 s, see radsarc.features._native; a parent
+#: that forks loads them first). (The shape diameters need no import: numpy only,
 #: radsarc.features._mesh.)
 IMPORT_COST = {
     "radsarc.features._matrices_numba": (
