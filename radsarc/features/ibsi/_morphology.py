@@ -281,7 +281,7 @@ def morphology(
     out["morph_com"] = float(np.linalg.norm(com_geom - com_gl))
     # hull and diameter
     # Only the end points of each line of vertices can be hull vertices.
-    candidates = _mesh._line_ends(verts, [0, 1], 2)
+    candidates = verts[_mesh._line_ends(_mesh.mesh_grid(m).T, 2)]
     try:
         hull = ConvexHull(candidates)
         hull_ok = True
