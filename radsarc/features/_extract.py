@@ -128,21 +128,10 @@ class ExtractionResult:
             self._frames[name] = frame
         return frame
 
-    @property
-    def features(self):
-        return self._frame("features")
-
-    @property
-    def diagnostics(self):
-        return self._frame("diagnostics")
-
-    @property
-    def errors(self):
-        return self._frame("errors")
-
-    @property
-    def clinical(self):
-        return self._frame("clinical")
+    features = property(lambda self: self._frame("features"))
+    diagnostics = property(lambda self: self._frame("diagnostics"))
+    errors = property(lambda self: self._frame("errors"))
+    clinical = property(lambda self: self._frame("clinical"))
 
     @property
     def case_ids(self) -> list[str]:

@@ -262,24 +262,27 @@ class _CKernels:
             self._functions[key] = getattr(self.library, f"radsarc_{name}_{suffix}")
         return self._functions[key]
 
-    def glcm(self, flat, index, offsets, out, ng) -> None:
-        self._kernel("glcm", flat)(
+    @staticmethod
+    def _region(flat, index, offsets) -> tuple:
+        """The arguments every kernel starts with: image, voxels, offsets."""
+        return (
             _address(flat, flat.dtype),
             _address(index, np.int64),
             len(index),
             _address(offsets, np.int64),
             len(offsets),
+        )
+
+    def glcm(self, flat, index, offsets, out, ng) -> None:
+        self._kernel("glcm", flat)(
+            *self._region(flat, index, offsets),
             _address(out, np.float64),
             int(ng),
         )
 
     def gldm_ngtdm(self, flat, index, offsets, alpha, gldm, ngtdm) -> None:
         self._kernel("gldm_ngtdm", flat)(
-            _address(flat, flat.dtype),
-            _address(index, np.int64),
-            len(index),
-            _address(offsets, np.int64),
-            len(offsets),
+            *self._region(flat, index, offsets),
             int(alpha),
             _address(gldm, np.float64),
             _address(ngtdm, np.float64),
@@ -288,11 +291,7 @@ class _CKernels:
     def glrlm(self, flat, index, offsets, out, nr) -> np.ndarray:
         multi = np.zeros(len(offsets), np.uint8)
         self._kernel("glrlm", flat)(
-            _address(flat, flat.dtype),
-            _address(index, np.int64),
-            len(index),
-            _address(offsets, np.int64),
-            len(offsets),
+            *self._region(flat, index, offsets),
             _address(out, np.float64),
             int(nr),
             _address(multi, np.uint8),
@@ -319,11 +318,7 @@ class _CKernels:
         levels = np.empty(n, np.int64)
         sizes = np.empty(n, np.int64)
         n_zones = self._kernel("glszm", todo)(
-            _address(todo, todo.dtype),
-            _address(index, np.int64),
-            n,
-            _address(offsets, np.int64),
-            len(offsets),
+            *self._region(todo, index, offsets),
             _address(stack, np.int64),
             _address(levels, np.int64),
             _address(sizes, np.int64),

@@ -469,6 +469,18 @@ def _angle_weights(norm, angles, spacing, kind):
     return weights
 
 
+def _plain_sorted_rows(values: np.ndarray) -> bool:
+    """Sorted float64 rows without NaN (sorted last): numpy's order statistics
+    of them are computed directly (:func:`_sorted_percentiles`,
+    :func:`_sorted_median`)."""
+    return (
+        values.ndim == 2
+        and values.dtype == np.float64
+        and values.shape[1] > 0
+        and not np.isnan(values[:, -1]).any()
+    )
+
+
 def _sorted_percentiles(values: np.ndarray, qs) -> np.ndarray:
     """``numpy.percentile(values, qs, axis=1)`` of rows that are already sorted.
 
@@ -479,12 +491,7 @@ def _sorted_percentiles(values: np.ndarray, qs) -> np.ndarray:
     a fresh process. Rows with NaN (sorted last) or non-float rows go to numpy.
     """
     values = np.asarray(values)
-    if (
-        values.ndim != 2
-        or values.dtype != np.float64
-        or values.shape[1] == 0
-        or np.isnan(values[:, -1]).any()
-    ):
+    if not _plain_sorted_rows(values):
         return np.percentile(values, qs, axis=1)
     n = values.shape[1]
     q = np.true_divide(np.asanyarray(qs), 100)
@@ -515,12 +522,7 @@ def _sorted_median(values: np.ndarray) -> np.ndarray:
     imports); rows with NaN (sorted last) or non-float rows go to numpy.
     """
     values = np.asarray(values)
-    if (
-        values.ndim != 2
-        or values.dtype != np.float64
-        or values.shape[1] == 0
-        or np.isnan(values[:, -1]).any()
-    ):
+    if not _plain_sorted_rows(values):
         return np.median(values, 1)
     n = values.shape[1]
     half = n // 2
