@@ -11,7 +11,9 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin, f_classif
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from radsarc.feature_selection._base import _SupportMaskMixin
 
 __all__ = ["CorrelationFilter"]
 
@@ -31,7 +33,7 @@ def _abs_correlation(X, method):
     return np.clip(corr, 0.0, 1.0)
 
 
-class CorrelationFilter(SelectorMixin, BaseEstimator):
+class CorrelationFilter(_SupportMaskMixin, SelectorMixin, BaseEstimator):
     """Drop one feature of each pair correlated above a threshold.
 
     Features are visited from the most to the least relevant to the target
@@ -127,10 +129,6 @@ class CorrelationFilter(SelectorMixin, BaseEstimator):
             "CorrelationFilter kept %d of %d features", support.sum(), n_features
         )
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self)
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

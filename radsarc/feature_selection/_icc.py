@@ -11,14 +11,16 @@ import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from radsarc.feature_selection._base import _SupportMaskMixin
 
 __all__ = ["ICCFilter"]
 
 logger = logging.getLogger(__name__)
 
 
-class ICCFilter(SelectorMixin, BaseEstimator):
+class ICCFilter(_SupportMaskMixin, SelectorMixin, BaseEstimator):
     """Keep the features robust to segmentation: ICC at or above a threshold.
 
     The ICC of each feature is measured beforehand, across perturbed masks or
@@ -144,10 +146,6 @@ class ICCFilter(SelectorMixin, BaseEstimator):
             self.threshold,
         )
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self)
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

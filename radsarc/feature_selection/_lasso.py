@@ -12,14 +12,20 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from radsarc.feature_selection._base import (
+    _check_classes,
+    _keep_best,
+    _SupportMaskMixin,
+)
 
 __all__ = ["LassoSelector"]
 
 logger = logging.getLogger(__name__)
 
 
-class LassoSelector(SelectorMixin, BaseEstimator):
+class LassoSelector(_SupportMaskMixin, SelectorMixin, BaseEstimator):
     """Keep the features with a non-zero L1-penalised logistic-regression weight.
 
     The LASSO selection used throughout radiomics: fit a logistic regression with
@@ -165,13 +171,7 @@ class LassoSelector(SelectorMixin, BaseEstimator):
                 f"max_features={self.max_features}; expected min <= max."
             )
 
-        classes = np.unique(y)
-        n_classes = classes.size
-        if n_classes < 2:
-            raise ValueError(
-                f"LassoSelector needs at least 2 classes in y; got 1 class: "
-                f"{classes.tolist()}."
-            )
+        n_classes = _check_classes(y, "LassoSelector").size
         solver = "liblinear" if n_classes <= 2 else "saga"
         common = {
             "solver": solver,
@@ -219,11 +219,7 @@ class LassoSelector(SelectorMixin, BaseEstimator):
             logger.debug(
                 "LassoSelector: C raised to %g for %d features", self.C_, wanted
             )
-        if self.max_features is not None and support.sum() > self.max_features:
-            # stable: among equal |coef|, the earlier feature wins
-            keep = np.argsort(-coef, kind="stable")[: self.max_features]
-            support = np.zeros_like(support)
-            support[keep] = True
+        support = _keep_best(support, -coef, self.max_features)
         if not support.any():
             warnings.warn(
                 f"LassoSelector: no coefficient is non-zero with C={self.C_:g}; no "
@@ -234,10 +230,6 @@ class LassoSelector(SelectorMixin, BaseEstimator):
         self.support_ = support
         logger.debug("LassoSelector kept %d features (C=%g)", support.sum(), self.C_)
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self)
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -11,7 +11,9 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from radsarc.feature_selection._base import _SupportMaskMixin
 
 __all__ = ["MRMRSelector"]
 
@@ -145,7 +147,7 @@ class _PearsonRedundancy:
         return r, undefined
 
 
-class MRMRSelector(SelectorMixin, BaseEstimator):
+class MRMRSelector(_SupportMaskMixin, SelectorMixin, BaseEstimator):
     """Minimum-redundancy-maximum-relevance (mRMR) feature selection.
 
     Greedy forward selection: the first feature is the most relevant one; each
@@ -353,10 +355,6 @@ class MRMRSelector(SelectorMixin, BaseEstimator):
         self.support_ = support
         logger.debug("MRMRSelector selected %s", self.selection_order_)
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self)
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,7 +12,13 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
+
+from radsarc.feature_selection._base import (
+    _check_classes,
+    _keep_best,
+    _SupportMaskMixin,
+)
 
 __all__ = ["UnivariateSelector", "benjamini_hochberg"]
 
@@ -58,7 +64,7 @@ def benjamini_hochberg(pvalues):
     return q
 
 
-class UnivariateSelector(SelectorMixin, BaseEstimator):
+class UnivariateSelector(_SupportMaskMixin, SelectorMixin, BaseEstimator):
     """Keep the features that differ between two classes, with FDR control.
 
     Each feature is compared between the two classes with the Mann-Whitney U
@@ -162,12 +168,7 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(
-                f"UnivariateSelector needs at least 2 classes in y; got 1 class: "
-                f"{classes.tolist()}."
-            )
+        classes = _check_classes(y, "UnivariateSelector")
         groups = [X[y == label] for label in classes]
         constant = np.ptp(X, axis=0) == 0
         with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
@@ -195,12 +196,7 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
         n_min = min(self.min_features, X.shape[1])
         if support.sum() < n_min:
             support[np.argsort(pvalues, kind="stable")[:n_min]] = True
-        if self.max_features is not None and support.sum() > self.max_features:
-            ranked = np.flatnonzero(support)[
-                np.argsort(pvalues[support], kind="stable")
-            ]
-            support = np.zeros_like(support)
-            support[ranked[: self.max_features]] = True
+        support = _keep_best(support, pvalues, self.max_features)
         if not support.any():
             warnings.warn(
                 f"UnivariateSelector: no feature has an adjusted p-value <= "
@@ -214,10 +210,6 @@ class UnivariateSelector(SelectorMixin, BaseEstimator):
         self.qvalues_ = qvalues
         self.support_ = support
         return self
-
-    def _get_support_mask(self):
-        check_is_fitted(self)
-        return self.support_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
