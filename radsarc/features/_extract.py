@@ -447,45 +447,18 @@ def _compute(
     Returns ``{"error": ...}`` or ``{"regions": [(region, blocks, diagnostics)],
     "other_labels": [...]}`` (see :meth:`Engine.extract_part`).
     """
-    try:
-        image = read_image(task.image)
-    except (ValueError, OSError) as exc:
-        return {"error": _failure(task, "read", str(exc), task.image)}
-    problems, loaded = prepare_case(
-        _case_view(task),
-        task.sequence,
-        label=settings.label,
-        geometry_tolerance=geometry_tolerance(settings),
-        resample_mask=bool(settings.setting.get("correctMask", False)),
-        image=image,
-        mask_threshold=settings.setting.get("maskThreshold"),
+    image, loaded, problem = load_case(
+        _case_view(task), task.sequence, task.image, settings
     )
-    if problems:
-        p = problems[0]
-        stage = "read" if p.check in ("readable", "exists") else "validate"
-        return {"error": _failure(task, stage, p.message, p.file)}
-    outside = _nonfinite_outside_problem(image, settings)
-    if outside is not None:
-        return {"error": _failure(task, "validate", outside, task.image)}
+    if problem is not None:
+        return {"error": _failure(task, *problem)}
     out = []
     for name, mask in loaded.regions.items():
-        regions = {"": mask}
-        region_image = image
-        if settings.preprocessing:
-            try:
-                region_image, regions = preprocess(
-                    image,
-                    mask,
-                    settings.preprocessing,
-                    sequence=task.sequence,
-                    label=settings.label,
-                )
-            except (ValueError, RuntimeError) as exc:
-                return {"error": _failure(task, "preprocess", str(exc), task.image)}
-        for sub, region_mask in regions.items():
-            # Region names: the roi (several regions) then the preprocessing
-            # region ("ring"): GTV_Mass_ring_original_firstorder_Mean.
-            region = "_".join(r for r in (name, sub) if r)
+        try:
+            regions = named_regions(image, name, mask, settings, task.sequence)
+        except (ValueError, RuntimeError) as exc:
+            return {"error": _failure(task, "preprocess", str(exc), task.image)}
+        for region, (region_image, region_mask) in regions.items():
             too_many = _binning_problem(region_image, region_mask, settings)
             if too_many is not None:
                 return {"error": _failure(task, "validate", too_many, task.image)}
@@ -529,6 +502,63 @@ def _compute(
         "regions": out,
         "other_labels": other_labels,
         "mask_diagnostics": _mask_diagnostics(loaded),
+    }
+
+
+def load_case(case, sequence: str, image_path: Path, settings: ExtractionSettings):
+    """Read one case's image of ``sequence``, load and check its mask(s).
+
+    The steps (and refusals) shared by extraction and the texture maps: the
+    image read, the mask(s) loaded and validated against it
+    (:func:`radsarc.images._cohort.prepare_case` with the settings' label,
+    geometry tolerance, ``correctMask`` and ``maskThreshold``), then NaN or
+    infinite voxels outside the mask refused when the settings read them.
+
+    Returns ``(image, loaded, None)``, or ``(None, None, (stage, message,
+    file))`` for the first problem (stage ``"read"`` or ``"validate"``).
+    """
+    try:
+        image = read_image(image_path)
+    except (ValueError, OSError) as exc:
+        return None, None, ("read", str(exc), image_path)
+    problems, loaded = prepare_case(
+        case,
+        sequence,
+        label=settings.label,
+        geometry_tolerance=geometry_tolerance(settings),
+        resample_mask=bool(settings.setting.get("correctMask", False)),
+        image=image,
+        mask_threshold=settings.setting.get("maskThreshold"),
+    )
+    if problems:
+        p = problems[0]
+        stage = "read" if p.check in ("readable", "exists") else "validate"
+        return None, None, (stage, p.message, p.file)
+    outside = _nonfinite_outside_problem(image, settings)
+    if outside is not None:
+        return None, None, ("validate", outside, image_path)
+    return image, loaded, None
+
+
+def named_regions(
+    image, name: str, mask, settings: ExtractionSettings, sequence: str
+) -> dict[str, tuple]:
+    """``{region: (image, mask)}`` of one loaded region, after preprocessing.
+
+    Without preprocessing the region itself; with it, the regions preprocessing
+    makes of it (the image possibly changed). Region names: the roi (several
+    regions) then the preprocessing region ("ring"), joined by ``_``:
+    ``GTV_Mass_ring`` (column ``GTV_Mass_ring_original_firstorder_Mean``).
+    Preprocessing's ValueError / RuntimeError propagate.
+    """
+    region_image, subs = image, {"": mask}
+    if settings.preprocessing:
+        region_image, subs = preprocess(
+            image, mask, settings.preprocessing, sequence=sequence, label=settings.label
+        )
+    return {
+        "_".join(r for r in (name, sub) if r): (region_image, region_mask)
+        for sub, region_mask in subs.items()
     }
 
 

@@ -21,16 +21,10 @@ from tqdm.auto import tqdm
 from radsarc._files import atomic_write
 from radsarc._parallel import watch_parent
 from radsarc.features._cache import ResultCache, _safe
-from radsarc.features._extract import (
-    _binning_problem,
-    _nonfinite_outside_problem,
-    geometry_tolerance,
-)
+from radsarc.features._extract import _binning_problem, load_case, named_regions
 from radsarc.features._settings import ExtractionSettings
 from radsarc.images import Cohort
-from radsarc.images._cohort import prepare_case
-from radsarc.images._io import file_digest, read_image
-from radsarc.images._preprocess import preprocess
+from radsarc.images._io import file_digest
 
 __all__ = ["MapsResult", "feature_maps", "map_dir"]
 
@@ -155,47 +149,17 @@ def _run_case(case, sequences, prefix, settings, radius, out_dir, threads=1):
     folder.mkdir(parents=True, exist_ok=True)
     for seq in sequences:
         image_path, mask_path = Path(case.images[seq]), Path(case.masks[seq])
-        try:
-            image = read_image(image_path)
-        except (ValueError, OSError) as exc:
-            errors.append(_failure(case_id, seq, "read", str(exc), image_path))
-            continue
-        problems, loaded = prepare_case(
-            case,
-            seq,
-            label=settings.label,
-            geometry_tolerance=geometry_tolerance(settings),
-            resample_mask=bool(settings.setting.get("correctMask", False)),
-            image=image,
-            mask_threshold=settings.setting.get("maskThreshold"),
-        )
-        if problems:
-            p = problems[0]
-            stage = "read" if p.check in ("readable", "exists") else "validate"
-            errors.append(_failure(case_id, seq, stage, p.message, p.file))
-            continue
-        # The same refusals as extraction: NaN voxels a filter would read, and a
-        # bin width that gives more grey levels than texture matrices can hold.
-        outside = _nonfinite_outside_problem(image, settings)
-        if outside is not None:
-            errors.append(_failure(case_id, seq, "validate", outside, image_path))
+        # The same steps and refusals as extraction (NaN voxels a filter would
+        # read; below, a bin width that gives more grey levels than texture
+        # matrices can hold), and the same region names.
+        image, loaded, problem = load_case(case, seq, image_path, settings)
+        if problem is not None:
+            errors.append(_failure(case_id, seq, *problem))
             continue
         regions = {}
         try:
             for name, mask in loaded.regions.items():
-                region_image, subs = image, {"": mask}
-                if settings.preprocessing:
-                    region_image, subs = preprocess(
-                        image,
-                        mask,
-                        settings.preprocessing,
-                        sequence=seq,
-                        label=settings.label,
-                    )
-                for sub, region_mask in subs.items():
-                    # Region names as in extraction: roi, then preprocessing's.
-                    region = "_".join(r for r in (name, sub) if r)
-                    regions[region] = (region_image, region_mask)
+                regions.update(named_regions(image, name, mask, settings, seq))
         except (ValueError, RuntimeError) as exc:
             errors.append(_failure(case_id, seq, "preprocess", str(exc), image_path))
             continue
