@@ -186,6 +186,19 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.cross_fit = cross_fit
 
+    def _solver_params(self) -> dict:
+        """Settings of the L1 logistic regression other than ``C``.
+
+        The same for the model of ``fit`` and the out-of-fold models of
+        ``fit_transform``.
+        """
+        return {
+            "solver": "liblinear",
+            "class_weight": self.class_weight,
+            "max_iter": self.max_iter,
+            "random_state": self.random_state,
+        }
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the scaler and the LASSO score on (training) rows.
@@ -227,12 +240,7 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         self.passthrough_columns_ = np.asarray(keep, dtype=int)
         self.scaler_ = StandardScaler().fit(X[:, self.radiomics_columns_])
         Z = self.scaler_.transform(X[:, self.radiomics_columns_])
-        common = {
-            "solver": "liblinear",
-            "class_weight": self.class_weight,
-            "max_iter": self.max_iter,
-            "random_state": self.random_state,
-        }
+        common = self._solver_params()
         if self.cv is None:
             model = LogisticRegression(l1_ratio=1.0, C=self.C, **common)
         else:
@@ -289,12 +297,7 @@ class RadiomicsScore(TransformerMixin, BaseEstimator):
         for train, held_out in folds.split(rad, y):
             scaler = StandardScaler().fit(rad[train])
             model = LogisticRegression(
-                l1_ratio=1.0,
-                C=self.C_,
-                solver="liblinear",
-                class_weight=self.class_weight,
-                max_iter=self.max_iter,
-                random_state=self.random_state,
+                l1_ratio=1.0, C=self.C_, **self._solver_params()
             ).fit(scaler.transform(rad[train]), y[train])
             score[held_out] = model.decision_function(scaler.transform(rad[held_out]))
         return np.column_stack([Xv[:, self.passthrough_columns_], score])

@@ -34,6 +34,7 @@ from radsarc.feature_selection import (
     VarianceThreshold,
 )
 from radsarc.model._bootstrap import BootstrapLogisticRegression
+from radsarc.model._factory import _check_params
 from radsarc.model._smote import AdaptiveSMOTE
 
 __all__ = [
@@ -125,12 +126,7 @@ def _build(kind, registry, name, params):
     else:
         valid = factory(**defaults).get_params(deep=False)
         label = factory.__name__
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"Unknown parameter(s) {unknown} for {kind} {name!r} ({label}); "
-            f"valid: {sorted(valid)}."
-        )
+    _check_params(kind, name, label, valid, params)
     return factory(**{**defaults, **params})
 
 

@@ -20,6 +20,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from radsarc.model._factory import _check_params
+
 __all__ = ["VOXEL_CLASSIFIERS", "make_voxel_classifier"]
 
 logger = logging.getLogger(__name__)
@@ -75,11 +77,6 @@ def make_voxel_classifier(name: str = "nb", **params: Any) -> Pipeline:
         )
     factory, defaults = VOXEL_CLASSIFIERS[name]
     valid = factory().get_params(deep=False)
-    unknown = sorted(set(params) - set(valid))
-    if unknown:
-        raise ValueError(
-            f"Unknown parameter(s) {unknown} for voxel classifier {name!r} "
-            f"({factory.__name__}); valid: {sorted(valid)}."
-        )
+    _check_params("voxel classifier", name, factory.__name__, valid, params)
     classifier = factory(**{**defaults, **params})
     return Pipeline([("scaler", StandardScaler()), ("classifier", classifier)])
