@@ -5,12 +5,26 @@ from __future__ import annotations
 import shlex
 import sys
 import time
-from pathlib import Path
 
 import click
 
-from radsarc.cli._main import N_JOBS, SEED, main, scheduler_option, user_errors
-from radsarc.cli._outcomes import check_presets, echo_baselines, run_preset
+from radsarc.cli._main import (
+    main,
+    n_jobs_option,
+    scheduler_option,
+    seed_option,
+    user_errors,
+)
+from radsarc.cli._outcomes import (
+    baseline_options,
+    check_presets,
+    echo_baselines,
+    report_folder_option,
+    resolve_baseline,
+    run_preset,
+    threshold_cv_option,
+    tuning_option,
+)
 
 #: Default number of WORC splits: keeps ``radsarc benchmark`` under 3 minutes on
 #: 2 cores; ``--splits 100`` is WORC's full protocol.
@@ -43,55 +57,20 @@ def _split_names(values: tuple[str, ...]) -> list[str]:
     type=click.IntRange(1, 100),
     help="How many of WORC's 100 train/test splits (100 = full protocol).",
 )
-@click.option(
-    "--tuning/--no-tuning",
-    default=True,
-    show_default=True,
-    help="Tune each preset's hyper-parameter grid inside every training part "
-    "(3-fold inner cross-validation), as WORC's protocol does.",
+@tuning_option(
+    "Tune each preset's hyper-parameter grid inside every training part "
+    "(3-fold inner cross-validation), as WORC's protocol does."
 )
-@click.option(
-    "--threshold-cv",
-    default=3,
-    show_default=True,
-    type=click.IntRange(2),
-    help="Folds of each training part whose predictions choose the cut-off.",
+@threshold_cv_option(
+    "Folds of each training part whose predictions choose the cut-off."
 )
-@click.option(
-    "--baseline",
-    "baseline_column",
-    default=None,
-    metavar="COLUMN",
-    help="Column for the baseline model fitted on the same splits (default: the "
-    "tumour volume, MR_original_shape_MeshVolume on the WORC tables).",
+@baseline_options(
+    "Column for the baseline model fitted on the same splits (default: the "
+    "tumour volume, MR_original_shape_MeshVolume on the WORC tables)."
 )
-@click.option(
-    "--no-baseline",
-    is_flag=True,
-    default=False,
-    help="Do not fit the tumour-volume baseline.",
-)
-@click.option(
-    "--n-jobs",
-    default=2,
-    show_default=True,
-    type=N_JOBS,
-    help="Splits run in parallel (joblib).",
-)
-@click.option(
-    "--seed",
-    default=0,
-    show_default=True,
-    type=SEED,
-    help="Seed of the inner folds and cut-off folds (Python: random_state=).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Folder for report.html, results.csv and the figures.",
-)
+@n_jobs_option("Splits run in parallel (joblib).", default=2)
+@seed_option("Seed of the inner folds and cut-off folds (Python: random_state=).")
+@report_folder_option("Folder for report.html, results.csv and the figures.")
 @scheduler_option()
 @user_errors
 def benchmark_command(
@@ -126,9 +105,7 @@ def benchmark_command(
 
     names = _split_names(presets) or list_presets("features")
     check_presets(names)  # unknown names and non-tabular presets, before any work
-    if baseline_column and no_baseline:
-        raise ValueError("Give --baseline COLUMN or --no-baseline, not both.")
-    baseline = False if no_baseline else (baseline_column or True)
+    baseline = resolve_baseline(baseline_column, no_baseline)
     check_writable_folder(out_dir, what="report")
     datasets = list(_DATASETS.values()) if dataset == "all" else [_DATASETS[dataset]]
     start = time.perf_counter()

@@ -12,15 +12,26 @@ import click
 
 from radsarc._files import atomic_write, check_csv_table, check_writable_folder
 from radsarc.cli._main import (
-    N_JOBS,
-    SEED,
     main,
+    n_jobs_option,
+    quiet_option,
     refuse_overwriting_inputs,
     require_inputs,
     scheduler_option,
+    seed_option,
     user_errors,
 )
-from radsarc.cli._outcomes import check_presets, echo_baselines, echo_result, run_preset
+from radsarc.cli._outcomes import (
+    baseline_options,
+    check_presets,
+    echo_baselines,
+    echo_result,
+    report_folder_option,
+    resolve_baseline,
+    run_preset,
+    threshold_cv_option,
+    tuning_option,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -314,36 +325,19 @@ def _read_settings_sidecar(path: Path) -> dict:
     "several). Without it, the manifest columns `radsarc extract` wrote beside the "
     "features (label, group, covariates) are never features.",
 )
-@click.option(
-    "--tuning/--no-tuning",
-    default=True,
-    show_default=True,
-    help="Tune each preset's hyper-parameter grid inside every training part "
+@tuning_option(
+    "Tune each preset's hyper-parameter grid inside every training part "
     "(3-fold inner cross-validation; the nested scheme's inner folds), in every "
-    "--cv scheme. auto has no grid: it always tunes inside its own fit (5-fold).",
+    "--cv scheme. auto has no grid: it always tunes inside its own fit (5-fold)."
 )
-@click.option(
-    "--threshold-cv",
-    default=3,
-    show_default=True,
-    type=click.IntRange(2),
-    help="Folds of each training part whose predictions choose the cut-off "
-    "(fewer when its smallest class has fewer cases).",
+@threshold_cv_option(
+    "Folds of each training part whose predictions choose the cut-off "
+    "(fewer when its smallest class has fewer cases)."
 )
-@click.option(
-    "--baseline",
-    "baseline_column",
-    default=None,
-    metavar="COLUMN",
-    help="Column for the baseline model fitted on the same splits (default: the "
+@baseline_options(
+    "Column for the baseline model fitted on the same splits (default: the "
     "tumour volume, the shape MeshVolume, else VoxelVolume, of the first "
-    "sequence and region).",
-)
-@click.option(
-    "--no-baseline",
-    is_flag=True,
-    default=False,
-    help="Do not fit the tumour-volume baseline.",
+    "sequence and region)."
 )
 @click.option(
     "--clinical",
@@ -353,30 +347,10 @@ def _read_settings_sidecar(path: Path) -> dict:
     help="Comma-separated covariate columns (e.g. age,sex): a clinical-only "
     "model is fitted on them on the same splits; they are not radiomic features.",
 )
-@click.option(
-    "--seed",
-    default=0,
-    show_default=True,
-    type=SEED,
-    help="Seed of the splits, inner folds and bootstrap (Python: random_state=).",
-)
-@click.option(
-    "--n-jobs",
-    default=1,
-    show_default=True,
-    type=N_JOBS,
-    help="Splits run in parallel.",
-)
-@click.option(
-    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
-)
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Folder for report.html and results.csv.",
-)
+@seed_option("Seed of the splits, inner folds and bootstrap (Python: random_state=).")
+@n_jobs_option("Splits run in parallel.")
+@quiet_option()
+@report_folder_option("Folder for report.html and results.csv.")
 @scheduler_option()
 @user_errors
 def evaluate_command(
@@ -456,8 +430,7 @@ def evaluate_command(
             err=True,
         )
     check_presets(presets)  # unknown names and non-tabular presets, before any work
-    if baseline_column and no_baseline:
-        raise ValueError("Give --baseline COLUMN or --no-baseline, not both.")
+    baseline = resolve_baseline(baseline_column, no_baseline)
     clinical = None
     if clinical_columns:
         names = [c.strip() for c in clinical_columns.split(",") if c.strip()]
@@ -473,7 +446,6 @@ def evaluate_command(
         clinical = table.loc[X.index, names]
         # Covariates are the clinical model's, not radiomic features.
         X = X.drop(columns=[c for c in names if c in X.columns])
-    baseline = False if no_baseline else (baseline_column or True)
     if baseline_column and baseline_column not in X.columns:
         if baseline_column in table.columns and baseline_column != label:
             # A size column that is not a feature (e.g. a manifest covariate).

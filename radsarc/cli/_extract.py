@@ -11,9 +11,11 @@ import yaml
 
 from radsarc._files import OutputSet, check_writable_folder
 from radsarc.cli._main import (
-    N_JOBS,
+    cache_dir_option,
     cohort_files,
     main,
+    n_jobs_option,
+    quiet_option,
     refuse_overwriting_inputs,
     require_inputs,
     roi_option,
@@ -88,28 +90,15 @@ def read_columns_sidecar(features: Path) -> dict | None:
     required=True,
     help="Feature table to write (CSV, one row per case).",
 )
-@click.option(
-    "--n-jobs",
-    type=N_JOBS,
-    default=1,
-    show_default=True,
-    help="Cases extracted in parallel (-1: all cores).",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Result cache; default: .radsarc-cache beside the output.",
-)
+@n_jobs_option("Cases extracted in parallel (-1: all cores).")
+@cache_dir_option("Result cache; default: .radsarc-cache beside the output.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @scheduler_option(
     "Run on a Dask cluster: its scheduler address, e.g. tcp://host:8786 "
     "(needs radsarc[dask]; workers must see the files at the same paths)."
 )
 @roi_option()
-@click.option(
-    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
-)
+@quiet_option()
 @user_errors
 def extract(manifest, params, out, n_jobs, cache_dir, no_cache, scheduler, roi, quiet):
     """Extract radiomic features of every case in MANIFEST.

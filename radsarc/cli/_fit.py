@@ -9,14 +9,16 @@ import click
 
 from radsarc._files import OutputSet, check_writable_folder
 from radsarc.cli._main import (
-    N_JOBS,
     ROI_HELP,
-    SEED,
+    cache_dir_option,
     cohort_files,
     main,
+    n_jobs_option,
+    quiet_option,
     refuse_overwriting_inputs,
     require_inputs,
     roi_option,
+    seed_option,
     settings_option,
     user_errors,
 )
@@ -95,23 +97,10 @@ def _echo_errors(errors) -> None:
 )
 @click.option("--positive", default=None, help="Label value of class 1 if not 0/1.")
 @roi_option(ROI_HELP + " Saved with the model, which uses it for new cases too.")
-@click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Extraction cache (default: none).",
-)
-@click.option(
-    "--seed",
-    type=SEED,
-    default=0,
-    show_default=True,
-    help="Seed of the folds (Python: random_state=).",
-)
-@click.option(
-    "--quiet", "-q", is_flag=True, help="No progress bars (shown on a terminal only)."
-)
+@n_jobs_option()
+@cache_dir_option()
+@seed_option("Seed of the folds (Python: random_state=).")
+@quiet_option("No progress bars (shown on a terminal only).")
 @user_errors
 def fit_command(
     manifest,
@@ -207,20 +196,13 @@ def fit_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Predictions to write (CSV: case_id, probability, class).",
 )
-@click.option("--n-jobs", type=N_JOBS, default=1, show_default=True)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Extraction cache (default: none).",
-)
+@n_jobs_option()
+@cache_dir_option()
 @roi_option(
     ROI_HELP + " Default: the structure(s) the model was fitted with "
     "(--roi of radsarc fit)."
 )
-@click.option(
-    "--quiet", "-q", is_flag=True, help="No progress bar (shown on a terminal only)."
-)
+@quiet_option()
 @user_errors
 def predict_command(model_path, manifest, out, n_jobs, cache_dir, roi, quiet):
     """Score the cases of MANIFEST with the saved model MODEL_PATH.

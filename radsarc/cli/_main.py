@@ -246,3 +246,33 @@ def settings_option(help: str = SETTINGS_HELP):  # noqa: A002 - click's word
         metavar="FILE",
         help=help,
     )
+
+
+def seed_option(help: str):  # noqa: A002 - click's word
+    """The ``--seed`` option (default 0) of the commands that draw folds."""
+    return click.option("--seed", default=0, show_default=True, type=SEED, help=help)
+
+
+def n_jobs_option(help: str | None = None, default: int = 1):  # noqa: A002
+    """The ``--n-jobs`` option: >= 1 processes, or -1 for every core."""
+    return click.option(
+        "--n-jobs", default=default, show_default=True, type=N_JOBS, help=help
+    )
+
+
+QUIET_HELP = "No progress bar (shown on a terminal only)."
+
+
+def quiet_option(help: str = QUIET_HELP):  # noqa: A002 - click's word
+    """The ``--quiet``/``-q`` flag: no progress bar."""
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def cache_dir_option(help: str = "Extraction cache (default: none)."):  # noqa: A002
+    """The ``--cache-dir DIR`` option of the commands that extract features."""
+    return click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=help,
+    )

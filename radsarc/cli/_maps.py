@@ -9,9 +9,10 @@ import click
 
 from radsarc._files import OutputSet, check_writable_folder
 from radsarc.cli._main import (
-    N_JOBS,
     cohort_files,
     main,
+    n_jobs_option,
+    quiet_option,
     refuse_overwriting_inputs,
     require_inputs,
     settings_option,
@@ -38,14 +39,8 @@ from radsarc.cli._main import (
     default=None,
     help="Kernel radius in voxels (default: voxelSetting.kernelRadius, else 1).",
 )
-@click.option(
-    "--n-jobs",
-    type=N_JOBS,
-    default=1,
-    show_default=True,
-    help="Cases computed in parallel (-1: all cores).",
-)
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@n_jobs_option("Cases computed in parallel (-1: all cores).")
+@quiet_option("No progress bar.")
 @user_errors
 def maps(manifest, params, out, kernel_radius, n_jobs, quiet):
     """Voxel-based texture maps of every case in MANIFEST.

@@ -1,13 +1,70 @@
-"""What ``evaluate`` and ``benchmark`` share: preset checks, failed presets, and
-the printed verdicts against the baselines."""
+"""What ``evaluate`` and ``benchmark`` share: their common options, preset checks,
+failed presets, and the printed verdicts against the baselines."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 
 logger = logging.getLogger(__name__)
+
+
+def report_folder_option(help: str):  # noqa: A002 - click's word
+    """``--out DIR`` (required): the folder for report.html and results.csv."""
+    return click.option(
+        "--out",
+        "out_dir",
+        required=True,
+        type=click.Path(path_type=Path),
+        help=help,
+    )
+
+
+def tuning_option(help: str):  # noqa: A002 - click's word
+    """``--tuning/--no-tuning`` (default on): tune each preset's grid."""
+    return click.option(
+        "--tuning/--no-tuning", default=True, show_default=True, help=help
+    )
+
+
+def threshold_cv_option(help: str):  # noqa: A002 - click's word
+    """``--threshold-cv N`` (default 3): folds whose predictions choose the cut-off."""
+    return click.option(
+        "--threshold-cv",
+        default=3,
+        show_default=True,
+        type=click.IntRange(2),
+        help=help,
+    )
+
+
+def baseline_options(help: str):  # noqa: A002 - click's word
+    """``--baseline COLUMN`` (``help`` is its help) and ``--no-baseline``; see
+    :func:`resolve_baseline`."""
+    baseline = click.option(
+        "--baseline",
+        "baseline_column",
+        default=None,
+        metavar="COLUMN",
+        help=help,
+    )
+    no_baseline = click.option(
+        "--no-baseline",
+        is_flag=True,
+        default=False,
+        help="Do not fit the tumour-volume baseline.",
+    )
+    return lambda func: baseline(no_baseline(func))
+
+
+def resolve_baseline(baseline_column: str | None, no_baseline: bool):
+    """``evaluate(baseline=)`` from ``--baseline``/``--no-baseline``: False, the
+    column, or True (the tumour volume); both given is refused."""
+    if baseline_column and no_baseline:
+        raise ValueError("Give --baseline COLUMN or --no-baseline, not both.")
+    return False if no_baseline else (baseline_column or True)
 
 
 def check_presets(names) -> None:

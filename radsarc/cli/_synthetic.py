@@ -6,19 +6,13 @@ from pathlib import Path
 
 import click
 
-from radsarc.cli._main import SEED, main, user_errors
+from radsarc.cli._main import main, seed_option, user_errors
 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--n-cases", type=click.IntRange(2), default=20, show_default=True)
-@click.option(
-    "--seed",
-    type=SEED,
-    default=0,
-    show_default=True,
-    help="Random seed (Python: random_state=).",
-)
+@seed_option("Random seed (Python: random_state=).")
 @click.option(
     "--effect-size",
     type=click.FloatRange(0, 1),
