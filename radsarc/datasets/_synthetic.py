@@ -38,20 +38,62 @@ def _smooth_field(rng, shape, sigma, spacing) -> np.ndarray:
     return field / (field.std() + 1e-12)
 
 
-def _make_case(rng, label: int, effect: float, group: int, shape, spacing):
-    """Return (t1, t2fs, mask) arrays in (z, y, x) order and the case's truth."""
-    zz, yy, xx = np.meshgrid(
+def _limb(shape, spacing):
+    """The limb: a cylinder along z of muscle with a subcutaneous fat rim.
+
+    Returns ``(z, y, x, centre, limb_r, body, fat)``: the voxel coordinates in mm
+    from the volume's centre, that centre, the limb's radius and its masks.
+    """
+    grids = np.meshgrid(
         *(np.arange(n, dtype=float) * s for n, s in zip(shape, spacing, strict=True)),
         indexing="ij",
     )
     centre = [(n - 1) * s / 2 for n, s in zip(shape, spacing, strict=True)]
-    z, y, x = zz - centre[0], yy - centre[1], xx - centre[2]
-
-    # The limb: a cylinder along z of muscle with a subcutaneous fat rim.
+    z, y, x = (g - c for g, c in zip(grids, centre, strict=True))
     limb_r = min(centre[1], centre[2]) * 0.92
     r_xy = np.hypot(x, y)
     body = r_xy < limb_r
     fat = body & (r_xy > limb_r - 6.0)
+    return z, y, x, centre, limb_r, body, fat
+
+
+def _tissues(body, fat, tumour, necrosis, tumour_levels, texture, tex_sd):
+    """T1 and T2FS signal before scanner effects: muscle, fat rim, textured tumour
+    at ``tumour_levels`` (T1, T2FS) and its necrotic core."""
+    t1 = np.zeros(body.shape)
+    t2 = np.zeros(body.shape)
+    for arr, k in ((t1, 0), (t2, 1)):
+        arr[body] = _MUSCLE[k]
+        arr[fat] = _FAT[k]
+        arr[tumour] = tumour_levels[k] + tex_sd * texture[tumour]
+        arr[necrosis] = _NECROSIS[k] + 0.4 * tex_sd * texture[necrosis]
+    return t1, t2
+
+
+def _scanner(rng, signals, group: int, bias) -> list[np.ndarray]:
+    """The centre's gain and noise, the ``bias`` field and Rician-like noise
+    (magnitude of complex Gaussian noise) on each signal; int16 images."""
+    gain = (1.0, 1.18, 0.9)[group % 3]
+    noise_sd = (6.0, 9.0, 7.0)[group % 3]
+    images = []
+    for arr in signals:
+        real = arr * gain * bias + rng.normal(0, noise_sd, arr.shape)
+        imag = rng.normal(0, noise_sd, arr.shape)
+        images.append(np.rint(np.hypot(real, imag)).clip(0, 32767).astype(np.int16))
+    return images
+
+
+def _truth(tumour, necrosis, spacing) -> dict[str, float]:
+    """The tumour's volume (ml) and necrotic fraction, as drawn."""
+    return {
+        "volume_ml": float(tumour.sum() * np.prod(spacing) / 1000.0),
+        "necrosis_fraction": float(necrosis.sum() / max(tumour.sum(), 1)),
+    }
+
+
+def _make_case(rng, label: int, effect: float, group: int, shape, spacing):
+    """Return (t1, t2fs, mask) arrays in (z, y, x) order and the case's truth."""
+    z, y, x, centre, limb_r, body, fat = _limb(shape, spacing)
 
     # Tumour: ellipsoid, larger and with a more irregular (infiltrative) margin
     # in high grade.
@@ -86,30 +128,14 @@ def _make_case(rng, label: int, effect: float, group: int, shape, spacing):
     texture = _smooth_field(rng, shape, 1.5, spacing)
     tex_sd = 8.0 + 28.0 * tex_s
 
-    t1 = np.zeros(shape)
-    t2 = np.zeros(shape)
-    for arr, k in ((t1, 0), (t2, 1)):
-        arr[body] = _MUSCLE[k]
-        arr[fat] = _FAT[k]
-        arr[tumour] = _TUMOUR[k] + tex_sd * texture[tumour]
-        arr[necrosis] = _NECROSIS[k] + 0.4 * tex_sd * texture[necrosis]
+    t1, t2 = _tissues(body, fat, tumour, necrosis, _TUMOUR, texture, tex_sd)
     t2[oedema] = _OEDEMA_T2 + 10.0 * texture[oedema]
 
     # Scanner effects: centre-specific gain and noise, a smooth bias field,
     # Rician-like noise (magnitude of complex Gaussian noise).
-    gain = (1.0, 1.18, 0.9)[group % 3]
-    noise_sd = (6.0, 9.0, 7.0)[group % 3]
     bias = 1.0 + 0.08 * (x / (limb_r + 1e-9)) + 0.05 * (z / (centre[0] + 1e-9))
-    images = []
-    for arr in (t1, t2):
-        sig = arr * gain * bias
-        real = sig + rng.normal(0, noise_sd, shape)
-        imag = rng.normal(0, noise_sd, shape)
-        images.append(np.rint(np.hypot(real, imag)).clip(0, 32767).astype(np.int16))
-    truth = {
-        "volume_ml": float(tumour.sum() * np.prod(spacing) / 1000.0),
-        "necrosis_fraction": float(necrosis.sum() / max(tumour.sum(), 1)),
-    }
+    images = _scanner(rng, (t1, t2), group, bias)
+    truth = _truth(tumour, necrosis, spacing)
     return images[0], images[1], tumour.astype(np.uint8), truth
 
 
@@ -118,6 +144,33 @@ def _write(array: np.ndarray, spacing, path: Path) -> None:
     img.SetSpacing((spacing[2], spacing[1], spacing[0]))
     img.SetOrigin((0.0, 0.0, 0.0))
     sitk.WriteImage(img, str(path), useCompression=True)
+
+
+def _write_case(out: Path, case_id: str, spacing, images, labels) -> dict:
+    """Write ``out/<case_id>/<name>.nii.gz`` for each image (``{sequence: array}``)
+    and label map (``{column: array}``); returns the manifest row's paths."""
+    case_dir = out / case_id
+    case_dir.mkdir(exist_ok=True)
+    row = {"case_id": case_id}
+    for seq, arr in images.items():
+        _write(arr, spacing, case_dir / f"{seq}.nii.gz")
+        row[f"image_{seq}"] = f"{case_id}/{seq}.nii.gz"
+    for column, arr in labels.items():
+        _write(arr, spacing, case_dir / f"{column}.nii.gz")
+        row[column] = f"{case_id}/{column}.nii.gz"
+    return row
+
+
+def _write_tables(out: Path, rows: list[dict], truths: list[dict]) -> Cohort:
+    """Write ``manifest.csv`` and ``truth.csv`` together; the cohort read back."""
+    manifest = out / "manifest.csv"
+    with OutputSet() as outputs:
+        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
+        outputs.add(
+            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
+        )
+        outputs.commit()
+    return Cohort.from_csv(manifest)
 
 
 def _check_cohort_arguments(count, effect_size, fraction, n_groups) -> None:
@@ -232,17 +285,11 @@ def make_synthetic_cohort(
         t1, t2, mask, truth = _make_case(
             rng, int(label), effect_size, group, shape, spacing
         )
-        case_dir = out / case_id
-        case_dir.mkdir(exist_ok=True)
-        _write(t1, spacing, case_dir / "T1.nii.gz")
-        _write(t2, spacing, case_dir / "T2FS.nii.gz")
-        _write(mask, spacing, case_dir / "mask.nii.gz")
         rows.append(
             {
-                "case_id": case_id,
-                "image_T1": f"{case_id}/T1.nii.gz",
-                "image_T2FS": f"{case_id}/T2FS.nii.gz",
-                "mask": f"{case_id}/mask.nii.gz",
+                **_write_case(
+                    out, case_id, spacing, {"T1": t1, "T2FS": t2}, {"mask": mask}
+                ),
                 "label": int(label),
                 "group": f"centre-{'ABC'[group]}",
                 "age": int(
@@ -258,11 +305,4 @@ def make_synthetic_cohort(
                 "necrosis_fraction": round(truth["necrosis_fraction"], 4),
             }
         )
-    manifest = out / "manifest.csv"
-    with OutputSet() as outputs:
-        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-        outputs.add(
-            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
-        )
-        outputs.commit()
-    return Cohort.from_csv(manifest)
+    return _write_tables(out, rows, truths)

@@ -14,18 +14,18 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from radsarc._files import OutputSet
 from radsarc.datasets._synthetic import (
-    _FAT,
-    _MUSCLE,
-    _NECROSIS,
     _TUMOUR,
     _check_cohort_arguments,
     _draw_labels,
+    _limb,
+    _scanner,
     _smooth_field,
-    _write,
+    _tissues,
+    _truth,
+    _write_case,
+    _write_tables,
 )
 from radsarc.images import Cohort
 
@@ -36,16 +36,7 @@ TIMEPOINTS = ("pre", "post")
 
 def _geometry(rng, shape, spacing):
     """Everything about a patient's limb and tumour that therapy does not change."""
-    grids = np.meshgrid(
-        *(np.arange(n, dtype=float) * s for n, s in zip(shape, spacing, strict=True)),
-        indexing="ij",
-    )
-    centre = [(n - 1) * s / 2 for n, s in zip(shape, spacing, strict=True)]
-    z, y, x = (g - c for g, c in zip(grids, centre, strict=True))
-    limb_r = min(centre[1], centre[2]) * 0.92
-    r_xy = np.hypot(x, y)
-    body = r_xy < limb_r
-    fat = body & (r_xy > limb_r - 6.0)
+    z, y, x, centre, limb_r, body, fat = _limb(shape, spacing)
     radius = rng.lognormal(np.log(13.0), 0.18)
     axes = radius * rng.uniform(0.8, 1.2, size=3)
     axes[0] = max(axes[0], 2.5 * spacing[0])
@@ -78,30 +69,16 @@ def _scan(rng, geo, *, scale, necrosis_frac, t1_tumour, t2_tumour, group, spacin
     rho = geo["rho"] / scale
     tumour = (rho < 1.0 + geo["margin"]) & body & ~fat
     necrosis = tumour & (rho < necrosis_frac * (1.0 + 0.15 * geo["core"]))
-    shape = rho.shape
-    t1 = np.zeros(shape)
-    t2 = np.zeros(shape)
-    for arr, k, level in ((t1, 0, t1_tumour), (t2, 1, t2_tumour)):
-        arr[body] = _MUSCLE[k]
-        arr[fat] = _FAT[k]
-        arr[tumour] = level + geo["tex_sd"] * texture[tumour]
-        arr[necrosis] = _NECROSIS[k] + 0.4 * geo["tex_sd"] * texture[necrosis]
-    gain = (1.0, 1.18, 0.9)[group % 3]
-    noise_sd = (6.0, 9.0, 7.0)[group % 3]
+    t1, t2 = _tissues(
+        body, fat, tumour, necrosis, (t1_tumour, t2_tumour), texture, geo["tex_sd"]
+    )
     bias = (
         1.0
         + 0.08 * (geo["x"] / geo["limb_r"])
         + 0.05 * (geo["z"] / (geo["centre"][0] + 1e-9))
     )
-    images = []
-    for arr in (t1, t2):
-        real = arr * gain * bias + rng.normal(0, noise_sd, shape)
-        imag = rng.normal(0, noise_sd, shape)
-        images.append(np.rint(np.hypot(real, imag)).clip(0, 32767).astype(np.int16))
-    truth = {
-        "volume_ml": float(tumour.sum() * np.prod(spacing) / 1000.0),
-        "necrosis_fraction": float(necrosis.sum() / max(tumour.sum(), 1)),
-    }
+    images = _scanner(rng, (t1, t2), group, bias)
+    truth = _truth(tumour, necrosis, spacing)
     return images[0], images[1], tumour.astype(np.uint8), truth
 
 
@@ -207,17 +184,11 @@ def make_synthetic_response_cohort(
             t1, t2, mask, truth = _scan(
                 rng, geo, group=group, spacing=spacing, **scans[timepoint]
             )
-            case_dir = out / case_id
-            case_dir.mkdir(exist_ok=True)
-            _write(t1, spacing, case_dir / "T1.nii.gz")
-            _write(t2, spacing, case_dir / "T2FS.nii.gz")
-            _write(mask, spacing, case_dir / "mask.nii.gz")
             rows.append(
                 {
-                    "case_id": case_id,
-                    "image_T1": f"{case_id}/T1.nii.gz",
-                    "image_T2FS": f"{case_id}/T2FS.nii.gz",
-                    "mask": f"{case_id}/mask.nii.gz",
+                    **_write_case(
+                        out, case_id, spacing, {"T1": t1, "T2FS": t2}, {"mask": mask}
+                    ),
                     "label": int(label),
                     "group": f"centre-{'ABC'[group]}",
                     "patient_id": patient,
@@ -236,11 +207,4 @@ def make_synthetic_response_cohort(
                     "response_strength": round(float(strength), 4),
                 }
             )
-    manifest = out / "manifest.csv"
-    with OutputSet() as outputs:
-        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-        outputs.add(
-            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
-        )
-        outputs.commit()
-    return Cohort.from_csv(manifest)
+    return _write_tables(out, rows, truths)

@@ -15,10 +15,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from radsarc._files import OutputSet
-from radsarc.datasets._synthetic import _smooth_field, _write
+from radsarc.datasets._synthetic import _smooth_field, _write_case, _write_tables
 from radsarc.images import Cohort
 
 __all__ = ["TISSUE_CLASSES", "make_synthetic_tissue_phantom"]
@@ -156,17 +154,9 @@ def make_synthetic_tissue_phantom(
         rng = np.random.default_rng(seed)
         case_id = f"TIS-{i + 1:02d}"
         maps, mask, classes = _make_patient(rng, shape, spacing)
-        case_dir = out / case_id
-        case_dir.mkdir(exist_ok=True)
-        row = {"case_id": case_id}
-        for seq, arr in zip(SEQUENCES, maps, strict=True):
-            _write(arr, spacing, case_dir / f"{seq}.nii.gz")
-            row[f"image_{seq}"] = f"{case_id}/{seq}.nii.gz"
-        _write(mask, spacing, case_dir / "mask.nii.gz")
-        _write(classes, spacing, case_dir / "tissue.nii.gz")
-        row["mask"] = f"{case_id}/mask.nii.gz"
-        row["tissue"] = f"{case_id}/tissue.nii.gz"
-        rows.append(row)
+        images = dict(zip(SEQUENCES, maps, strict=True))
+        labels = {"mask": mask, "tissue": classes}
+        rows.append(_write_case(out, case_id, spacing, images, labels))
         n = max(int(mask.sum()), 1)
         truths.append(
             {
@@ -177,11 +167,4 @@ def make_synthetic_tissue_phantom(
                 },
             }
         )
-    manifest = out / "manifest.csv"
-    with OutputSet() as outputs:
-        outputs.add(manifest, lambda p: pd.DataFrame(rows).to_csv(p, index=False))
-        outputs.add(
-            out / "truth.csv", lambda p: pd.DataFrame(truths).to_csv(p, index=False)
-        )
-        outputs.commit()
-    return Cohort.from_csv(manifest)
+    return _write_tables(out, rows, truths)
