@@ -1049,10 +1049,39 @@ class _GeneralInfo(generalinfo.GeneralInfo):
                 self.generalInfo[pre + "_Minimum"] = np.float64(low)
                 self.generalInfo[pre + "_Maximum"] = np.float64(high)
                 return
-        im_arr = view.astype("float")
-        self.generalInfo[pre + "_Mean"] = np.mean(im_arr)
-        self.generalInfo[pre + "_Minimum"] = np.min(im_arr)
-        self.generalInfo[pre + "_Maximum"] = np.max(im_arr)
+        self._add_intensities(pre, view.astype("float"))
+
+    def _add_intensities(self, pre, values):
+        """``_Mean``, ``_Minimum`` and ``_Maximum`` of ``values`` (floats)."""
+        self.generalInfo[pre + "_Mean"] = np.mean(values)
+        self.generalInfo[pre + "_Minimum"] = np.min(values)
+        self.generalInfo[pre + "_Maximum"] = np.max(values)
+
+    def _add_mask_header(self, mask, prefix) -> str:
+        """The mask's hash (original mask only), spacing and size; its key prefix."""
+        pre = self.generalInfo_prefix + "Mask-" + prefix
+        if prefix == "original":
+            self.generalInfo[pre + "_Hash"] = _mask_sha1(mask)
+        self.generalInfo[pre + "_Spacing"] = mask.GetSpacing()
+        self.generalInfo[pre + "_Size"] = mask.GetSize()
+        return pre
+
+    def _add_volume_num(self, pre, label_image):
+        """``_VolumeNum``: connected components (fully connected) of the label."""
+        ccif = sitk.ConnectedComponentImageFilter()
+        ccif.FullyConnectedOn()
+        ccif.Execute(label_image)
+        self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
+
+    def _add_centre(self, pre, mask, center_index, target):
+        """The centre of mass (index and point), then the intensities of
+        ``target`` (the image's voxels of the label, None without an image)."""
+        self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
+        self.generalInfo[pre + "_CenterOfMass"] = (
+            mask.TransformContinuousIndexToPhysicalPoint(center_index)
+        )
+        if target is not None:
+            self._add_intensities(pre, target)
 
     def addMaskElements(self, image, mask, label, prefix="original"):  # noqa: N802
         """pyradiomics' mask diagnostics, on the label's bounding box.
@@ -1067,11 +1096,7 @@ class _GeneralInfo(generalinfo.GeneralInfo):
         roi = sitk.GetArrayViewFromImage(mask) == label
         if not roi.any():  # pyradiomics' own error
             return self._add_mask_elements(image, mask, label, prefix)
-        pre = self.generalInfo_prefix + "Mask-" + prefix
-        if prefix == "original":
-            self.generalInfo[pre + "_Hash"] = _mask_sha1(mask)
-        self.generalInfo[pre + "_Spacing"] = mask.GetSpacing()
-        self.generalInfo[pre + "_Size"] = mask.GetSize()
+        pre = self._add_mask_header(mask, prefix)
         nd = roi.ndim
         lower, upper = [], []
         for axis in range(nd):
@@ -1085,50 +1110,27 @@ class _GeneralInfo(generalinfo.GeneralInfo):
             hi - lo + 1 for lo, hi in zip(lower[::-1], upper[::-1], strict=True)
         )
         self.generalInfo[pre + "_VoxelNum"] = int(np.count_nonzero(sub))
-        ccif = sitk.ConnectedComponentImageFilter()
-        ccif.FullyConnectedOn()
-        ccif.Execute(sitk.GetImageFromArray(sub.view(np.uint8)))
-        self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
-        center_index = _centre_index(sub, lower)
-        self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
-        self.generalInfo[pre + "_CenterOfMass"] = (
-            mask.TransformContinuousIndexToPhysicalPoint(center_index)
-        )
-        if image is None:
-            return
-        target = sitk.GetArrayViewFromImage(image)[box][sub].astype("float")
-        self.generalInfo[pre + "_Mean"] = np.mean(target)
-        self.generalInfo[pre + "_Minimum"] = np.min(target)
-        self.generalInfo[pre + "_Maximum"] = np.max(target)
+        self._add_volume_num(pre, sitk.GetImageFromArray(sub.view(np.uint8)))
+        target = None
+        if image is not None:
+            target = sitk.GetArrayViewFromImage(image)[box][sub].astype("float")
+        self._add_centre(pre, mask, _centre_index(sub, lower), target)
 
     def _add_mask_elements(self, image, mask, label, prefix="original"):
-        pre = self.generalInfo_prefix + "Mask-" + prefix
-        if prefix == "original":
-            self.generalInfo[pre + "_Hash"] = _mask_sha1(mask)
-        self.generalInfo[pre + "_Spacing"] = mask.GetSpacing()
-        self.generalInfo[pre + "_Size"] = mask.GetSize()
+        pre = self._add_mask_header(mask, prefix)
         lssif = sitk.LabelShapeStatisticsImageFilter()
         lssif.Execute(mask)
         self.generalInfo[pre + "_BoundingBox"] = lssif.GetBoundingBox(int(label))
         self.generalInfo[pre + "_VoxelNum"] = lssif.GetNumberOfPixels(int(label))
         label_map = mask == label
-        ccif = sitk.ConnectedComponentImageFilter()
-        ccif.FullyConnectedOn()
-        ccif.Execute(label_map)
-        self.generalInfo[pre + "_VolumeNum"] = ccif.GetObjectCount()
+        self._add_volume_num(pre, label_map)
         ma_arr = sitk.GetArrayViewFromImage(label_map) == 1
         coordinates = np.array(np.where(ma_arr))
         center_index = tuple(np.mean(coordinates, axis=1)[::-1])
-        self.generalInfo[pre + "_CenterOfMassIndex"] = center_index
-        self.generalInfo[pre + "_CenterOfMass"] = (
-            mask.TransformContinuousIndexToPhysicalPoint(center_index)
-        )
-        if image is None:
-            return
-        target = sitk.GetArrayViewFromImage(image)[ma_arr].astype("float")
-        self.generalInfo[pre + "_Mean"] = np.mean(target)
-        self.generalInfo[pre + "_Minimum"] = np.min(target)
-        self.generalInfo[pre + "_Maximum"] = np.max(target)
+        target = None
+        if image is not None:
+            target = sitk.GetArrayViewFromImage(image)[ma_arr].astype("float")
+        self._add_centre(pre, mask, center_index, target)
 
 
 # ---------------------------------------------------------------------------
@@ -1715,6 +1717,20 @@ class Engine:
         self._images_here = sum(
             1 for unit, names in wanted.items() if unit >= 0 and names & _MATRIX_CLASSES
         )
+
+        def one(filtered, type_name, kwargs, k, sub=0):
+            """:meth:`_one` on image ``sub`` of unit ``k``, the classes it wants."""
+            return self._one(
+                filtered,
+                mask,
+                bounding_box,
+                image,
+                type_name,
+                kwargs,
+                (k, sub),
+                wanted[k],
+            )
+
         index = 0
         for (image_type, units), custom in zip(
             self._units(image.GetDimension()),
@@ -1733,16 +1749,7 @@ class Engine:
                 for k, filtered, type_name, kwargs in _log_images(
                     image, bounding_box, wanted_sigmas, **args
                 ):
-                    yield from self._one(
-                        filtered,
-                        mask,
-                        bounding_box,
-                        image,
-                        type_name,
-                        kwargs,
-                        (k, 0),
-                        wanted[k],
-                    )
+                    yield from one(filtered, type_name, kwargs, k)
                 continue
             if image_type == "Wavelet":
                 positions = None if len(units) == 1 else {k - first for k in mine}
@@ -1754,44 +1761,17 @@ class Engine:
             if len(units) == 1:
                 # One unit, possibly several images (LBP3D's levels and kurtosis).
                 for sub, (filtered, type_name, kwargs) in enumerate(gen):
-                    yield from self._one(
-                        filtered,
-                        mask,
-                        bounding_box,
-                        image,
-                        type_name,
-                        kwargs,
-                        (first, sub),
-                        wanted[first],
-                    )
+                    yield from one(filtered, type_name, kwargs, first, sub)
                 continue
             for k, (filtered, type_name, kwargs) in enumerate(gen, start=first):
                 if k in mine:
-                    yield from self._one(
-                        filtered,
-                        mask,
-                        bounding_box,
-                        image,
-                        type_name,
-                        kwargs,
-                        (k, 0),
-                        wanted[k],
-                    )
+                    yield from one(filtered, type_name, kwargs, k)
                 del filtered
         for k, image_filter in enumerate(self._filters, start=index):
             if not wanted.get(k):
                 continue
             filtered = filtered_image(image, mask, label, image_filter)
-            yield from self._one(
-                filtered,
-                mask,
-                bounding_box,
-                image,
-                image_filter.type_name,
-                settings,
-                (k, 0),
-                wanted[k],
-            )
+            yield from one(filtered, image_filter.type_name, settings, k)
 
     def _one(
         self, filtered, mask, bounding_box, image, type_name, kwargs, key, classes
