@@ -302,16 +302,21 @@ def permutation_test(
     kwargs.setdefault("cutoff", None)
     # Only the model's mean AUC is compared: no baseline fits.
     kwargs.setdefault("baseline", False)
-    real = evaluate(
-        estimator,
-        X,
-        y,
-        cv=cv,
-        groups=groups,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        **kwargs,
-    ).mean_auc
+
+    def mean_auc(labels: pd.Series) -> float:
+        # The real and the shuffled labels go through the very same evaluation.
+        return evaluate(
+            estimator,
+            X,
+            labels,
+            cv=cv,
+            groups=groups,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            **kwargs,
+        ).mean_auc
+
+    real = mean_auc(y)
     rng = check_random_state(random_state)
     null = []
     for _ in range(n_permutations):
@@ -329,18 +334,7 @@ def permutation_test(
             y_perm = pd.Series(
                 shuffled.loc[np.asarray(groups)].to_numpy(), index=y.index
             )
-        null.append(
-            evaluate(
-                estimator,
-                X,
-                y_perm,
-                cv=cv,
-                groups=groups,
-                random_state=random_state,
-                n_jobs=n_jobs,
-                **kwargs,
-            ).mean_auc
-        )
+        null.append(mean_auc(y_perm))
     null = np.asarray(null)
     p = float((1 + np.sum(null >= real)) / (1 + n_permutations))
     return PermutationTestResult(auc=float(real), null_aucs=null, p_value=p)
