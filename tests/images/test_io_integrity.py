@@ -35,3 +35,26 @@ def test_non_finite_voxels_survive_reading(tmp_path, suffix):
     back = read_image(path)
     np.testing.assert_array_equal(sitk.GetArrayFromImage(back), array)
     assert back.GetSpacing() == pytest.approx((0.5, 0.6, 2.0))
+
+
+def test_gzip_nifti_members_padding_and_corruption(tmp_path):
+    """The .nii.gz check reads every gzip member and gzip's zero padding, and
+    refuses a file whose data fails its CRC."""
+    import gzip
+
+    array = np.arange(6 * 7 * 8, dtype=np.float32).reshape(6, 7, 8)
+    array[2, 3, 4] = np.nan
+    plain = tmp_path / "image.nii"
+    sitk.WriteImage(sitk.GetImageFromArray(array), str(plain))
+    raw = plain.read_bytes()
+    two = tmp_path / "two.nii.gz"  # two gzip members, then zero padding
+    two.write_bytes(gzip.compress(raw[:1000]) + gzip.compress(raw[1000:]) + b"\0" * 8)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(read_image(two)), array)
+    packed = bytearray(gzip.compress(raw))
+    packed[-8] ^= 0xFF  # the CRC of the data no longer matches
+    bad = tmp_path / "bad.nii.gz"
+    bad.write_bytes(bytes(packed))
+    with pytest.raises(
+        ValueError, match=r"bad\.nii\.gz: expected a readable, complete"
+    ):
+        read_image(bad)
