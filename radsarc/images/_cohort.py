@@ -271,27 +271,25 @@ class Cohort:
         """True when sequences are named (manifest columns ``image_<SEQ>``)."""
         return self.sequences != (SINGLE,)
 
-    @property
-    def labels(self) -> pd.Series:
-        """The ``label`` of each case (NaN where unknown), indexed by case id."""
+    def _per_case(self, attribute: str) -> pd.Series:
+        """``case.<attribute>`` of each case, named so, indexed by case id."""
         import pandas as pd
 
         return pd.Series(
-            [c.label for c in self.cases],
+            [getattr(c, attribute) for c in self.cases],
             index=pd.Index(self.case_ids, name="case_id"),
-            name="label",
+            name=attribute,
         )
+
+    @property
+    def labels(self) -> pd.Series:
+        """The ``label`` of each case (NaN where unknown), indexed by case id."""
+        return self._per_case("label")
 
     @property
     def groups(self) -> pd.Series:
         """The ``group`` (centre, scanner) of each case, indexed by case id."""
-        import pandas as pd
-
-        return pd.Series(
-            [c.group for c in self.cases],
-            index=pd.Index(self.case_ids, name="case_id"),
-            name="group",
-        )
+        return self._per_case("group")
 
     def clinical(self) -> pd.DataFrame:
         """Label, group and covariates of every case, indexed by case id."""
