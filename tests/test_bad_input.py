@@ -61,6 +61,13 @@ def _copy_case(cohort, tmp_path, source="STS-004"):
     return row, dst
 
 
+def _manifest_with(cohort, ids, row, path):
+    """Write a manifest of the cases ``ids`` and the bad ``row``; returns ``path``."""
+    table = pd.concat([_rows(cohort, ids), row.to_frame().T], ignore_index=True)
+    table.to_csv(path, index=False)
+    return path
+
+
 def _arr(path):
     return sitk.GetArrayFromImage(sitk.ReadImage(str(path)))
 
@@ -191,9 +198,7 @@ def test_bad_case_is_recorded_and_the_others_predicted(case, fitted_model, tmp_p
     model, cohort, _ = fitted_model
     row, dst = _copy_case(cohort, tmp_path)
     bad_file, expected = PER_CASE[case](dst, row)
-    manifest = tmp_path / "new.csv"
-    table = pd.concat([_rows(cohort, GOOD), row.to_frame().T], ignore_index=True)
-    table.to_csv(manifest, index=False)
+    manifest = _manifest_with(cohort, GOOD, row, tmp_path / "new.csv")
     out = tmp_path / "pred.csv"
     result = _run("predict", model, manifest, "--out", out)
     assert result.exit_code == 0, result.output
@@ -221,10 +226,7 @@ def test_validate_and_extract_give_the_same_verdict(case, fitted_model, tmp_path
     _, cohort, params = fitted_model
     row, dst = _copy_case(cohort, tmp_path)
     bad_file, expected = PER_CASE[case](dst, row)
-    manifest = tmp_path / "new.csv"
-    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
-        manifest, index=False
-    )
+    manifest = _manifest_with(cohort, GOOD[:1], row, tmp_path / "new.csv")
     validated = _run("validate", manifest)
     assert validated.exit_code == 1
     lines = [line for line in validated.output.splitlines() if "'BAD'" in line]
@@ -252,9 +254,7 @@ def test_several_labels_extract_the_requested_one(fitted_model, tmp_path):
     mask[0, :5, :5] = 2  # a second structure away from the tumour
     mask[-1, -5:, -5:] = 3
     _write_like(mask, path, path)
-    manifest = tmp_path / "new.csv"
-    table = pd.concat([_rows(cohort, ["STS-004"]), row.to_frame().T], ignore_index=True)
-    table.to_csv(manifest, index=False)
+    manifest = _manifest_with(cohort, ["STS-004"], row, tmp_path / "new.csv")
     out = tmp_path / "pred.csv"
     result = _run("predict", model, manifest, "--out", out)
     assert result.exit_code == 0, result.output
@@ -307,52 +307,36 @@ def test_unknown_setting(fitted_model, tmp_path):
     assert "'binWidht'. Did you mean 'binWidth'?" in result.output
 
 
-def test_misspelled_filter_parameter(fitted_model, tmp_path):
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        pytest.param(
+            {"filter": [{"name": "laws", "kernal": "L5E5E5"}]},
+            "filter[0]: Unknown parameter 'kernal' of filter 'laws'. Did you mean "
+            "'kernel'?",
+            id="misspelled_filter_parameter",
+        ),
+        pytest.param(
+            {"setting": {"engine": "ibsi", "ibsi": {"bin_widht": 25}}},
+            "Unknown IBSI setting 'bin_widht'. Did you mean 'bin_width'?",
+            id="misspelled_ibsi_engine_setting",
+        ),
+        pytest.param(
+            {"setting": {"engine": "ibsi", "binWidth": 25}},
+            "Setting 'binWidth' is a pyradiomics setting and is not used by the IBSI "
+            "engine",
+            id="pyradiomics_setting_with_the_ibsi_engine",
+        ),
+    ],
+)
+def test_bad_settings_file_of_extract(fitted_model, tmp_path, settings, message):
     _, cohort, _ = fitted_model
     params = tmp_path / "params.yaml"
-    params.write_text(
-        yaml.safe_dump({"filter": [{"name": "laws", "kernal": "L5E5E5"}]}),
-        encoding="utf-8",
-    )
+    params.write_text(yaml.safe_dump(settings), encoding="utf-8")
     result = _run("extract", cohort.source, "--params", params,
                   "--out", tmp_path / "f.csv")  # fmt: skip
     assert result.exit_code == 2
-    assert (
-        f"radsarc: error: In settings file {params}: filter[0]: Unknown parameter "
-        "'kernal' of filter 'laws'. Did you mean 'kernel'?" in result.output
-    )
-
-
-def test_misspelled_ibsi_engine_setting(fitted_model, tmp_path):
-    _, cohort, _ = fitted_model
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        yaml.safe_dump({"setting": {"engine": "ibsi", "ibsi": {"bin_widht": 25}}}),
-        encoding="utf-8",
-    )
-    result = _run("extract", cohort.source, "--params", params,
-                  "--out", tmp_path / "f.csv")  # fmt: skip
-    assert result.exit_code == 2
-    assert (
-        f"radsarc: error: In settings file {params}: Unknown IBSI setting "
-        "'bin_widht'. Did you mean 'bin_width'?" in result.output
-    )
-
-
-def test_pyradiomics_setting_with_the_ibsi_engine(fitted_model, tmp_path):
-    _, cohort, _ = fitted_model
-    params = tmp_path / "params.yaml"
-    params.write_text(
-        yaml.safe_dump({"setting": {"engine": "ibsi", "binWidth": 25}}),
-        encoding="utf-8",
-    )
-    result = _run("extract", cohort.source, "--params", params,
-                  "--out", tmp_path / "f.csv")  # fmt: skip
-    assert result.exit_code == 2
-    assert (
-        f"radsarc: error: In settings file {params}: Setting 'binWidth' is a "
-        "pyradiomics setting and is not used by the IBSI engine" in result.output
-    )
+    assert f"radsarc: error: In settings file {params}: {message}" in result.output
 
 
 def test_a_3d_filter_in_mm_on_thick_slices(fitted_model, tmp_path):
@@ -847,57 +831,16 @@ def test_predict_names_the_missing_sequence(fitted_model, tmp_path):
     )
 
 
+_EVALUATE = ("evaluate", "F", "--label", "y", "--preset", "p", "--out", "o")
+
+
 @pytest.mark.parametrize(
     "args",
     [
-        (
-            "evaluate",
-            "F",
-            "--label",
-            "y",
-            "--preset",
-            "p",
-            "--out",
-            "o",
-            "--n-repeats",
-            0,
-        ),
-        (
-            "evaluate",
-            "F",
-            "--label",
-            "y",
-            "--preset",
-            "p",
-            "--out",
-            "o",
-            "--n-splits",
-            1,
-        ),
-        (
-            "evaluate",
-            "F",
-            "--label",
-            "y",
-            "--preset",
-            "p",
-            "--out",
-            "o",
-            "--n-jobs",
-            -3,
-        ),
-        (
-            "evaluate",
-            "F",
-            "--label",
-            "y",
-            "--preset",
-            "p",
-            "--out",
-            "o",
-            "--min-sensitivity",
-            1.5,
-        ),
+        (*_EVALUATE, "--n-repeats", 0),
+        (*_EVALUATE, "--n-splits", 1),
+        (*_EVALUATE, "--n-jobs", -3),
+        (*_EVALUATE, "--min-sensitivity", 1.5),
         ("extract", "M", "--out", "o.csv", "--n-jobs", 0),
         ("fit", "M", "--preset", "p", "--out", "m", "--cv", 1),
         ("fit", "M", "--preset", "p", "--out", "m", "--seed", -1),
@@ -923,10 +866,7 @@ def test_intensities_too_large_for_the_bin_width(fitted_model, tmp_path):
     row, dst = _copy_case(cohort, tmp_path)
     path = dst / "T2FS.nii.gz"
     _write_like(_arr(path).astype(np.float64) * 1e7, path, path)
-    manifest = tmp_path / "new.csv"
-    pd.concat([_rows(cohort, GOOD[:2]), row.to_frame().T], ignore_index=True).to_csv(
-        manifest, index=False
-    )
+    manifest = _manifest_with(cohort, GOOD[:2], row, tmp_path / "new.csv")
     params = tmp_path / "glcm.yaml"
     params.write_text(
         yaml.safe_dump({"featureClass": {"glcm": None}, "setting": {"binWidth": 25}})
@@ -1088,10 +1028,7 @@ def test_nan_voxels_outside_the_mask_are_refused_when_filters_read_them(
     outside = np.argwhere(_arr(dst / "mask.nii.gz") != 1)[0]
     image[tuple(outside)] = np.nan
     _write_like(image, path, path)
-    manifest = tmp_path / "new.csv"
-    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
-        manifest, index=False
-    )
+    manifest = _manifest_with(cohort, GOOD[:1], row, tmp_path / "new.csv")
     params = tmp_path / "wavelet.yaml"
     params.write_text(
         "imageType:\n  Original: {}\n  Wavelet: {}\nfeatureClass:\n  firstorder:\n"
@@ -1311,10 +1248,7 @@ def test_huge_intensities_with_first_order_features_only(fitted_model, tmp_path)
         roi, 1e9 * (1 + np.linspace(0, 1, roi.size).reshape(roi.shape)), 0
     )
     _write_like(spread, path, path)
-    manifest = tmp_path / "new.csv"
-    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
-        manifest, index=False
-    )
+    manifest = _manifest_with(cohort, GOOD[:1], row, tmp_path / "new.csv")
     out = tmp_path / "f.csv"
     result = _run("extract", manifest, "--params", params, "--out", out, "--no-cache")
     assert result.exit_code == 0, result.output
@@ -1482,10 +1416,7 @@ def test_an_image_given_as_the_mask(fitted_model, tmp_path):
     _write_like(values, image, image)
     assert np.unique(values).size > 1000
     row["mask"] = str(image)
-    manifest = tmp_path / "new.csv"
-    pd.concat([_rows(cohort, GOOD[:1]), row.to_frame().T], ignore_index=True).to_csv(
-        manifest, index=False
-    )
+    manifest = _manifest_with(cohort, GOOD[:1], row, tmp_path / "new.csv")
     result = _run("validate", manifest)
     assert result.exit_code == 1
     assert (
