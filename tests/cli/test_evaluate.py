@@ -10,6 +10,24 @@ from radsarc.cli import main
 from radsarc.datasets import load_worc_table
 
 
+def _evaluate(features, label, preset, out, *options):
+    """``radsarc evaluate FEATURES --label LABEL --preset PRESET OPTIONS --out OUT``."""
+    return CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(features),
+            "--label",
+            label,
+            "--preset",
+            preset,
+            *options,
+            "--out",
+            str(out),
+        ],
+    )
+
+
 @pytest.fixture
 def features_csv(tmp_path):
     X, y = make_classification(
@@ -29,22 +47,15 @@ def features_csv(tmp_path):
 
 def test_evaluate_writes_report_and_results(features_csv, tmp_path):
     out = tmp_path / "out"
-    res = CliRunner().invoke(
-        main,
-        [
-            "evaluate",
-            str(features_csv),
-            "--label",
-            "outcome",
-            "--preset",
-            "malinauskaite2020",
-            "--n-splits",
-            "3",
-            "--n-repeats",
-            "1",
-            "--out",
-            str(out),
-        ],
+    res = _evaluate(
+        features_csv,
+        "outcome",
+        "malinauskaite2020",
+        out,
+        "--n-splits",
+        "3",
+        "--n-repeats",
+        "1",
     )
     assert res.exit_code == 0, res.output
     assert "Ignoring 1 non-numeric column(s): site" in res.output
@@ -58,22 +69,8 @@ def test_evaluate_writes_report_and_results(features_csv, tmp_path):
 @pytest.mark.parametrize("form", [["external", "site"], ["external=site"]])
 def test_external_validation_two_word_cv(features_csv, tmp_path, form):
     out = tmp_path / "ext"
-    res = CliRunner().invoke(
-        main,
-        [
-            "evaluate",
-            str(features_csv),
-            "--label",
-            "outcome",
-            "--preset",
-            "peeken2019",
-            "--cv",
-            *form,
-            "--test-centre",
-            "B",
-            "--out",
-            str(out),
-        ],
+    res = _evaluate(
+        features_csv, "outcome", "peeken2019", out, "--cv", *form, "--test-centre", "B"
     )
     assert res.exit_code == 0, res.output
     assert "external validation" in res.output
@@ -93,21 +90,14 @@ def test_fixed_splits_file(features_csv, tmp_path):
     )
     spath = tmp_path / "splits.csv"
     splits.to_csv(spath)
-    res = CliRunner().invoke(
-        main,
-        [
-            "evaluate",
-            str(features_csv),
-            "--label",
-            "outcome",
-            "--preset",
-            "peeken2019",
-            "--cv",
-            "splits",
-            str(spath),
-            "--out",
-            str(tmp_path / "o"),
-        ],
+    res = _evaluate(
+        features_csv,
+        "outcome",
+        "peeken2019",
+        tmp_path / "o",
+        "--cv",
+        "splits",
+        str(spath),
     )
     assert res.exit_code == 0, res.output
     assert "2 fixed train/test splits" in res.output
@@ -145,21 +135,7 @@ def test_shuffled_worc_lipo_labels_give_chance_auc(tmp_path):
         path = tmp_path / f"lipo_{seed}.csv"
         table.to_csv(path)
         out = tmp_path / f"null_{seed}"
-        res = CliRunner().invoke(
-            main,
-            [
-                "evaluate",
-                str(path),
-                "--label",
-                "label",
-                "--preset",
-                "peeken2019",
-                "--n-repeats",
-                "1",
-                "--out",
-                str(out),
-            ],
-        )
+        res = _evaluate(path, "label", "peeken2019", out, "--n-repeats", "1")
         assert res.exit_code == 0, res.output
         r = pd.read_csv(out / "results.csv")
         aucs.append(r.loc[r.metric == "auc", "mean"].iloc[0])

@@ -106,6 +106,21 @@ def test_structures_are_chosen_by_name_then_by_one_regex():
     assert edema.sum() == 406547
 
 
+def _t1_row(case_id, image="dicom", mask="dicom", **columns):
+    """A manifest row of STS_002's T1: its DICOM series or NIfTI image ("dicom",
+    "nifti") and its RTSTRUCT or NIfTI mask, then ``columns``."""
+    t1 = sts("STS_002", "MR_T1")
+    images = {
+        "dicom": t1 / "dicom" / "image",
+        "nifti": t1 / "nifti" / "image" / "image.nii.gz",
+    }
+    masks = {
+        "dicom": t1 / "dicom" / "mask" / "RS.dcm",
+        "nifti": t1 / "nifti" / "mask" / "mask.nii.gz",
+    }
+    return {"case_id": case_id, "image": images[image], "mask": masks[mask], **columns}
+
+
 def _manifest(tmp_path, rows, name="manifest.csv"):
     import pandas as pd
 
@@ -115,15 +130,9 @@ def _manifest(tmp_path, rows, name="manifest.csv"):
 
 
 def test_manifest_roi_column_and_problems_name_the_case(tmp_path):
-    t1 = sts("STS_002", "MR_T1")
     t2 = sts("STS_001", "MR_T2_raw")
     rows = [
-        {
-            "case_id": "ok",
-            "image": t1 / "dicom" / "image",
-            "mask": t1 / "dicom" / "mask" / "RS.dcm",
-            "roi": "",
-        },
+        _t1_row("ok", roi=""),
         {
             "case_id": "two",
             "image": t2 / "image",
@@ -136,12 +145,7 @@ def test_manifest_roi_column_and_problems_name_the_case(tmp_path):
             "mask": t2 / "mask" / "RS.dcm",
             "roi": "Bladder",
         },
-        {
-            "case_id": "nifti",
-            "image": t1 / "nifti" / "image" / "image.nii.gz",
-            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
-            "roi": "GTV_Mass",
-        },
+        _t1_row("nifti", "nifti", "nifti", roi="GTV_Mass"),
     ]
     cohort = Cohort.from_csv(_manifest(tmp_path, rows))
     assert cohort["two"].rois == {"": ("GTV_Mass", "GTV_Edema")}
@@ -168,18 +172,7 @@ def test_a_default_roi_skips_label_images_in_a_mixed_cohort(tmp_path):
     from radsarc.images._cohort import case_mask, with_default_roi
 
     t1 = sts("STS_002", "MR_T1")
-    rows = [
-        {
-            "case_id": "rt",
-            "image": t1 / "dicom" / "image",
-            "mask": t1 / "dicom" / "mask" / "RS.dcm",
-        },
-        {
-            "case_id": "nifti",
-            "image": t1 / "nifti" / "image" / "image.nii.gz",
-            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
-        },
-    ]
+    rows = [_t1_row("rt"), _t1_row("nifti", "nifti", "nifti")]
     cohort = Cohort.from_csv(_manifest(tmp_path, rows), roi="gtv_mass.*")
     assert cohort["rt"].rois == {"": ("gtv_mass.*",)}
     assert cohort["nifti"].rois == {}
@@ -520,18 +513,7 @@ def test_case_mask_joins_regions_and_reads_any_kind(tmp_path):
     from radsarc.images._cohort import case_mask
 
     t1 = sts("STS_002", "MR_T1")
-    rows = [
-        {
-            "case_id": "rt",
-            "image": t1 / "dicom" / "image",
-            "mask": t1 / "dicom" / "mask" / "RS.dcm",
-        },
-        {
-            "case_id": "nifti",
-            "image": t1 / "dicom" / "image",
-            "mask": t1 / "nifti" / "mask" / "mask.nii.gz",
-        },
-    ]
+    rows = [_t1_row("rt"), _t1_row("nifti", "dicom", "nifti")]
     cohort = Cohort.from_csv(_manifest(tmp_path, rows))
     nifti = _array(sitk.ReadImage(str(t1 / "nifti" / "mask" / "mask.nii.gz")))
     for case in cohort:
