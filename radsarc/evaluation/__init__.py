@@ -47,7 +47,6 @@ __getattr__, __dir__, __all__ = lazy_attributes(
             "data_hash",
             "environment",
             "evaluate",
-            "positive_scores",
         ],
         "radsarc.evaluation._importance": [
             "permutation_importance",
@@ -60,6 +59,7 @@ __getattr__, __dir__, __all__ = lazy_attributes(
             "auc_score",
             "binary_metrics",
             "confusion_counts",
+            "positive_scores",
         ],
         "radsarc.evaluation._roc": ["roc_band"],
         "radsarc.evaluation._survival": [

@@ -42,16 +42,23 @@ def inner_cv(n_splits: int, groups, random_state):
     )
 
 
-def check_folds(n_splits: int, y, groups=None) -> None:
-    """Refuse a stratified k-fold with more folds than the smallest class has
-    cases (patients when ``groups`` is given): some test folds would hold no case
-    of that class, their AUC would be undefined, and the mean over the folds that
-    happened to work would be optimistic."""
+def class_sizes(y, groups=None) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted labels of ``y`` and how many cases (patients when ``groups``
+    is given) each has."""
     y = np.asarray(y)
     labels, counts = np.unique(y, return_counts=True)
     if groups is not None:
         g = np.asarray(groups)
         counts = np.array([np.unique(g[y == c]).size for c in labels])
+    return labels, counts
+
+
+def check_folds(n_splits: int, y, groups=None) -> None:
+    """Refuse a stratified k-fold with more folds than the smallest class has
+    cases (patients when ``groups`` is given): some test folds would hold no case
+    of that class, their AUC would be undefined, and the mean over the folds that
+    happened to work would be optimistic."""
+    labels, counts = class_sizes(y, groups)
     if labels.size < 2:
         return
     i = int(np.argmin(counts))

@@ -31,6 +31,7 @@ from radsarc.evaluation._cv import (
     FixedSplits,
     NestedCV,
     RepeatedCV,
+    class_sizes,
     inner_cv,
 )
 from radsarc.evaluation._delong import delong_test
@@ -39,7 +40,7 @@ from radsarc.evaluation._importance import (
     selected_features,
     selection_frequency,
 )
-from radsarc.evaluation._metrics import METRICS, binary_metrics
+from radsarc.evaluation._metrics import METRICS, binary_metrics, positive_scores
 from radsarc.evaluation._thresholds import CUTOFFS, choose_threshold
 from radsarc.evaluation._tuning import grid_search
 from radsarc.model import (
@@ -57,7 +58,6 @@ __all__ = [
     "data_hash",
     "environment",
     "evaluate",
-    "positive_scores",
 ]
 
 logger = logging.getLogger(__name__)
@@ -107,15 +107,6 @@ def data_hash(X: pd.DataFrame, y: pd.Series) -> str:
     h.update(pd.util.hash_pandas_object(X, index=True).to_numpy().tobytes())
     h.update(pd.util.hash_pandas_object(y, index=True).to_numpy().tobytes())
     return h.hexdigest()
-
-
-def positive_scores(model, X) -> np.ndarray:
-    """Score of the positive class (label 1): ``predict_proba`` if the model has
-    it, else ``decision_function``."""
-    if hasattr(model, "predict_proba"):
-        classes = list(model.classes_)
-        return np.asarray(model.predict_proba(X))[:, classes.index(1)]
-    return np.asarray(model.decision_function(X), dtype=float)
 
 
 def _auto_nested_description(scheme, ensemble) -> dict:
@@ -662,10 +653,7 @@ def compare_to_baseline(
 
 def _minority(y: np.ndarray, groups) -> tuple[int, int]:
     """Label and size (in patients when grouped) of the smallest class."""
-    labels, counts = np.unique(y, return_counts=True)
-    if groups is not None:
-        g = np.asarray(groups)
-        counts = np.array([np.unique(g[y == c]).size for c in labels])
+    labels, counts = class_sizes(y, groups)
     i = int(np.argmin(counts))
     return int(labels[i]), int(counts[i])
 

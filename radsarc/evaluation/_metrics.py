@@ -11,6 +11,7 @@ __all__ = [
     "auc_score",
     "binary_metrics",
     "confusion_counts",
+    "positive_scores",
 ]
 
 #: Every metric :func:`binary_metrics` returns, in report order.
@@ -131,3 +132,12 @@ def binary_metrics(y_true, y_score, threshold) -> dict[str, float]:
         f1=_ratio(2 * tp, 2 * tp + fp + fn),
     )
     return {k: out[k] for k in METRICS}
+
+
+def positive_scores(model, X) -> np.ndarray:
+    """Score of the positive class (label 1): ``predict_proba`` if the model has
+    it, else ``decision_function``."""
+    if hasattr(model, "predict_proba"):
+        classes = list(model.classes_)
+        return np.asarray(model.predict_proba(X))[:, classes.index(1)]
+    return np.asarray(model.decision_function(X), dtype=float)

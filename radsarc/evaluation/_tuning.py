@@ -24,6 +24,8 @@ from sklearn.metrics import check_scoring, roc_auc_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils import _safe_indexing
 
+from radsarc.evaluation._metrics import positive_scores
+
 __all__ = ["GridSearchResult", "grid_search", "shared_prefix_length"]
 
 logger = logging.getLogger(__name__)
@@ -82,13 +84,6 @@ def shared_prefix_length(estimator, candidates: list[dict]) -> int:
     return length
 
 
-def _positive_column(model, X) -> np.ndarray:
-    if hasattr(model, "predict_proba"):
-        classes = list(model.classes_)
-        return np.asarray(model.predict_proba(X))[:, classes.index(1)]
-    return np.asarray(model.decision_function(X), dtype=float)
-
-
 def grid_search(
     estimator,
     param_grid,
@@ -139,7 +134,7 @@ def grid_search(
         for i, params in enumerate(candidates):
             model = clone(suffix).set_params(**clone(params, safe=False))
             model.fit(X_train, y_train)
-            oof[i, test] = _positive_column(model, X_test)
+            oof[i, test] = positive_scores(model, X_test)
             if hasattr(model, "decision_function"):
                 # The roc_auc scorer prefers decision_function; for a model with
                 # both, score what GridSearchCV scores (ties may differ).
