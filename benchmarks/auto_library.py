@@ -68,6 +68,16 @@ from radsarc.model._auto import (
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+def _selected(name, family, selector, classifier) -> _Candidate:
+    """A candidate that selects features, then classifies (pipeline steps
+    ``selector`` and ``classifier``)."""
+    from sklearn.pipeline import Pipeline
+
+    return _Candidate(
+        name, family, Pipeline([("selector", selector), ("classifier", classifier)])
+    )
+
+
 def extra_candidates(names) -> list[_Candidate]:
     from sklearn.decomposition import PCA
     from sklearn.ensemble import (
@@ -140,27 +150,19 @@ def extra_candidates(names) -> list[_Candidate]:
         )
     for k in (10, 20, 50):
         out.append(
-            _Candidate(
+            _selected(
                 f"kbest_svm[k={k}]",
                 "x_kbest_svm",
-                Pipeline(
-                    [
-                        ("selector", SelectKBest(f_classif, k=k)),
-                        ("classifier", SVC(C=1.0, probability=True)),
-                    ]
-                ),
+                SelectKBest(f_classif, k=k),
+                SVC(C=1.0, probability=True),
             )
         )
         out.append(
-            _Candidate(
+            _selected(
                 f"kbest_lr2[k={k}]",
                 "x_kbest_lr2",
-                Pipeline(
-                    [
-                        ("selector", SelectKBest(f_classif, k=k)),
-                        ("classifier", LogisticRegression(C=0.1, max_iter=2000)),
-                    ]
-                ),
+                SelectKBest(f_classif, k=k),
+                LogisticRegression(C=0.1, max_iter=2000),
             )
         )
     for n in (5, 10, 20):
@@ -196,53 +198,37 @@ def extra2_candidates(names) -> list[_Candidate]:
     for k in (10, 20):
         for kind in ("rf", "et"):
             out.append(
-                _Candidate(
+                _selected(
                     f"kbest_{kind}[k={k}]",
                     f"x2_kbest_{kind}",
-                    Pipeline(
-                        [
-                            ("selector", SelectKBest(f_classif, k=k)),
-                            ("classifier", forest(kind, 3)),
-                        ]
-                    ),
+                    SelectKBest(f_classif, k=k),
+                    forest(kind, 3),
                 )
             )
     for k in (10, 20):
         out.append(
-            _Candidate(
+            _selected(
                 f"mrmr_et[k={k}]",
                 "x2_mrmr_et",
-                Pipeline(
-                    [
-                        ("selector", MRMRSelector(n_features_to_select=k)),
-                        ("classifier", forest("et", 3)),
-                    ]
-                ),
+                MRMRSelector(n_features_to_select=k),
+                forest("et", 3),
             )
         )
     out.append(
-        _Candidate(
+        _selected(
             "mrmr_rf[k=20]",
             "x2_mrmr_rf",
-            Pipeline(
-                [
-                    ("selector", MRMRSelector(n_features_to_select=20)),
-                    ("classifier", forest("rf", 3)),
-                ]
-            ),
+            MRMRSelector(n_features_to_select=20),
+            forest("rf", 3),
         )
     )
     for k in (5, 10):
         out.append(
-            _Candidate(
+            _selected(
                 f"mrmr_lr[k={k}]",
                 "x2_mrmr_lr",
-                Pipeline(
-                    [
-                        ("selector", MRMRSelector(n_features_to_select=k)),
-                        ("classifier", LogisticRegression(C=1.0, max_iter=2000)),
-                    ]
-                ),
+                MRMRSelector(n_features_to_select=k),
+                LogisticRegression(C=1.0, max_iter=2000),
             )
         )
     out.append(
@@ -270,20 +256,11 @@ def extra2_candidates(names) -> list[_Candidate]:
         )
     for C, k in ((0.05, 100), (0.3, 100), (0.1, 300)):
         out.append(
-            _Candidate(
+            _selected(
                 f"enet_lr[C={C},k={k}]",
                 "x2_enet",
-                Pipeline(
-                    [
-                        ("selector", SelectKBest(f_classif, k=k)),
-                        (
-                            "classifier",
-                            LogisticRegression(
-                                l1_ratio=0.5, solver="saga", C=C, max_iter=1000
-                            ),
-                        ),
-                    ]
-                ),
+                SelectKBest(f_classif, k=k),
+                LogisticRegression(l1_ratio=0.5, solver="saga", C=C, max_iter=1000),
             )
         )
     return out
@@ -526,20 +503,11 @@ def extra4_candidates(names) -> list[_Candidate]:
             )
         )
     out.append(
-        _Candidate(
+        _selected(
             "mrmr_rf500",
             "x4_forest",
-            Pipeline(
-                [
-                    ("selector", MRMRSelector(n_features_to_select=10)),
-                    (
-                        "classifier",
-                        RandomForestClassifier(
-                            n_estimators=500, min_samples_leaf=3, n_jobs=1
-                        ),
-                    ),
-                ]
-            ),
+            MRMRSelector(n_features_to_select=10),
+            RandomForestClassifier(n_estimators=500, min_samples_leaf=3, n_jobs=1),
         )
     )
     for leaf in (1, 3):
