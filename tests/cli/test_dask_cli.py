@@ -31,6 +31,23 @@ def _results(out):
     return table.sort_values(list(table.columns[:2])).reset_index(drop=True)
 
 
+def _local_and_on_dask(args, tmp_path, scheduler):
+    """``radsarc ARGS`` run here and on the cluster: both succeed and write the
+    same results table, which is returned."""
+    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local")])
+    remote = CliRunner().invoke(
+        main, [*args, "--out", str(tmp_path / "dask"), "--scheduler", scheduler]
+    )
+    assert local.exit_code == 0, local.output
+    assert remote.exit_code == 0, remote.output
+    assert_frame_equal(_results(tmp_path / "local"), _results(tmp_path / "dask"))
+    return _results(tmp_path / "dask")
+
+
+# ``radsarc benchmark`` of one preset on WORC-Lipo (add --splits N).
+_BENCHMARK = ("benchmark", "--dataset", "worc-lipo", "--presets", "peeken2019")
+
+
 def test_evaluate_on_dask_equals_local(tmp_path, scheduler):
     X, y = make_classification(
         n_samples=60, n_features=8, n_informative=3, class_sep=1.5, random_state=1
@@ -55,35 +72,14 @@ def test_evaluate_on_dask_equals_local(tmp_path, scheduler):
         "--n-repeats",
         "2",
     ]
-    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local")])
-    remote = CliRunner().invoke(
-        main, [*args, "--out", str(tmp_path / "dask"), "--scheduler", scheduler]
-    )
-    assert local.exit_code == 0, local.output
-    assert remote.exit_code == 0, remote.output
-    assert_frame_equal(_results(tmp_path / "local"), _results(tmp_path / "dask"))
-    auc = _results(tmp_path / "dask").query("metric == 'auc'")["mean"].iloc[0]
+    results = _local_and_on_dask(args, tmp_path, scheduler)
+    auc = results.query("metric == 'auc'")["mean"].iloc[0]
     assert auc > 0.7
 
 
 def test_benchmark_on_dask_equals_local(tmp_path, scheduler):
-    args = [
-        "benchmark",
-        "--dataset",
-        "worc-lipo",
-        "--presets",
-        "peeken2019",
-        "--splits",
-        "2",
-    ]
-    local = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "local")])
-    remote = CliRunner().invoke(
-        main, [*args, "--out", str(tmp_path / "dask"), "--scheduler", scheduler]
-    )
-    assert local.exit_code == 0, local.output
-    assert remote.exit_code == 0, remote.output
-    assert_frame_equal(_results(tmp_path / "local"), _results(tmp_path / "dask"))
-    assert np.isfinite(_results(tmp_path / "dask")["mean"]).any()
+    results = _local_and_on_dask([*_BENCHMARK, "--splits", "2"], tmp_path, scheduler)
+    assert np.isfinite(results["mean"]).any()
 
 
 def test_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
@@ -91,11 +87,7 @@ def test_unreachable_scheduler_is_one_clear_error(tmp_path, monkeypatch):
     res = CliRunner().invoke(
         main,
         [
-            "benchmark",
-            "--dataset",
-            "worc-lipo",
-            "--presets",
-            "peeken2019",
+            *_BENCHMARK,
             "--splits",
             "1",
             "--out",
