@@ -566,37 +566,21 @@ class Cohort:
                             )
                         )
                     else:
-                        p = Path(str(cell).strip()).expanduser()
-                        out[s] = p if p.is_absolute() else root / p
+                        out[s] = _manifest_path(cell, root)
             if len(images) != len(sequences) or len(masks) != len(sequences):
                 continue
             rois, references = {}, {}
             for s in sequences:
-                cell = next(
-                    (
-                        values[c]
-                        for c in extra_col["roi"][s]
-                        if not _missing_text(values[c])
-                    ),
-                    None,
-                )
+                cell = _first_given(values, extra_col["roi"][s])
                 if cell is not None:
                     names = roi_names(str(cell))
                 else:
                     names = _default_for(default_roi, masks[s])
                 if names:
                     rois[s] = names
-                cell = next(
-                    (
-                        values[c]
-                        for c in extra_col["reference"][s]
-                        if not _missing_text(values[c])
-                    ),
-                    None,
-                )
+                cell = _first_given(values, extra_col["reference"][s])
                 if cell is not None:
-                    p = Path(str(cell).strip()).expanduser()
-                    references[s] = p if p.is_absolute() else root / p
+                    references[s] = _manifest_path(cell, root)
             cases.append(
                 Case(
                     case_id=case_id,
@@ -1026,7 +1010,7 @@ def _refuse_covariates_as_sequences(columns, rows, image_col, root, source) -> N
         exists[col] = (
             cells,
             any(
-                (p if (p := Path(v).expanduser()).is_absolute() else root / p).exists()
+                _manifest_path(v, root).exists()
                 or "/" in v
                 or "\\" in v
                 or v.lower().endswith(IMAGE_SUFFIXES)
@@ -1111,6 +1095,18 @@ def _typed(values: list) -> list:
         found = iter(int(n) if as_int else float(n) for n in numbers)
         return [None if m else next(found) for m in missing]
     return [None if m else v for v, m in zip(text, missing, strict=True)]
+
+
+def _manifest_path(cell, root: Path) -> Path:
+    """A manifest cell as a path: ``~`` expanded, relative to ``root`` (the
+    manifest's folder) unless absolute."""
+    path = Path(str(cell).strip()).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def _first_given(values: dict, columns) -> object | None:
+    """The first of ``columns`` whose cell in ``values`` is not empty, else None."""
+    return next((values[c] for c in columns if not _missing_text(values[c])), None)
 
 
 def _missing_text(value) -> bool:
