@@ -12,6 +12,7 @@ import click
 
 from radsarc._files import atomic_write, check_csv_table, check_writable_folder
 from radsarc.cli._main import (
+    cutoff_options,
     main,
     n_jobs_option,
     quiet_option,
@@ -302,19 +303,9 @@ def _read_settings_sidecar(path: Path) -> dict:
     type=click.IntRange(1),
     help="Repeats (default 10 for repeated, 1 for nested).",
 )
-@click.option(
-    "--cutoff",
-    type=click.Choice(["youden", "specificity"]),
-    default="youden",
-    show_default=True,
-    help="Cut-off rule, chosen on each training part.",
-)
-@click.option(
-    "--min-sensitivity",
-    default=0.9,
-    show_default=True,
-    type=click.FloatRange(0, 1, min_open=True),
-    help="With --cutoff specificity: the sensitivity to keep.",
+@cutoff_options(
+    "Cut-off rule, chosen on each training part.",
+    "With --cutoff specificity: the sensitivity to keep.",
 )
 @click.option(
     "--covariate",

@@ -12,6 +12,7 @@ from radsarc.cli._main import (
     ROI_HELP,
     cache_dir_option,
     cohort_files,
+    cutoff_options,
     main,
     n_jobs_option,
     quiet_option,
@@ -64,19 +65,7 @@ def _echo_errors(errors) -> None:
     default=None,
     help="Learn Nyul landmarks on the training images (this region).",
 )
-@click.option(
-    "--cutoff",
-    type=click.Choice(["youden", "specificity"]),
-    default="youden",
-    show_default=True,
-    help="Cut-off rule on out-of-fold probabilities of the training cases.",
-)
-@click.option(
-    "--min-sensitivity",
-    type=click.FloatRange(0, 1, min_open=True),
-    default=0.9,
-    show_default=True,
-)
+@cutoff_options("Cut-off rule on out-of-fold probabilities of the training cases.")
 @click.option(
     "--cv", type=click.IntRange(2), default=5, show_default=True, help="Folds."
 )

@@ -276,3 +276,23 @@ def cache_dir_option(help: str = "Extraction cache (default: none)."):  # noqa: 
         default=None,
         help=help,
     )
+
+
+def cutoff_options(help: str, min_sensitivity_help: str | None = None):  # noqa: A002
+    """``--cutoff {youden,specificity}`` (``help`` is its help) and
+    ``--min-sensitivity`` (default 0.9) of the commands that choose a cut-off."""
+    cutoff = click.option(
+        "--cutoff",
+        type=click.Choice(["youden", "specificity"]),
+        default="youden",
+        show_default=True,
+        help=help,
+    )
+    min_sensitivity = click.option(
+        "--min-sensitivity",
+        type=click.FloatRange(0, 1, min_open=True),
+        default=0.9,
+        show_default=True,
+        help=min_sensitivity_help,
+    )
+    return lambda func: cutoff(min_sensitivity(func))
