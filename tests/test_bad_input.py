@@ -394,6 +394,19 @@ def test_fewer_samples_than_folds(fitted_model, tmp_path):
     assert "Use more cases or a smaller cv (--cv)." in result.output
 
 
+def _evaluate_table(tmp_path, table, *options):
+    """``radsarc evaluate`` of ``table`` (label 'outcome', preset peeken2019) with
+    ``options``; returns the result and the --out folder."""
+    path = tmp_path / "features.csv"
+    table.to_csv(path)
+    out = tmp_path / "eval"
+    result = _run(
+        "evaluate", path, "--label", "outcome", "--preset", "peeken2019",
+        *options, "--out", out,
+    )  # fmt: skip
+    return result, out
+
+
 def test_constant_and_missing_feature_columns(tmp_path):
     """Constant, partly missing and all-missing feature columns are handled inside
     each training split (imputer, variance filter); the evaluation runs."""
@@ -412,13 +425,9 @@ def test_constant_and_missing_feature_columns(tmp_path):
         },
         index=pd.Index([f"case{i:02d}" for i in range(n)], name="case_id"),
     )
-    path = tmp_path / "features.csv"
-    table.to_csv(path)
-    out = tmp_path / "eval"
-    result = _run(
-        "evaluate", path, "--label", "outcome", "--preset", "peeken2019",
-        "--cv", "external", "site", "--test-centre", "B", "--out", out,
-    )  # fmt: skip
+    result, out = _evaluate_table(
+        tmp_path, table, "--cv", "external", "site", "--test-centre", "B"
+    )
     assert result.exit_code == 0, result.output
     results = pd.read_csv(out / "results.csv")
     auc = results.loc[results.metric == "auc", "mean"].iloc[0]
@@ -436,13 +445,7 @@ def test_more_folds_than_minority_cases(tmp_path):
         {"outcome": y, "f0": y + rng.normal(0, 1, n), "f1": rng.normal(size=n)},
         index=pd.Index([f"case{i:02d}" for i in range(n)], name="case_id"),
     )
-    path = tmp_path / "features.csv"
-    table.to_csv(path)
-    out = tmp_path / "eval"
-    result = _run(
-        "evaluate", path, "--label", "outcome", "--preset", "peeken2019",
-        "--n-splits", "5", "--out", out,
-    )  # fmt: skip
+    result, out = _evaluate_table(tmp_path, table, "--n-splits", "5")
     assert result.exit_code == 2
     assert (
         "radsarc: error: n_splits=5 (--n-splits) folds but the smallest class, "
