@@ -203,6 +203,17 @@ def _draw_labels(root: np.random.SeedSequence, n: int, fraction: float) -> np.nd
     return labels
 
 
+def _cases(out_dir, random_state, n: int, fraction: float):
+    """The output folder (created) and each case's random generator and label:
+    ``round(n * fraction)`` ones (see :func:`_draw_labels`)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    root = np.random.SeedSequence(random_state)
+    labels = _draw_labels(root, n, fraction)
+    rngs = [np.random.default_rng(seed) for seed in root.spawn(n)]
+    return out, list(zip(rngs, labels.tolist(), strict=True))
+
+
 def make_synthetic_cohort(
     n_cases: int,
     out_dir: str | os.PathLike,
@@ -273,13 +284,9 @@ def make_synthetic_cohort(
         ("positive_fraction", positive_fraction),
         n_groups,
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    root = np.random.SeedSequence(random_state)
-    labels = _draw_labels(root, n_cases, positive_fraction)
+    out, cases = _cases(out_dir, random_state, n_cases, positive_fraction)
     rows, truths = [], []
-    for i, (seed, label) in enumerate(zip(root.spawn(n_cases), labels, strict=True)):
-        rng = np.random.default_rng(seed)
+    for i, (rng, label) in enumerate(cases):
         case_id = f"STS-{i + 1:03d}"
         group = int(rng.integers(n_groups))
         t1, t2, mask, truth = _make_case(

@@ -11,14 +11,13 @@ responders shrink, lose enhancement and become necrotic. See
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
 
 from radsarc.datasets._synthetic import (
     _TUMOUR,
+    _cases,
     _check_cohort_arguments,
-    _draw_labels,
     _limb,
     _scanner,
     _smooth_field,
@@ -152,13 +151,9 @@ def make_synthetic_response_cohort(
         ("responder_fraction", responder_fraction),
         n_groups,
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    root = np.random.SeedSequence(random_state)
-    labels = _draw_labels(root, n_patients, responder_fraction)
+    out, cases = _cases(out_dir, random_state, n_patients, responder_fraction)
     rows, truths = [], []
-    for i, (seed, label) in enumerate(zip(root.spawn(n_patients), labels, strict=True)):
-        rng = np.random.default_rng(seed)
+    for i, (rng, label) in enumerate(cases):
         patient = f"RSP-{i + 1:03d}"
         group = int(rng.integers(n_groups))
         geo = _geometry(rng, shape, spacing)
