@@ -36,6 +36,15 @@ def test_every_public_name_resolves(stage):
         package.no_such_name  # noqa: B018
 
 
+def test_a_name_listed_under_two_modules_is_refused():
+    from radsarc._lazy import lazy_attributes
+
+    with pytest.raises(ValueError, match=r"pkg: 'f' is listed under 'pkg._a' and"):
+        lazy_attributes("pkg", {"pkg._a": ["f", "g"], "pkg._b": ["f"]})
+    _, _, names = lazy_attributes("pkg", {"pkg._b": ["z", "a"], "pkg._a": ["m"]})
+    assert names == ["a", "m", "z"]
+
+
 def test_importing_the_stages_loads_nothing_heavy():
     code = (
         "import json, sys\n"
