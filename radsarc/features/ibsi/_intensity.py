@@ -27,21 +27,40 @@ def _moments(x: np.ndarray, prefix: str) -> dict:
     m4 = np.mean(dev**4)
     p10, p25, p50, p75, p90 = np.percentile(x, [10, 25, 50, 75, 90])
     robust = x[(x >= p10) & (x <= p90)]
+    return _statistics(
+        prefix,
+        (mean, m2, m3, m4),
+        (p10, p25, p50, p75, p90),
+        (x.min(), x.max()),
+        mad=np.mean(np.abs(dev)),
+        rmad=np.mean(np.abs(robust - robust.mean())) if robust.size else math.nan,
+        medad=np.mean(np.abs(x - p50)),
+    )
+
+
+def _statistics(prefix, moments, percentiles, extremes, *, mad, rmad, medad) -> dict:
+    """The statistics of :func:`_moments` and :func:`_level_moments` from the
+    mean and central moments 2-4, the 10/25/50/75/90th percentiles, the minimum
+    and maximum and the three mean absolute deviations (each route computes
+    those its own way)."""
+    mean, m2, m3, m4 = moments
+    p10, p25, p50, p75, p90 = percentiles
+    lo, hi = extremes
     out = {
         "mean": mean,
         "var": m2,
         "skew": m3 / m2**1.5 if m2 > 0 else 0.0,
         "kurt": m4 / m2**2 - 3.0 if m2 > 0 else 0.0,
         "median": p50,
-        "min": x.min(),
+        "min": lo,
         "p10": p10,
         "p90": p90,
-        "max": x.max(),
+        "max": hi,
         "iqr": p75 - p25,
-        "range": x.max() - x.min(),
-        "mad": np.mean(np.abs(dev)),
-        "rmad": np.mean(np.abs(robust - robust.mean())) if robust.size else math.nan,
-        "medad": np.mean(np.abs(x - p50)),
+        "range": hi - lo,
+        "mad": mad,
+        "rmad": rmad,
+        "medad": medad,
         "cov": math.sqrt(m2) / mean if mean != 0 else math.nan,
         "qcod": (p75 - p25) / (p75 + p25) if (p75 + p25) != 0 else math.nan,
     }
@@ -101,26 +120,15 @@ def _level_moments(counts: np.ndarray, first: float = 1.0, prefix: str = "ih") -
     n_inner = inner.sum()
     inner_mean = (inner @ lv) / n_inner if n_inner else math.nan
     present = np.nonzero(counts)[0]
-    lo_level, hi_level = lv[present[0]], lv[present[-1]]
-    out = {
-        "mean": mean,
-        "var": m2,
-        "skew": m3 / m2**1.5 if m2 > 0 else 0.0,
-        "kurt": m4 / m2**2 - 3.0 if m2 > 0 else 0.0,
-        "median": p50,
-        "min": lo_level,
-        "p10": p10,
-        "p90": p90,
-        "max": hi_level,
-        "iqr": p75 - p25,
-        "range": hi_level - lo_level,
-        "mad": w @ np.abs(dev),
-        "rmad": (inner @ np.abs(lv - inner_mean)) / n_inner if n_inner else math.nan,
-        "medad": w @ np.abs(lv - p50),
-        "cov": math.sqrt(m2) / mean if mean != 0 else math.nan,
-        "qcod": (p75 - p25) / (p75 + p25) if (p75 + p25) != 0 else math.nan,
-    }
-    return {f"{prefix}_{k}": float(v) for k, v in out.items()}
+    return _statistics(
+        prefix,
+        (mean, m2, m3, m4),
+        (p10, p25, p50, p75, p90),
+        (lv[present[0]], lv[present[-1]]),
+        mad=w @ np.abs(dev),
+        rmad=(inner @ np.abs(lv - inner_mean)) / n_inner if n_inner else math.nan,
+        medad=w @ np.abs(lv - p50),
+    )
 
 
 def intensity_histogram(levels: np.ndarray) -> dict[str, float]:

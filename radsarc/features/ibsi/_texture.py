@@ -212,7 +212,7 @@ def _run_features(
     counts: np.ndarray, short: str, n_voxels=None, lengths=None, lv=None
 ) -> dict:
     """Features of run-length-like matrices (levels x lengths): GLRLM, GLSZM,
-    GLDZM. ``short`` picks the IBSI names; ``lengths`` are the column values
+    GLDZM, NGLDM. ``short`` picks the IBSI names; ``lengths`` are the column values
     and ``lv`` the row grey levels (default 1, 2, ...)."""
     n_s = counts.sum(axis=(-1, -2))
     keep = n_s > 0
@@ -276,6 +276,24 @@ def _run_features(
             "gl_var",
             "zs_var",
             "zs_entr",
+        ),
+        "ngl": (
+            "lde",
+            "hde",
+            "lgce",
+            "hgce",
+            "ldlge",
+            "ldhge",
+            "hdlge",
+            "hdhge",
+            "glnu",
+            "glnu_norm",
+            "dcnu",
+            "dcnu_norm",
+            "dc_perc",
+            "gl_var",
+            "dc_var",
+            "dc_entr",
         ),
         "dz": (
             "sde",
@@ -492,43 +510,15 @@ def _ngldm(gp, gc, n_k, two_d, n_z, alpha):
 
 
 def _ngldm_features(counts: np.ndarray, lv: np.ndarray) -> dict:
+    """NGLDM features: the formulas of :func:`_run_features` (dependence counts
+    for run lengths; every voxel is the centre of one neighbourhood, so
+    ``N_v = N_s`` and ``dc_perc`` is 1), then the dependence count energy."""
     n_s = counts.sum(axis=(1, 2))
+    out = _run_features(counts, "ngl", n_voxels=n_s, lv=lv)
     keep = n_s > 0
-    r = counts[keep]
-    n_s = n_s[keep]
-    n_g, n_d = r.shape[1:]
-    i = np.asarray(lv, dtype=np.float64)[:, None]
-    j = np.arange(1, n_d + 1, dtype=np.float64)[None, :]
-
-    def s(w):
-        return (r * w).sum(axis=(1, 2)) / n_s
-
-    p = r / n_s[:, None, None]
-    pi = p.sum(axis=2)
-    pj = p.sum(axis=1)
-    mu_i = pi @ i[:, 0]
-    mu_j = pj @ j[0]
-    glnu = (r.sum(axis=2) ** 2).sum(axis=1) / n_s
-    dcnu = (r.sum(axis=1) ** 2).sum(axis=1) / n_s
-    return {
-        "lde": s(1.0 / j**2),
-        "hde": s(j**2),
-        "lgce": s(1.0 / i**2),
-        "hgce": s(i**2),
-        "ldlge": s(1.0 / (i**2 * j**2)),
-        "ldhge": s(i**2 / j**2),
-        "hdlge": s(j**2 / i**2),
-        "hdhge": s(i**2 * j**2),
-        "glnu": glnu,
-        "glnu_norm": glnu / n_s,
-        "dcnu": dcnu,
-        "dcnu_norm": dcnu / n_s,
-        "dc_perc": np.ones_like(n_s, dtype=np.float64),
-        "gl_var": pi @ i[:, 0] ** 2 - mu_i**2,
-        "dc_var": pj @ j[0] ** 2 - mu_j**2,
-        "dc_entr": _entropy(p, (1, 2)),
-        "dc_energy": (p**2).sum(axis=(1, 2)),
-    }
+    p = counts[keep] / n_s[keep][:, None, None]
+    out["dc_energy"] = (p**2).sum(axis=(1, 2))
+    return out
 
 
 # ---------------------------------------------------------------------------
