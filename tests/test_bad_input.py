@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import errno
 import gzip
-import hashlib
-import json
 import os
 import re
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +24,7 @@ from click.testing import CliRunner
 from sklearn.preprocessing import FunctionTransformer
 
 from radsarc.cli import main
+from tests.conftest import rewrite_model
 
 GOOD = ["STS-001", "STS-002", "STS-003"]
 
@@ -458,21 +456,12 @@ def test_more_folds_than_minority_cases(tmp_path):
 def test_tampered_model_file(fitted_model, tmp_path):
     """A model whose pipeline was swapped for one holding an injected type."""
     model, cohort, _ = fitted_model
-    tampered = tmp_path / "tampered.radsarc"
-    with zipfile.ZipFile(model) as src:
-        header = src.read("radsarc-model.json")
-    payload = sio.dumps(FunctionTransformer(func=os.system))
-    meta = json.loads(header)
-    meta["pipeline_sha256"] = hashlib.sha256(payload).hexdigest()  # a careful forger
-    header_bytes = json.dumps(meta).encode()
-    checksums = {
-        "radsarc-model.json": hashlib.sha256(header_bytes).hexdigest(),
-        "pipeline.skops": hashlib.sha256(payload).hexdigest(),
-    }
-    with zipfile.ZipFile(tampered, "w") as dst:
-        dst.writestr("radsarc-model.json", header_bytes)
-        dst.writestr("pipeline.skops", payload)
-        dst.writestr("checksums.sha256.json", json.dumps(checksums))
+    # A careful forger: the header's pipeline digest and the checksums match.
+    tampered = rewrite_model(
+        model,
+        tmp_path / "tampered.radsarc",
+        pipeline=sio.dumps(FunctionTransformer(func=os.system)),
+    )
     result = _run("predict", tampered, cohort.source, "--out", tmp_path / "p.csv")
     assert result.exit_code == 2
     assert f"radsarc: error: Model file {tampered} holds types that a radsarc " in (
@@ -1185,22 +1174,11 @@ def test_a_forged_cut_off_is_refused(threshold, fitted_model, tmp_path):
     """A header edited with matching checksums (the checksum is no signature): a
     cut-off of 7.5 classed every case negative, "abc" failed naming no file."""
     model, cohort, _ = fitted_model
-    forged = tmp_path / "forged.radsarc"
-    with zipfile.ZipFile(model) as src:
-        members = {name: src.read(name) for name in src.namelist()}
-    meta = json.loads(members["radsarc-model.json"])
-    meta["threshold"] = threshold
-    members["radsarc-model.json"] = json.dumps(meta).encode()
-    members["checksums.sha256.json"] = json.dumps(
-        {
-            name: hashlib.sha256(data).hexdigest()
-            for name, data in members.items()
-            if name != "checksums.sha256.json"
-        }
-    ).encode()
-    with zipfile.ZipFile(forged, "w") as dst:
-        for name, data in members.items():
-            dst.writestr(name, data)
+    forged = rewrite_model(
+        model,
+        tmp_path / "forged.radsarc",
+        edit_header=lambda header: header.update(threshold=threshold),
+    )
     result = _run("predict", forged, cohort.source, "--out", tmp_path / "p.csv")
     assert result.exit_code == 2
     assert (

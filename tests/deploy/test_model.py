@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 
@@ -21,35 +20,7 @@ from radsarc.evaluation import youden_threshold
 from radsarc.feature_selection import ICCFilter
 from radsarc.features import extract_features
 from radsarc.images import Cohort
-
-
-def _rewrite(src, dst, edit_header=None, pipeline=None, fix_checksum=True):
-    """A copy of a model file with an edited header or pipeline.
-
-    ``fix_checksum``: recompute the checksums (a careful forger, or a test of
-    the checks behind them); otherwise keep the ones recorded at save time.
-    """
-    with zipfile.ZipFile(src) as archive:
-        header = json.loads(archive.read("radsarc-model.json"))
-        payload = archive.read("pipeline.skops")
-        checksums = json.loads(archive.read("checksums.sha256.json"))
-    if pipeline is not None:
-        payload = pipeline
-    if edit_header:
-        edit_header(header)
-    if fix_checksum:
-        header["pipeline_sha256"] = hashlib.sha256(payload).hexdigest()
-    header_bytes = json.dumps(header).encode()
-    if fix_checksum:
-        checksums = {
-            "radsarc-model.json": hashlib.sha256(header_bytes).hexdigest(),
-            "pipeline.skops": hashlib.sha256(payload).hexdigest(),
-        }
-    with zipfile.ZipFile(dst, "w") as archive:
-        archive.writestr("radsarc-model.json", header_bytes)
-        archive.writestr("pipeline.skops", payload)
-        archive.writestr("checksums.sha256.json", json.dumps(checksums))
-    return dst
+from tests.conftest import rewrite_model
 
 
 def test_cli_fit_predict_equals_the_python_api(fitted_model, tmp_path):
@@ -120,14 +91,14 @@ def test_model_file_holds_versions_settings_and_preprocessing(fitted_model):
     ids=["radsarc-version", "format-version", "not-a-model"],
 )
 def test_incompatible_files_are_refused(fitted_model, tmp_path, edit, match):
-    path = _rewrite(fitted_model[0], tmp_path / "m.radsarc", edit)
+    path = rewrite_model(fitted_model[0], tmp_path / "m.radsarc", edit)
     with pytest.raises(ValueError, match=match):
         load_model(path)
 
 
 def test_a_patch_release_loads(fitted_model, tmp_path):
     major_minor = ".".join(__version__.split(".")[:2])
-    path = _rewrite(
+    path = rewrite_model(
         fitted_model[0],
         tmp_path / "m.radsarc",
         lambda h: h.update(radsarc_version=f"{major_minor}.99"),
@@ -139,7 +110,7 @@ def test_modified_pipeline_fails_the_checksum(fitted_model, tmp_path):
     with zipfile.ZipFile(fitted_model[0]) as archive:
         payload = bytearray(archive.read("pipeline.skops"))
     payload[-100] ^= 0xFF
-    path = _rewrite(
+    path = rewrite_model(
         fitted_model[0], tmp_path / "m.radsarc", pipeline=bytes(payload),
         fix_checksum=False,
     )  # fmt: skip
@@ -159,7 +130,9 @@ def test_modified_pipeline_fails_the_checksum(fitted_model, tmp_path):
 def test_an_edited_header_fails_the_checksum(fitted_model, tmp_path, edit):
     """The checksum covers the whole file, the header (settings, feature names,
     cut-off) as well as the pipeline."""
-    path = _rewrite(fitted_model[0], tmp_path / "m.radsarc", edit, fix_checksum=False)
+    path = rewrite_model(
+        fitted_model[0], tmp_path / "m.radsarc", edit, fix_checksum=False
+    )
     with pytest.raises(
         ValueError,
         match=r"its header \(settings, feature names, cut-off\) "
@@ -329,7 +302,7 @@ def test_fit_and_predict_take_roi_for_rtstruct_cases_and_the_model_keeps_it(
         f"{p}_nii" for p in ("STS_001", "STS_002", "STS_003")
     ]
     # The saved roi is what predict uses without --roi.
-    forged = _rewrite(
+    forged = rewrite_model(
         model_path, tmp_path / "forged.radsarc", lambda h: h.update(roi=["Bladder"])
     )
     result = runner.invoke(
