@@ -60,4 +60,5 @@ def lazy_attributes(package: str, modules: dict[str, list[str]]):
     def __dir__():  # noqa: N807 - the PEP 562 hook
         return sorted(set(vars(sys.modules[package])) | set(table))
 
+    __getattr__.modules = {module: list(names) for module, names in modules.items()}
     return __getattr__, __dir__, sorted(table)

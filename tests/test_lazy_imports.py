@@ -36,6 +36,18 @@ def test_every_public_name_resolves(stage):
         package.no_such_name  # noqa: B018
 
 
+@pytest.mark.parametrize("stage", STAGES)
+def test_names_are_listed_under_the_module_that_exports_them(stage):
+    """A stage's table and its modules' ``__all__`` stay in step: every name a
+    stage lists under one of its modules is in that module's ``__all__``."""
+    package = importlib.import_module(f"radsarc.{stage}")
+    for module, names in package.__getattr__.modules.items():
+        if not module.startswith("radsarc."):
+            continue
+        exported = set(importlib.import_module(module).__all__)
+        assert set(names) <= exported, (module, sorted(set(names) - exported))
+
+
 def test_a_name_listed_under_two_modules_is_refused():
     from radsarc._lazy import lazy_attributes
 
