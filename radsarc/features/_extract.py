@@ -27,7 +27,7 @@ from radsarc.features._split import fork_available
 from radsarc.images import Cohort
 from radsarc.images._cohort import prepare_case, with_default_roi
 from radsarc.images._io import file_digest, file_problem, read_image
-from radsarc.images._masks import DEFAULT_GEOMETRY_TOLERANCE
+from radsarc.images._masks import DEFAULT_GEOMETRY_TOLERANCE, mask_values
 from radsarc.images._preprocess import preprocess
 
 if TYPE_CHECKING:
@@ -779,24 +779,6 @@ def _other_labels(mask, label: int) -> list[int]:
     """Non-zero mask values other than ``label`` (a multi-label mask)."""
     present = mask_values(sitk.GetArrayViewFromImage(mask))
     return [int(v) for v in present if v != 0 and v != label]
-
-
-def mask_values(arr: np.ndarray) -> np.ndarray:
-    """The distinct values of a mask array, sorted (``np.unique``), faster.
-
-    Integer masks: when the minimum and maximum (two passes, no copy) differ
-    by at most one, they are the values (a binary mask); else a ``bincount``
-    when they fit in 0..65535.
-    """
-    if arr.size and arr.dtype.kind in "ui":
-        low, high = arr.min(), arr.max()
-        if int(high) - int(low) <= 1:
-            # sorted distinct values without numpy.unique, which imports
-            # numpy.ma (10-25 ms) in a fresh process
-            return np.array(sorted({low, high}), dtype=arr.dtype)
-        if low >= 0 and high < 65536:
-            return np.flatnonzero(np.bincount(arr.ravel())).astype(arr.dtype)
-    return np.unique(arr)
 
 
 def _case_view(task: _Task):

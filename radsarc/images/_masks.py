@@ -37,6 +37,7 @@ __all__ = [
     "dicom_identity",
     "load_masks",
     "mask_kind",
+    "mask_values",
 ]
 
 logger = logging.getLogger(__name__)
@@ -748,3 +749,20 @@ def _rtstruct_masks(file, image, *, image_path, rois, reference, label):
         grid,
         {keys[r]: names[r] for r in names},
     )
+
+
+def mask_values(arr: np.ndarray) -> np.ndarray:
+    """The distinct values of a mask array, sorted (``np.unique``), faster.
+
+    Integer masks: when the minimum and maximum (two passes, no copy) differ
+    by at most one, they are the values (a binary mask); else a ``bincount``
+    when they fit in 0..2**20. Neither imports ``numpy.ma``, which
+    ``numpy.unique`` does on first use (10-25 ms in a fresh process).
+    """
+    if arr.size and arr.dtype.kind in "ui":
+        low, high = arr.min(), arr.max()
+        if int(high) - int(low) <= 1:
+            return np.array(sorted({low, high}), dtype=arr.dtype)
+        if low >= 0 and high < 1 << 20:
+            return np.flatnonzero(np.bincount(arr.ravel())).astype(arr.dtype)
+    return np.unique(arr)

@@ -394,7 +394,7 @@ def test_children_end_with_a_killed_parent():
 )
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint32, np.float32])
 def test_mask_values_equal_numpy_unique(values, dtype):
-    from radsarc.features._extract import mask_values
+    from radsarc.images._masks import mask_values
 
     if np.dtype(dtype).kind == "u" and min(values) < 0:
         pytest.skip("negative values in an unsigned mask")
